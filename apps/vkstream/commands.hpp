@@ -1,0 +1,12 @@
+#pragma once
+// The vkstream CLI: one file per subcommand (cmd_<name>.cpp), registered in main.cpp.
+#include <string>
+#include <vector>
+
+namespace vks::cli {
+
+using Args = std::vector<std::string>;  // arguments after the subcommand name
+
+int cmd_info(const Args& args);
+
+}  // namespace vks::cli

@@ -1,0 +1,54 @@
+// vkstream: command-line front end. Each subcommand lives in cmd_<name>.cpp.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+
+namespace {
+
+struct Command {
+    const char* name;
+    int (*run)(const vks::cli::Args&);
+    const char* help;
+};
+
+const Command k_commands[] = {
+    {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]"},
+};
+
+void usage() {
+    std::fprintf(stderr, "vkstream %s — stream language models on any Vulkan device\n\nusage: vkstream COMMAND [ARGS]\n\n",
+                 VKS_VERSION_STRING);
+    for (const auto& c : k_commands) std::fprintf(stderr, "  %-12s %s\n", c.name, c.help);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    if (!std::strcmp(argv[1], "--version")) {
+        std::printf("vkstream %s\n", VKS_VERSION_STRING);
+        return 0;
+    }
+    for (const auto& c : k_commands) {
+        if (std::strcmp(argv[1], c.name) != 0) continue;
+        vks::cli::Args args(argv + 2, argv + argc);
+        try {
+            return c.run(args);
+        } catch (const vks::Error& e) {
+            std::fprintf(stderr, "vkstream %s: error: %s (%s)\n", c.name, e.what(), vks::status_name(e.status()));
+            return 1;
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "vkstream %s: error: %s\n", c.name, e.what());
+            return 1;
+        }
+    }
+    std::fprintf(stderr, "vkstream: unknown command '%s'\n\n", argv[1]);
+    usage();
+    return 2;
+}

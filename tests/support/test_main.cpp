@@ -1,0 +1,47 @@
+// Test entry point. Adds two things doctest lacks:
+//  * honest skips: a test case that calls VKS_SKIP is listed as skipped; when every test case
+//    that ran was skipped the process exits 77, which CTest reports as "Not Run (skipped)".
+//  * a process-wide validation check: any Vulkan validation message fails the run.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <cstdio>
+
+#include "support/test_support.hpp"
+
+namespace {
+
+struct SkipCounter : doctest::IReporter {
+    explicit SkipCounter(const doctest::ContextOptions&) {}
+    void report_query(const doctest::QueryData&) override {}
+    void test_run_start() override {}
+    void test_run_end(const doctest::TestRunStats&) override {}
+    void test_case_start(const doctest::TestCaseData&) override { ++vks::test::g_cases_started; }
+    void test_case_reenter(const doctest::TestCaseData&) override {}
+    void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+    void test_case_exception(const doctest::TestCaseException&) override {}
+    void subcase_start(const doctest::SubcaseSignature&) override {}
+    void subcase_end() override {}
+    void log_assert(const doctest::AssertData&) override {}
+    void log_message(const doctest::MessageData&) override {}
+    void test_case_skipped(const doctest::TestCaseData&) override {}
+};
+
+}  // namespace
+
+DOCTEST_REGISTER_LISTENER("vks_skip_counter", 1, SkipCounter);
+
+int main(int argc, char** argv) {
+    doctest::Context context(argc, argv);
+    int rc = context.run();
+    if (context.shouldExit()) return rc;
+    int n_validation = vks::test::validation_message_count();
+    if (n_validation > 0) {
+        std::fprintf(stderr, "FAILED: %d Vulkan validation message(s) during this run\n", n_validation);
+        return 1;
+    }
+    const auto& skips = vks::test::skipped_cases();
+    for (const auto& s : skips) std::printf("SKIPPED: %s\n", s.c_str());
+    if (rc == 0 && !skips.empty() && int(skips.size()) >= vks::test::g_cases_started) return 77;
+    return rc;
+}
