@@ -19,7 +19,7 @@ option(VKS_SPIRV_OPTIMIZE "Run spirv-opt -O on every shader" ON)
 # VKS_SHADER_DEFINES (defines joined with '|').
 function(vks_read_variant_table table)
   file(STRINGS "${table}" lines)
-  set(names) 
+  set(names)
   set(sources)
   set(defines)
   foreach(line IN LISTS lines)
@@ -38,7 +38,10 @@ function(vks_read_variant_table table)
     if(name IN_LIST names)
       message(FATAL_ERROR "${table}: variant '${name}' is listed twice")
     endif()
-    list(SUBLIST fields 2 -1 defs)
+    set(defs)
+    if(n GREATER 2)
+      list(SUBLIST fields 2 -1 defs)
+    endif()
     string(REPLACE ";" "|" defs "${defs}")
     if(defs STREQUAL "")
       set(defs "-")
@@ -84,7 +87,7 @@ function(vks_add_shader_library target table)
       set(opt_cmd COMMAND ${CMAKE_COMMAND} -E copy "${raw}" "${spv}")
     endif()
     add_custom_command(
-      OUTPUT "${cpp}"
+      OUTPUT "${raw}" "${spv}" "${cpp}"
       COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.2 -S comp -I${src_dir} ${def_args}
               --depfile "${out_dir}/${name}.d" -o "${raw}" "${src_dir}/${src}"
       ${opt_cmd}

@@ -1,0 +1,179 @@
+#include "vk/commands.hpp"
+
+#include "vk/check.hpp"
+
+namespace vks::vk {
+
+static constexpr uint32_t kSetsPerPool = 256;
+static constexpr uint32_t kMaxBindingsPerSet = 16;
+
+Commands::Commands(Device& device, uint32_t n_timestamps) : device_(device) {
+    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.commandPool = device.command_pool();
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    VKS_VK(vkAllocateCommandBuffers(device.handle(), &ai, &cmd_));
+    if (n_timestamps > 0 && device.caps().timestamps) {
+        VkQueryPoolCreateInfo qci{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+        qci.queryType = VK_QUERY_TYPE_TIMESTAMP;
+        qci.queryCount = n_timestamps;
+        VkResult r = vkCreateQueryPool(device.handle(), &qci, nullptr, &queries_);
+        if (r != VK_SUCCESS) {
+            vkFreeCommandBuffers(device.handle(), device.command_pool(), 1, &cmd_);
+            check(r, "vkCreateQueryPool");
+        }
+        n_timestamps_ = n_timestamps;
+    }
+}
+
+Commands::~Commands() {
+    VkDevice dev = device_.handle();
+    for (VkDescriptorPool p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
+    if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
+    vkFreeCommandBuffers(dev, device_.command_pool(), 1, &cmd_);
+}
+
+void Commands::begin() {
+    VkDevice dev = device_.handle();
+    for (VkDescriptorPool p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
+    pools_.clear();
+    sets_in_last_pool_ = 0;
+    n_dispatches_ = 0;
+    VKS_VK(vkResetCommandBuffer(cmd_, 0));
+    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VKS_VK(vkBeginCommandBuffer(cmd_, &bi));
+    if (queries_) vkCmdResetQueryPool(cmd_, queries_, 0, n_timestamps_);
+    recording_ = true;
+    ended_ = false;
+}
+
+VkDescriptorSet Commands::allocate_set(VkDescriptorSetLayout layout) {
+    if (pools_.empty() || sets_in_last_pool_ == kSetsPerPool) {
+        VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kMaxBindingsPerSet};
+        VkDescriptorPoolCreateInfo pci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+        pci.maxSets = kSetsPerPool;
+        pci.poolSizeCount = 1;
+        pci.pPoolSizes = &size;
+        VkDescriptorPool pool = VK_NULL_HANDLE;
+        VKS_VK(vkCreateDescriptorPool(device_.handle(), &pci, nullptr, &pool));
+        pools_.push_back(pool);
+        sets_in_last_pool_ = 0;
+    }
+    VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    ai.descriptorPool = pools_.back();
+    ai.descriptorSetCount = 1;
+    ai.pSetLayouts = &layout;
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    VKS_VK(vkAllocateDescriptorSets(device_.handle(), &ai, &set));
+    ++sets_in_last_pool_;
+    return set;
+}
+
+void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> buffers, const void* push,
+                        uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz) {
+    if (!recording_) fail(Status::internal, "dispatch of %s outside begin()/end()", p.name().c_str());
+    const Capabilities& caps = device_.caps();
+    if (buffers.size() != p.interface().n_bindings)
+        fail(Status::internal, "dispatch of %s: %zu buffers bound, shader declares %u", p.name().c_str(), buffers.size(),
+             p.interface().n_bindings);
+    if (buffers.size() > kMaxBindingsPerSet) fail(Status::internal, "dispatch of %s: too many bindings", p.name().c_str());
+    if (push_size > p.push_constant_bytes())
+        fail(Status::internal, "dispatch of %s: %u bytes of push constants, range is %u", p.name().c_str(), push_size,
+             p.push_constant_bytes());
+    if (gx == 0 || gy == 0 || gz == 0) return;  // nothing to do
+    if (gx > caps.max_workgroup_count[0] || gy > caps.max_workgroup_count[1] || gz > caps.max_workgroup_count[2])
+        fail(Status::internal, "dispatch of %s: %u x %u x %u workgroups exceeds the device limit %u x %u x %u",
+             p.name().c_str(), gx, gy, gz, caps.max_workgroup_count[0], caps.max_workgroup_count[1],
+             caps.max_workgroup_count[2]);
+
+    VkDescriptorBufferInfo infos[kMaxBindingsPerSet];
+    VkWriteDescriptorSet writes[kMaxBindingsPerSet];
+    VkDescriptorSet set = allocate_set(p.set_layout());
+    uint32_t i = 0;
+    for (const BufferRange& r : buffers) {
+        if (!r.buffer || !*r.buffer) fail(Status::internal, "dispatch of %s: binding %u is empty", p.name().c_str(), i);
+        VkDeviceSize n = r.resolved_size();
+        if (r.offset > r.buffer->size() || n > r.buffer->size() - r.offset || n == 0)
+            fail(Status::internal, "dispatch of %s: binding %u [%llu, +%llu) is outside buffer '%s' (%llu bytes)",
+                 p.name().c_str(), i, (unsigned long long)r.offset, (unsigned long long)n, r.buffer->name().c_str(),
+                 (unsigned long long)r.buffer->size());
+        if (n > caps.max_binding_bytes())
+            fail(Status::internal, "dispatch of %s: binding %u is %llu bytes, over the per-binding limit of %llu",
+                 p.name().c_str(), i, (unsigned long long)n, (unsigned long long)caps.max_binding_bytes());
+        if (r.offset % caps.min_storage_buffer_offset_alignment)
+            fail(Status::internal, "dispatch of %s: binding %u offset %llu is not a multiple of %llu", p.name().c_str(), i,
+                 (unsigned long long)r.offset, (unsigned long long)caps.min_storage_buffer_offset_alignment);
+        infos[i] = {r.buffer->handle(), r.offset, n};
+        writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+        writes[i].dstSet = set;
+        writes[i].dstBinding = i;
+        writes[i].descriptorCount = 1;
+        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[i].pBufferInfo = &infos[i];
+        ++i;
+    }
+    vkUpdateDescriptorSets(device_.handle(), i, writes, 0, nullptr);
+    vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
+    vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &set, 0, nullptr);
+    if (push_size) vkCmdPushConstants(cmd_, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
+    vkCmdDispatch(cmd_, gx, gy, gz);
+    ++n_dispatches_;
+}
+
+void Commands::barrier() {
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                       VK_ACCESS_TRANSFER_WRITE_BIT;
+    const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
+}
+
+void Commands::copy(const Buffer& src, VkDeviceSize so, const Buffer& dst, VkDeviceSize d, VkDeviceSize n) {
+    if (so > src.size() || n > src.size() - so || d > dst.size() || n > dst.size() - d)
+        fail(Status::internal, "copy of %llu bytes out of bounds ('%s' -> '%s')", (unsigned long long)n,
+             src.name().c_str(), dst.name().c_str());
+    VkBufferCopy region{so, d, n};
+    vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), 1, &region);
+}
+
+void Commands::fill(const Buffer& dst, VkDeviceSize offset, VkDeviceSize n, uint32_t value) {
+    vkCmdFillBuffer(cmd_, dst.handle(), offset, n, value);
+}
+
+void Commands::timestamp(uint32_t index) {
+    if (!queries_) return;
+    if (index >= n_timestamps_) fail(Status::internal, "timestamp %u out of range (%u)", index, n_timestamps_);
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, index);
+}
+
+void Commands::end() {
+    VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+    VKS_VK(vkEndCommandBuffer(cmd_));
+    recording_ = false;
+    ended_ = true;
+}
+
+void Commands::submit() {
+    if (!ended_) fail(Status::internal, "submit() before end()");
+    device_.submit_and_wait(cmd_);
+}
+
+double Commands::elapsed_ns(uint32_t from, uint32_t to) const {
+    if (!queries_) return 0;
+    uint64_t ts[2] = {};
+    uint64_t a = 0, b = 0;
+    if (vkGetQueryPoolResults(device_.handle(), queries_, from, 1, sizeof(uint64_t), &a, sizeof(uint64_t),
+                              VK_QUERY_RESULT_64_BIT) != VK_SUCCESS ||
+        vkGetQueryPoolResults(device_.handle(), queries_, to, 1, sizeof(uint64_t), &b, sizeof(uint64_t),
+                              VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+        return 0;
+    (void)ts;
+    return double(b - a) * device_.caps().timestamp_period_ns;
+}
+
+}  // namespace vks::vk

@@ -1,0 +1,59 @@
+#pragma once
+// Compute pipelines built from an embedded SPIR-V variant (shaders/variants.txt). The
+// descriptor-set layout is derived from the module itself (SPIR-V reflection), so bindings are
+// written once, in the shader. Tuning knobs are specialization constants (constant_id 0, 1, ...);
+// per-dispatch sizes are push constants (structs in shaders/params.h, shared with GLSL).
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vk/device.hpp"
+
+namespace vks::vk {
+
+struct ShaderInterface {
+    uint32_t n_bindings = 0;         // storage buffers at set 0, bindings 0..n-1
+    bool uses_push_constants = false;
+    uint32_t n_spec_constants = 0;   // highest SpecId + 1
+};
+
+// Parses just enough SPIR-V to learn the interface. Throws Status::internal on modules that use
+// anything but storage buffers in descriptor set 0.
+ShaderInterface reflect(std::span<const uint32_t> spirv, const char* name);
+
+class Pipeline {
+public:
+    Pipeline() = default;
+    // `spec` holds specialization constants for constant_id 0..spec.size()-1 (32-bit each).
+    Pipeline(Device& device, const std::string& variant, std::span<const uint32_t> spec = {});
+    ~Pipeline();
+    Pipeline(Pipeline&& o) noexcept;
+    Pipeline& operator=(Pipeline&& o) noexcept;
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+
+    VkPipeline handle() const { return pipeline_; }
+    VkPipelineLayout layout() const { return layout_; }
+    VkDescriptorSetLayout set_layout() const { return set_layout_; }
+    const ShaderInterface& interface() const { return iface_; }
+    uint32_t push_constant_bytes() const { return push_bytes_; }
+    const std::string& name() const { return name_; }
+    explicit operator bool() const { return pipeline_ != VK_NULL_HANDLE; }
+
+private:
+    void destroy() noexcept;
+
+    Device* device_ = nullptr;
+    std::string name_;
+    ShaderInterface iface_;
+    uint32_t push_bytes_ = 0;
+    VkShaderModule module_ = VK_NULL_HANDLE;
+    VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+    VkPipelineLayout layout_ = VK_NULL_HANDLE;
+    VkPipeline pipeline_ = VK_NULL_HANDLE;
+};
+
+}  // namespace vks::vk
