@@ -35,7 +35,7 @@ uint32_t Kernels::wg_size(uint32_t want) const {
     return std::max<uint32_t>(wg, 1);
 }
 
-bool Kernels::use_subgroups() const { return caps().subgroup_reduce(); }
+bool Kernels::use_subgroups() const { return allow_subgroups_ && caps().subgroup_reduce(); }
 
 std::vector<VariantChoice> describe_variants(const vk::Capabilities& caps) {
     std::vector<VariantChoice> out;

@@ -39,8 +39,11 @@ public:
     // Workgroup size for 1-D kernels: 256, or less where the device (profile) allows less.
     uint32_t wg_size(uint32_t want = 256) const;
     bool use_subgroups() const;
+    // Tests run the portable (no-subgroup) variants on purpose, whatever the device supports.
+    void allow_subgroups(bool allow) { allow_subgroups_ = allow; }
 
 private:
+    bool allow_subgroups_ = true;
     vk::Device& device_;
     std::map<std::pair<std::string, std::vector<uint32_t>>, vk::Pipeline> cache_;
 };
