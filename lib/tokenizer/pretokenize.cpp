@@ -141,7 +141,7 @@ void scan(const Decoded& d, PreStyle style, std::string_view text, std::vector<s
             case PreStyle::llama3: e = next_llama3(d, i, 3); break;
             case PreStyle::qwen2: e = next_llama3(d, i, 1); break;
         }
-        if (e <= i || e > end) e = e <= i ? i + 1 : end;  // invariant guard: always progress
+        if (e <= i) e = i + 1;  // unreachable (every alternative takes >= 1 char); never loop
         out.push_back(text.substr(d.offset[i], d.offset[e] - d.offset[i]));
         i = e;
     }

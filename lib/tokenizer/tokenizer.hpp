@@ -115,6 +115,7 @@ private:
 class Detokenizer {
 public:
     // render_special: emit control tokens' text (default: they produce nothing).
+    // Keeps a pointer to tokenizer, which must outlive the Detokenizer.
     explicit Detokenizer(const Tokenizer& tokenizer, bool render_special = false);
 
     std::string feed(int32_t id);
