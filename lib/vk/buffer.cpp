@@ -14,7 +14,7 @@ Buffer::Buffer(Device& device, VkDeviceSize size, BufferKind kind, std::string n
     VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bci.size = size;
     bci.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-    if (kind == BufferKind::device) bci.usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    if (kind != BufferKind::staging) bci.usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
     bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     VKS_VK(vkCreateBuffer(device.handle(), &bci, nullptr, &buffer_));
     try {
@@ -23,6 +23,9 @@ Buffer::Buffer(Device& device, VkDeviceSize size, BufferKind kind, std::string n
         VkMemoryPropertyFlags got = 0;
         if (kind == BufferKind::device)
             memory_ = device.allocate(req, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0, &got);
+        else if (kind == BufferKind::shared)
+            memory_ = device.allocate(req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                      VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &got);
         else
             memory_ = device.allocate(req, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
                                       VK_MEMORY_PROPERTY_HOST_COHERENT_BIT | VK_MEMORY_PROPERTY_HOST_CACHED_BIT, &got);

@@ -14,6 +14,9 @@ namespace vks::vk {
 enum class BufferKind {
     device,   // storage buffer, device-local preferred
     staging,  // host-visible, transfer source/destination
+    shared,   // storage buffer the host maps: small per-step inputs and outputs (token inputs,
+              // step parameters, logits), so a replayed decode step needs one submission and no
+              // staging copies; device-local when the device offers such memory (UMA, ReBAR)
 };
 
 class Buffer {
