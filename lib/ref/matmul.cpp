@@ -1,3 +1,5 @@
+// Reference matmul: dequantize one weight row at a time, accumulate in double. Deliberately
+// naive (no tiling, no threads) so it is obviously right; shaders are tested against it.
 #include "ref/matmul.hpp"
 
 #include <vector>
