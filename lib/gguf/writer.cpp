@@ -15,8 +15,10 @@ namespace {
 
 template <class T>
 void put(std::vector<uint8_t>& b, T v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    b.insert(b.end(), p, p + sizeof v);
+    // resize + memcpy rather than insert: GCC 12 raises a false -Wstringop-overflow on the latter.
+    size_t at = b.size();
+    b.resize(at + sizeof v);
+    std::memcpy(b.data() + at, &v, sizeof v);
 }
 
 void put_string(std::vector<uint8_t>& b, std::string_view s) {
