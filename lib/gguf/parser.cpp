@@ -82,10 +82,10 @@ void Parser::run() {
     // Counts are checked against the bytes left before anything is sized by them.
     uint64_t left = size_ - pos_;
     if (n_kv > left / k_min_kv_bytes)
-        fail(Status::bad_format, "metadata count %llu at offset 16 is impossible: only %llu bytes follow", ull(n_kv),
+        fail(Status::bad_format, "metadata count %llu at offset 16 is impossible: only %llu bytes follow (truncated or corrupt file)", ull(n_kv),
              ull(left));
     if (n_tensors > left / k_min_tensor_info_bytes)
-        fail(Status::bad_format, "tensor count %llu at offset 8 is impossible: only %llu bytes follow", ull(n_tensors),
+        fail(Status::bad_format, "tensor count %llu at offset 8 is impossible: only %llu bytes follow (truncated or corrupt file)", ull(n_tensors),
              ull(left));
 
     f_.kvs_.reserve(size_t(n_kv));
