@@ -26,6 +26,11 @@ constexpr uint64_t k_max_key_length = 65535;                     // GGUF spec li
 
 using ull = unsigned long long;
 
+// Reserve hint for a count read from the file. The count was already checked against the bytes
+// left, but a corrupt header in a multi-GB file could still claim ~100M entries; capping the
+// reserve keeps the up-front allocation small, and real growth only follows parsed content.
+size_t reserve_hint(uint64_t n) { return size_t(n < 65536 ? n : 65536); }
+
 }  // namespace
 
 void Parser::parse(File& f) {
@@ -88,13 +93,13 @@ void Parser::run() {
         fail(Status::bad_format, "tensor count %llu at offset 8 is impossible: only %llu bytes follow (truncated or corrupt file)", ull(n_tensors),
              ull(left));
 
-    f_.kvs_.reserve(size_t(n_kv));
-    f_.kv_index_.reserve(size_t(n_kv));
+    f_.kvs_.reserve(reserve_hint(n_kv));
+    f_.kv_index_.reserve(reserve_hint(n_kv));
     for (uint64_t i = 0; i < n_kv; ++i) read_kv();
     check_known_keys();
 
-    f_.tensors_.reserve(size_t(n_tensors));
-    f_.tensor_index_.reserve(size_t(n_tensors));
+    f_.tensors_.reserve(reserve_hint(n_tensors));
+    f_.tensor_index_.reserve(reserve_hint(n_tensors));
     for (uint64_t i = 0; i < n_tensors; ++i) read_tensor_info();
     place_tensors();
 }
@@ -162,7 +167,7 @@ void Parser::read_array(Array& a, const std::string& ctx) {
         if (n > left / 8)
             fail(Status::bad_format, "array%s at offset %llu: %llu strings cannot fit in the %llu bytes left", ctx.c_str(),
                  ull(at), ull(n), ull(left));
-        a.strings_.reserve(size_t(n));
+        a.strings_.reserve(reserve_hint(n));
         for (uint64_t i = 0; i < n; ++i) a.strings_.push_back(read_string("array string", ctx));
         return;
     }
