@@ -86,6 +86,44 @@ void Writer::add_string_array(std::string_view key, std::span<const std::string>
     for (const auto& s : v) put_string(kv_bytes_, s);
 }
 
+void Writer::add_string_array(std::string_view key, std::span<const std::string_view> v) {
+    begin_kv(key, ValueType::array);
+    put<uint32_t>(kv_bytes_, uint32_t(ValueType::string));
+    put<uint64_t>(kv_bytes_, v.size());
+    for (std::string_view s : v) put_string(kv_bytes_, s);
+}
+
+void Writer::add_value(std::string_view key, const Value& v) {
+    switch (v.type()) {
+        case ValueType::uint8: add_uint8(key, uint8_t(v.as_u64())); return;
+        case ValueType::int8: add_int8(key, int8_t(v.as_i64())); return;
+        case ValueType::uint16: add_uint16(key, uint16_t(v.as_u64())); return;
+        case ValueType::int16: add_int16(key, int16_t(v.as_i64())); return;
+        case ValueType::uint32: add_uint32(key, uint32_t(v.as_u64())); return;
+        case ValueType::int32: add_int32(key, int32_t(v.as_i64())); return;
+        case ValueType::uint64: add_uint64(key, v.as_u64()); return;
+        case ValueType::int64: add_int64(key, v.as_i64()); return;
+        // The reader keeps a float32 as the double it widens to exactly, so narrowing is lossless.
+        case ValueType::float32: add_float32(key, float(v.as_f64())); return;
+        case ValueType::float64: add_float64(key, v.as_f64()); return;
+        case ValueType::boolean: add_bool(key, v.as_bool()); return;
+        case ValueType::string: add_string(key, v.as_string()); return;
+        case ValueType::array: {
+            const Array& a = v.as_array();
+            if (a.type() == ValueType::string) {
+                add_string_array(key, a.strings());
+            } else if (a.type() == ValueType::array) {
+                fail(Status::unsupported, "add_value: key '%.*s' is a nested array", int(key.size()), key.data());
+            } else {
+                // Fixed-size elements: the file's little-endian bytes are the encoding.
+                add_array(key, a.type(), a.raw(), a.size());
+            }
+            return;
+        }
+    }
+    fail(Status::invalid_argument, "add_value: value type %u is not a GGUF value type", uint32_t(v.type()));
+}
+
 void Writer::add_raw_kv(std::span<const uint8_t> encoded) {
     kv_bytes_.insert(kv_bytes_.end(), encoded.begin(), encoded.end());
     ++n_kv_;

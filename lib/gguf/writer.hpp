@@ -53,6 +53,11 @@ public:
     void add_array(std::string_view key, std::span<const double> v) { add_array(key, ValueType::float64, v.data(), v.size()); }
     void add_bool_array(std::string_view key, const std::vector<bool>& v);
     void add_string_array(std::string_view key, std::span<const std::string> v);
+    void add_string_array(std::string_view key, std::span<const std::string_view> v);
+
+    // Re-encodes a value read from a gguf::File under `key`, with the same value type (and
+    // element type for arrays) and the same value: copies metadata from one file to another.
+    void add_value(std::string_view key, const Value& v);
 
     // Appends raw, already-encoded bytes as one metadata entry (counts toward n_kv). For tests
     // that need encodings the typed adders refuse to produce (e.g. nested arrays).
