@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in a separate clang build and runs each one for a bounded time.
-# Exits non-zero when a target crashes (sanitizer report, trap, timeout, out-of-memory).
+# Every target runs even when an earlier one crashed; the script exits non-zero when any
+# target crashed (sanitizer report, trap, timeout, out-of-memory).
+#   usage: tools/run_fuzzers.sh [TARGET...]   (default: all targets)
 #   FUZZ_SECONDS    seconds per target (default 60)
 #   FUZZ_BUILD_DIR  build folder (default build-fuzz in the repository root)
 #   FUZZ_JOBS       parallel compile jobs (default 2)
@@ -10,7 +12,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-targets=(fuzz_gguf)
+targets=(fuzz_gguf fuzz_tokenizer fuzz_chat_template)
+if [ $# -gt 0 ]; then targets=("$@"); fi
 
 CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S "$root" -B "$build" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKS_FUZZ=ON -DVKS_BUILD_APPS=OFF >/dev/null
