@@ -233,16 +233,15 @@ RequantizeResult requantize(const gguf::File& in, gguf::Writer& out, const Requa
              "Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)", name_of(id_of(options.target)).c_str());
     RequantizeResult result;
 
-    // Plan every tensor first, so an unsupported type fails before any work.
+    // Plan every tensor first, so an unsupported type fails before any note or work.
     const auto& tensors = in.tensors();
     std::vector<TensorChoice> choices;
     choices.reserve(tensors.size());
-    for (const gguf::TensorInfo& t : tensors) {
-        choices.push_back(choose_tensor_type(t, options.target));
-        if (!choices.back().note.empty()) {
-            result.notes.push_back(choices.back().note);
-            if (options.on_note) options.on_note(choices.back().note);
-        }
+    for (const gguf::TensorInfo& t : tensors) choices.push_back(choose_tensor_type(t, options.target));
+    for (const TensorChoice& c : choices) {
+        if (c.note.empty()) continue;
+        result.notes.push_back(c.note);
+        if (options.on_note) options.on_note(c.note);
     }
 
     // Metadata: same order, same types; the alignment key (if any) is copied in place.
