@@ -36,6 +36,13 @@ int cmd_quantize(const Args& args) {
     quant::RequantizeOptions options;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
+        if (a == "--help" || a == "-h") {
+            std::printf("%s\n  TYPE: %s\n  2-D tensors get TYPE (or a compatible type when rows do not fit its blocks),\n"
+                        "  1-D tensors F32; metadata is kept, general.file_type updated. --threads defaults to\n"
+                        "  the number of CPUs.\n",
+                        k_usage, k_types);
+            return 0;
+        }
         if (a == "--threads" || a == "-t") {
             if (i + 1 >= args.size()) fail(Status::invalid_argument, "%s needs a value (%s)", a.c_str(), k_usage);
             options.n_threads = parse_threads(args[++i]);

@@ -52,6 +52,9 @@ run_vks "$TMP/quant.out" "$TMP/quant.err" quantize "$TMP/model-Q4_0.gguf" "$TMP/
 [ "$rc" -eq 0 ] || { cat "$TMP/quant.err" >&2; fail "Q4_0 -> Q8_0 exited $rc"; }
 check_types "$TMP/model-Q8_0.gguf" Q8_0 7
 
+run_vks "$TMP/help.out" "$TMP/help.err" quantize --help
+[ "$rc" -eq 0 ] && grep -q "usage: quantize IN.gguf OUT.gguf TYPE" "$TMP/help.out" || fail "quantize --help"
+
 # Refusals; the input must stay byte-identical.
 expect_error quantize "$model" "$model" Q4_0
 ln "$model" "$TMP/hardlink.gguf" || fail "cannot make a hard link"
