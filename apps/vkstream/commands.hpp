@@ -8,5 +8,6 @@ namespace vks::cli {
 using Args = std::vector<std::string>;  // arguments after the subcommand name
 
 int cmd_info(const Args& args);
+int cmd_inspect(const Args& args);
 
 }  // namespace vks::cli

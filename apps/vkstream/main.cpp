@@ -16,6 +16,7 @@ struct Command {
 
 const Command k_commands[] = {
     {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]"},
+    {"inspect", vks::cli::cmd_inspect, "show a GGUF file: metadata, tensor table, totals by type [--json]"},
 };
 
 void usage() {
