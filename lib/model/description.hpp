@@ -66,7 +66,9 @@ struct Description {
     uint32_t n_ff = 0;       // <arch>.feed_forward_length
     uint32_t n_ctx_train = 0;  // <arch>.context_length
     float rms_eps = 1e-5f;     // <arch>.attention.layer_norm_rms_epsilon
-    float attn_scale = 0.0f;   // score scale, 1 / sqrt(head_dim)
+    // Score scale, 1 / sqrt(head_dim). (Gemma 3 27B's query_pre_attn_scalar is n_embd / n_head
+    // instead, and GGUF does not record it: that model would need a special case.)
+    float attn_scale = 0.0f;
 
     // ---- RoPE ----
     RopeStyle rope_style = RopeStyle::normal;
