@@ -75,7 +75,9 @@ TEST_CASE("ref forward: SmolLM2 says Paris") {
     std::vector<int32_t> top = top_k(logits, 5);
     for (int32_t t : top) MESSAGE(t << " '" << m.tok.token_piece(t) << "' " << logits[t]);
     CHECK(m.tok.token_piece(argmax(logits)) == " Paris");
-    CHECK(per_token < 1.0);
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
+    CHECK(per_token < 1.0);  // keeps the suite quick; optimized builds only (~0.08 s here)
+#endif
 }
 
 TEST_CASE("ref forward: SmolLM2 matches an independent NumPy forward") {
