@@ -1,0 +1,184 @@
+#include "ref/forward.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.hpp"
+#include "quant/quant.hpp"
+#include "ref/glu.hpp"
+#include "ref/rms_norm.hpp"
+
+namespace vks::ref {
+
+namespace {
+
+// out (n_rows) = W (n_rows, n_cols) . x (n_cols). Eight independent float accumulators so the
+// compiler can vectorize without reassociation flags; this is most of the forward's time.
+void matvec(const float* W, const float* x, float* out, size_t n_rows, size_t n_cols) {
+    for (size_t r = 0; r < n_rows; ++r) {
+        const float* w = W + r * n_cols;
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        size_t i = 0;
+        for (; i + 8 <= n_cols; i += 8)
+            for (size_t j = 0; j < 8; ++j) acc[j] += w[i + j] * x[i + j];
+        float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < n_cols; ++i) s += w[i] * x[i];
+        out[r] = s;
+    }
+}
+
+void add_into(float* x, const float* y, size_t n) {
+    for (size_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+std::vector<float> maybe(const gguf::TensorInfo* t) { return t ? dequantize_tensor(*t) : std::vector<float>{}; }
+
+}  // namespace
+
+std::vector<float> dequantize_tensor(const gguf::TensorInfo& t) {
+    const quant::TypeInfo* ti = quant::find_type(t.type);
+    if (!ti)
+        fail(Status::unsupported, "ref: tensor '%.*s' has unsupported type %s", int(t.name.size()), t.name.data(),
+             gguf::tensor_type_name(t.type));
+    const int64_t n_cols = t.ne[0];
+    const int64_t n_rows = t.n_elements() / n_cols;
+    const size_t row_bytes = quant::row_bytes(ti->type, n_cols);
+    if (row_bytes * size_t(n_rows) != t.n_bytes)
+        fail(Status::bad_format, "ref: tensor '%.*s' holds %llu bytes, expected %zu", int(t.name.size()),
+             t.name.data(), (unsigned long long)t.n_bytes, row_bytes * size_t(n_rows));
+    std::vector<float> out(size_t(t.n_elements()));
+    for (int64_t r = 0; r < n_rows; ++r)
+        quant::dequantize_row(ti->type, t.data + size_t(r) * row_bytes, out.data() + size_t(r * n_cols), n_cols);
+    return out;
+}
+
+Config Config::from(const model::Description& d) {
+    Config c;
+    c.arch = d.arch;
+    c.n_vocab = d.n_vocab;
+    c.n_embd = d.n_embd;
+    c.n_layer = d.n_layer;
+    c.n_head = d.n_head;
+    c.n_head_kv = d.n_head_kv;
+    c.head_dim = d.head_dim;
+    c.n_ff = d.n_ff;
+    c.rms_eps = d.rms_eps;
+    c.final_logit_softcap = d.final_logit_softcap;
+    c.has_qkv_bias = d.has_qkv_bias;
+    c.attn.n_head = d.n_head;
+    c.attn.n_head_kv = d.n_head_kv;
+    c.attn.head_dim = d.head_dim;
+    c.attn.scale = d.attn_scale;
+    c.attn.rope.head_dim = d.head_dim;
+    c.attn.rope.n_rot = d.n_rot;
+    c.attn.rope.theta_base = d.rope_freq_base;
+    c.attn.rope.scale_factor = d.rope_scaling == model::RopeScaling::linear ? d.rope_scale_factor : 1.0f;
+    c.attn.rope.style = d.rope_style == model::RopeStyle::normal ? RopeStyle::normal : RopeStyle::neox;
+    c.attn.validate();
+    return c;
+}
+
+Model::Model(const model::Description& d, const gguf::File& file) {
+    (void)file;  // the Description's tensor infos point into it
+    if (d.arch == model::Arch::gemma3)
+        fail(Status::unsupported,
+             "ref::Model: the gemma3 reference forward is not implemented (sliding-window layers, q/k norms, "
+             "post norms); only llama and qwen2 run here");
+    config_ = Config::from(d);
+    Weights& w = weights_;
+    w.token_embd = dequantize_tensor(*d.token_embd);
+    w.output_norm = dequantize_tensor(*d.output_norm);
+    if (!d.tied_output) w.output = dequantize_tensor(*d.output);
+    w.layers.resize(d.n_layer);
+    for (uint32_t il = 0; il < d.n_layer; ++il) {
+        const model::LayerTensors& t = d.layers[il];
+        LayerWeights& L = w.layers[il];
+        L.attn_norm = dequantize_tensor(*t.attn_norm);
+        L.wq = dequantize_tensor(*t.attn_q);
+        L.wk = dequantize_tensor(*t.attn_k);
+        L.wv = dequantize_tensor(*t.attn_v);
+        L.wo = dequantize_tensor(*t.attn_output);
+        L.bq = maybe(t.attn_q_bias);
+        L.bk = maybe(t.attn_k_bias);
+        L.bv = maybe(t.attn_v_bias);
+        L.ffn_norm = dequantize_tensor(*t.ffn_norm);
+        L.w_gate = dequantize_tensor(*t.ffn_gate);
+        L.w_up = dequantize_tensor(*t.ffn_up);
+        L.w_down = dequantize_tensor(*t.ffn_down);
+    }
+}
+
+Session::Session(const Model& model, uint32_t n_sink, uint32_t n_window, bool causal)
+    : model_(&model), n_sink_(n_sink), n_window_(n_window), causal_(causal) {
+    if (!causal && n_window == 0) fail(Status::invalid_argument, "ref::Session: n_window must be >= 1");
+    const Config& c = model.config();
+    k_hist_.resize(c.n_layer);
+    v_hist_.resize(c.n_layer);
+    x_.resize(c.n_embd);
+    xb_.resize(c.n_embd);
+    o_.resize(c.n_embd);
+    q_.resize(size_t(c.n_head) * c.head_dim);
+    att_.resize(size_t(c.n_head) * c.head_dim);
+    k_.resize(size_t(c.n_head_kv) * c.head_dim);
+    v_.resize(size_t(c.n_head_kv) * c.head_dim);
+    gate_.resize(c.n_ff);
+    up_.resize(c.n_ff);
+}
+
+Session::Session(const Model& model, uint32_t n_sink, uint32_t n_window) : Session(model, n_sink, n_window, false) {}
+
+Session Session::causal(const Model& model) { return Session(model, 0, 0, true); }
+
+std::vector<float> Session::forward(int32_t token) {
+    const Config& c = model_->config();
+    const Weights& w = model_->weights();
+    if (token < 0 || uint32_t(token) >= c.n_vocab)
+        fail(Status::invalid_argument, "ref::Session: token id %d out of range [0, %u)", token, c.n_vocab);
+    const size_t E = c.n_embd, Q = q_.size(), KV = k_.size(), F = c.n_ff;
+    const uint64_t t = n_tokens_;
+
+    // x (n_embd) = embedding row of the token
+    std::copy_n(w.token_embd.data() + size_t(token) * E, E, x_.data());
+
+    for (uint32_t il = 0; il < c.n_layer; ++il) {
+        const LayerWeights& L = w.layers[il];
+        // ---- attention block: x += Wo . attn(norm(x)) ----
+        rms_norm(x_.data(), L.attn_norm.data(), xb_.data(), 1, E, c.rms_eps);
+        matvec(L.wq.data(), xb_.data(), q_.data(), Q, E);
+        matvec(L.wk.data(), xb_.data(), k_.data(), KV, E);
+        matvec(L.wv.data(), xb_.data(), v_.data(), KV, E);
+        if (c.has_qkv_bias) {
+            add_into(q_.data(), L.bq.data(), Q);
+            add_into(k_.data(), L.bk.data(), KV);
+            add_into(v_.data(), L.bv.data(), KV);
+        }
+        // History stays un-rotated: RoPE positions depend on the view, applied inside attention.
+        k_hist_[il].insert(k_hist_[il].end(), k_.begin(), k_.end());
+        v_hist_[il].insert(v_hist_[il].end(), v_.begin(), v_.end());
+        if (causal_)
+            attention_causal(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, c.attn, att_.data());
+        else
+            attention_stream(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, n_sink_, n_window_, c.attn,
+                             att_.data());
+        matvec(L.wo.data(), att_.data(), o_.data(), E, Q);
+        add_into(x_.data(), o_.data(), E);
+
+        // ---- feed-forward block: x += W_down . (act(W_gate . norm(x)) * (W_up . norm(x))) ----
+        rms_norm(x_.data(), L.ffn_norm.data(), xb_.data(), 1, E, c.rms_eps);
+        matvec(L.w_gate.data(), xb_.data(), gate_.data(), F, E);
+        matvec(L.w_up.data(), xb_.data(), up_.data(), F, E);
+        silu_glu(gate_.data(), up_.data(), gate_.data(), F);
+        matvec(L.w_down.data(), gate_.data(), o_.data(), E, F);
+        add_into(x_.data(), o_.data(), E);
+    }
+
+    rms_norm(x_.data(), w.output_norm.data(), xb_.data(), 1, E, c.rms_eps);
+    std::vector<float> logits(c.n_vocab);  // (n_vocab)
+    matvec(w.output_matrix().data(), xb_.data(), logits.data(), c.n_vocab, E);
+    if (c.final_logit_softcap > 0.0f)
+        for (float& l : logits) l = c.final_logit_softcap * std::tanh(l / c.final_logit_softcap);
+    ++n_tokens_;
+    return logits;
+}
+
+}  // namespace vks::ref

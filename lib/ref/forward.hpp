@@ -1,0 +1,100 @@
+#pragma once
+// CPU reference forward pass of a whole model, in plain float math (llama2.c style):
+// Config (numbers), Weights (every tensor dequantized once to f32), and a Session holding the
+// running state. It is the oracle for the GPU engine: the engine's logits must match these.
+//
+// Attention follows vkstream's StreamingLLM semantics through ref::attention_stream: the
+// Session keeps the FULL un-rotated K/V history of every layer (memory grows with the stream;
+// fine for tests) and each token attends to the first n_sink stream tokens plus the last
+// n_window tokens, with cache-relative RoPE positions. Session::causal() is plain dense causal
+// attention with absolute positions (the two agree while the stream fits in sinks + window).
+//
+// Supported: llama and qwen2. gemma3 fails with Status::unsupported (not implemented here
+// yet: its sliding-window layers need a defined interplay with the sink window).
+#include <cstdint>
+#include <vector>
+
+#include "gguf/reader.hpp"
+#include "model/description.hpp"
+#include "ref/attention.hpp"
+
+namespace vks::ref {
+
+struct Config {
+    model::Arch arch = model::Arch::llama;
+    uint32_t n_vocab = 0, n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ff = 0;
+    float rms_eps = 1e-5f;
+    float final_logit_softcap = 0.0f;  // 0: none
+    AttentionParams attn;              // heads, scale, RoPE
+    bool has_qkv_bias = false;
+
+    static Config from(const model::Description& d);
+};
+
+struct LayerWeights {
+    std::vector<float> attn_norm;   // (n_embd)
+    std::vector<float> wq;          // (n_head * head_dim, n_embd)   row-major: out x in
+    std::vector<float> wk;          // (n_head_kv * head_dim, n_embd)
+    std::vector<float> wv;          // (n_head_kv * head_dim, n_embd)
+    std::vector<float> wo;          // (n_embd, n_head * head_dim)
+    std::vector<float> bq, bk, bv;  // qwen2: (q_dim), (kv_dim), (kv_dim); else empty
+    std::vector<float> ffn_norm;    // (n_embd)
+    std::vector<float> w_gate;      // (n_ff, n_embd)
+    std::vector<float> w_up;        // (n_ff, n_embd)
+    std::vector<float> w_down;      // (n_embd, n_ff)
+};
+
+struct Weights {
+    std::vector<float> token_embd;   // (n_vocab, n_embd)
+    std::vector<LayerWeights> layers;  // (n_layer)
+    std::vector<float> output_norm;  // (n_embd)
+    std::vector<float> output;       // (n_vocab, n_embd); empty when tied (use token_embd)
+
+    const std::vector<float>& output_matrix() const { return output.empty() ? token_embd : output; }
+};
+
+// Dequantizes a whole tensor to f32: (n_elements) floats, ne[0] fastest.
+std::vector<float> dequantize_tensor(const gguf::TensorInfo& t);
+
+class Model {
+public:
+    // Dequantizes every tensor the Description names (the File may be closed afterwards).
+    // Status::unsupported for gemma3.
+    Model(const model::Description& desc, const gguf::File& file);
+
+    const Config& config() const { return config_; }
+    const Weights& weights() const { return weights_; }
+
+private:
+    Config config_;
+    Weights weights_;
+};
+
+class Session {
+public:
+    // StreamingLLM attention: n_sink >= 0 sink tokens plus a window of n_window >= 1 tokens.
+    // Keeps a reference to `model`, which must outlive the Session.
+    Session(const Model& model, uint32_t n_sink, uint32_t n_window);
+    // Dense causal attention over the whole history, RoPE positions = stream indices.
+    static Session causal(const Model& model);
+
+    // Appends `token` (0 <= token < n_vocab, else invalid_argument) to the stream and returns
+    // the logits (n_vocab) for the next token.
+    std::vector<float> forward(int32_t token);
+
+    uint64_t n_tokens() const { return n_tokens_; }
+
+private:
+    Session(const Model& model, uint32_t n_sink, uint32_t n_window, bool causal);
+
+    const Model* model_;
+    uint32_t n_sink_ = 0, n_window_ = 0;
+    bool causal_ = false;
+    uint64_t n_tokens_ = 0;
+    std::vector<std::vector<float>> k_hist_;  // per layer: (n_tokens, n_head_kv, head_dim), un-rotated
+    std::vector<std::vector<float>> v_hist_;  // per layer: (n_tokens, n_head_kv, head_dim)
+    // Scratch, reused every token.
+    std::vector<float> x_, xb_, q_, k_, v_, att_, o_, gate_, up_;  // (n_embd) / (q_dim) / (kv_dim) / (n_ff)
+};
+
+}  // namespace vks::ref

@@ -1,0 +1,12 @@
+#pragma once
+// Real model files used by tests (never committed; fetched by tools/fetch_model.sh).
+#include <string>
+
+namespace vks::test {
+
+// SmolLM2-135M-Instruct Q4_1: $VKS_TEST_MODEL, else
+// /root/.cache/vkstream/models/SmolLM2-135M-Instruct.Q4_1.gguf (then $HOME/.cache/...).
+// Empty when the file is absent (tests then VKS_SKIP).
+std::string smollm2_path();
+
+}  // namespace vks::test
