@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <sys/stat.h>
 
+#include "gguf/reader.hpp"
+#include "model/tokenizer_spec.hpp"
+
 namespace vks::test {
 
 namespace {
@@ -22,6 +25,11 @@ std::string smollm2_path() {
         if (exists(p)) return p;
     }
     return "";
+}
+
+tokenizer::Tokenizer load_tokenizer(const std::string& gguf_path) {
+    gguf::File f = gguf::File::open(gguf_path);
+    return tokenizer::Tokenizer::create(model::tokenizer_spec_from_gguf(f));
 }
 
 }  // namespace vks::test

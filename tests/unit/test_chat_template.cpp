@@ -5,7 +5,7 @@
 
 #include "common/error.hpp"
 #include "support/test_support.hpp"
-#include "support/vocab_dump.hpp"
+#include "support/models.hpp"
 #include "tokenizer/chat_template.hpp"
 #include "tokenizer/tokenizer.hpp"
 
@@ -103,9 +103,9 @@ TEST_CASE("chat: bad roles are rejected") {
 }
 
 TEST_CASE("chat: SmolLM2 prompt tokenizes its markers as control tokens") {
-    std::string path = test::smollm2_vocab_dump_path();
-    if (path.empty()) VKS_SKIP("SmolLM2 vocab dump absent: run tools/extract_vocab.py");
-    Tokenizer tok = Tokenizer::create(test::load_vocab_dump(path));
+    std::string path = test::smollm2_path();
+    if (path.empty()) VKS_SKIP("SmolLM2 model absent (set VKS_TEST_MODEL or run tools/fetch_model.sh)");
+    Tokenizer tok = test::load_tokenizer(path);
     ChatFormat f = detect_chat_format(tok.chat_template());
     CHECK(f.style == ChatStyle::chatml);
     CHECK_FALSE(f.fallback);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "support/test_support.hpp"
-#include "support/vocab_dump.hpp"
+#include "support/models.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/unicode.hpp"
 
@@ -86,9 +86,9 @@ TEST_CASE("detokenizer: every chunk of a byte-by-byte stream is valid UTF-8") {
 }
 
 TEST_CASE("detokenizer: SmolLM2 emoji split over byte-level tokens") {
-    std::string path = test::smollm2_vocab_dump_path();
-    if (path.empty()) VKS_SKIP("SmolLM2 vocab dump absent: run tools/extract_vocab.py");
-    Tokenizer t = Tokenizer::create(test::load_vocab_dump(path));
+    std::string path = test::smollm2_path();
+    if (path.empty()) VKS_SKIP("SmolLM2 model absent (set VKS_TEST_MODEL or run tools/fetch_model.sh)");
+    Tokenizer t = test::load_tokenizer(path);
     const std::string text = "Emoji: 🙂👍🏽 done 日本語のテキスト";
     std::vector<int32_t> ids = t.encode(text, false, false);
     Detokenizer d(t);

@@ -1,6 +1,6 @@
 // SmolLM2-135M-Instruct tokenizer against ids from an independent implementation.
-// The vocabulary comes from the dump written by tools/extract_vocab.py (not in git); the
-// cases skip when it is absent.
+// The vocabulary comes from the model's GGUF metadata (model::tokenizer_spec_from_gguf); the
+// cases skip when the model file is absent.
 #include <doctest/doctest.h>
 
 #include <optional>
@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "support/test_support.hpp"
-#include "support/vocab_dump.hpp"
+#include "support/models.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 using namespace vks;
@@ -62,9 +62,9 @@ const Case k_cases[] = {
 const Tokenizer* smollm2() {
     static std::optional<Tokenizer> tok;
     if (!tok) {
-        std::string path = test::smollm2_vocab_dump_path();
+        std::string path = test::smollm2_path();
         if (path.empty()) return nullptr;
-        tok = Tokenizer::create(test::load_vocab_dump(path));
+        tok = test::load_tokenizer(path);
     }
     return &*tok;
 }
@@ -72,8 +72,7 @@ const Tokenizer* smollm2() {
 #define REQUIRE_SMOLLM2(tok)                                                                            \
     const Tokenizer* tok = smollm2();                                                                   \
     if (!tok)                                                                                           \
-        VKS_SKIP("SmolLM2 vocab dump absent: run tools/extract_vocab.py "                               \
-                 "~/.cache/vkstream/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+        VKS_SKIP("SmolLM2 model absent (set VKS_TEST_MODEL or run tools/fetch_model.sh)")
 
 }  // namespace
 

@@ -1,0 +1,178 @@
+// The CPU reference forward: SmolLM2 against an independent NumPy implementation and common
+// sense, and the StreamingLLM session semantics on synthetic models.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <optional>
+#include <string>
+
+#include "common/error.hpp"
+#include "gguf/reader.hpp"
+#include "model/description.hpp"
+#include "model/synthetic.hpp"
+#include "model/tokenizer_spec.hpp"
+#include "ref/forward.hpp"
+#include "support/models.hpp"
+#include "support/test_support.hpp"
+
+using namespace vks;
+
+namespace {
+
+int32_t argmax(const std::vector<float>& v) { return int32_t(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+std::vector<int32_t> top_k(const std::vector<float>& v, size_t k) {
+    std::vector<int32_t> idx(v.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) { return v[a] > v[b]; });
+    idx.resize(k);
+    return idx;
+}
+
+struct SmolLM2 {
+    gguf::File file;
+    model::Description desc;
+    ref::Model model;
+    tokenizer::Tokenizer tok;
+    explicit SmolLM2(const std::string& path)
+        : file(gguf::File::open(path)),
+          desc(model::Description::from_gguf(file)),
+          model(desc, file),
+          tok(tokenizer::Tokenizer::create(model::tokenizer_spec_from_gguf(file))) {}
+};
+
+#define REQUIRE_SMOLLM2(var)                                                                   \
+    std::string var##_path = test::smollm2_path();                                             \
+    if (var##_path.empty()) VKS_SKIP("SmolLM2 model absent (set VKS_TEST_MODEL)");             \
+    SmolLM2 var(var##_path)
+
+struct Synthetic {
+    std::vector<uint8_t> bytes;
+    gguf::File file;
+    ref::Model model;
+    explicit Synthetic(const model::SyntheticConfig& c)
+        : bytes(model::synthetic_model_bytes(c)),
+          file(gguf::File::from_memory(bytes)),
+          model(model::Description::from_gguf(file), file) {}
+};
+
+}  // namespace
+
+TEST_CASE("ref forward: SmolLM2 says Paris") {
+    REQUIRE_SMOLLM2(m);
+    std::vector<int32_t> ids = m.tok.encode("The capital of France is", false, false);
+    ref::Session s(m.model, 4, 1024);
+    std::vector<float> logits;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int32_t id : ids) logits = s.forward(id);
+    double per_token = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / ids.size();
+    std::string id_list;
+    for (int32_t id : ids) id_list += std::to_string(id) + " ";
+    MESSAGE("prompt ids: " << id_list << "; " << per_token * 1000 << " ms/token");
+    std::vector<int32_t> top = top_k(logits, 5);
+    for (int32_t t : top) MESSAGE(t << " '" << m.tok.token_piece(t) << "' " << logits[t]);
+    CHECK(m.tok.token_piece(argmax(logits)) == " Paris");
+    CHECK(per_token < 1.0);
+}
+
+TEST_CASE("ref forward: SmolLM2 matches an independent NumPy forward") {
+    // Expected values produced by
+    //   python3 tools/ref_forward.py SmolLM2-135M-Instruct.Q4_1.gguf 504 3575 282 4649 314
+    // (NumPy, float64, weights dequantized by the `gguf` Python package, dense causal attention).
+    REQUIRE_SMOLLM2(m);
+    const std::vector<int32_t> ids = {504, 3575, 282, 4649, 314};  // "The capital of France is"
+    CHECK(m.tok.encode("The capital of France is", false, false) == ids);
+    const std::pair<int32_t, float> expected_top[5] = {
+        {7042, 17.3713f}, {260, 14.8886f}, {4528, 13.2450f}, {2250, 13.0095f}, {1315, 12.9515f}};
+    const int32_t probe_ids[7] = {0, 1, 2, 100, 1000, 10000, 40000};
+    const float probe_logits[7] = {1.6136f, -11.8719f, -7.9445f, 1.3192f, 2.8672f, 6.7854f, -2.3383f};
+
+    ref::Session s(m.model, 4, 1024);
+    std::vector<float> logits;
+    for (int32_t id : ids) logits = s.forward(id);
+    std::vector<int32_t> top = top_k(logits, 5);
+    for (int i = 0; i < 5; ++i) {
+        CAPTURE(i);
+        CHECK(top[i] == expected_top[i].first);
+        CHECK(std::fabs(logits[expected_top[i].first] - expected_top[i].second) < 2e-3f);
+    }
+    for (int i = 0; i < 7; ++i) {
+        CAPTURE(probe_ids[i]);
+        CHECK(std::fabs(logits[probe_ids[i]] - probe_logits[i]) < 2e-3f);
+    }
+}
+
+TEST_CASE("ref forward: SmolLM2 answers a ChatML question") {
+    REQUIRE_SMOLLM2(m);
+    std::vector<int32_t> ids = m.tok.encode(
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n", false, true);
+    ref::Session s(m.model, 4, 1024);
+    std::vector<float> logits;
+    for (int32_t id : ids) logits = s.forward(id);
+    std::vector<int32_t> out;
+    for (int i = 0; i < 10 && !m.tok.is_eog(argmax(logits)); ++i) {
+        out.push_back(argmax(logits));
+        logits = s.forward(out.back());
+    }
+    std::string answer = m.tok.decode(out);
+    MESSAGE("answer: " << answer);
+    CHECK(answer.find("Paris") != std::string::npos);
+}
+
+TEST_CASE("ref forward: streaming session equals dense causal attention while the stream fits") {
+    for (bool qwen2 : {false, true}) {
+        CAPTURE(qwen2);
+        model::SyntheticConfig c;
+        c.qwen2 = qwen2;
+        c.seed = 3;
+        Synthetic syn(c);
+        ref::Session dense = ref::Session::causal(syn.model);
+        ref::Session stream(syn.model, 4, 28);  // capacity 32 >= 24 tokens
+        ref::Session no_sink(syn.model, 0, 24);
+        for (int32_t t = 0; t < 24; ++t) {
+            int32_t tok = (t * 37 + 11) % int32_t(c.n_vocab);
+            std::vector<float> a = dense.forward(tok), b = stream.forward(tok), n = no_sink.forward(tok);
+            CHECK(test::max_abs_diff(b.data(), a.data(), a.size()) < 1e-4);
+            CHECK(test::max_abs_diff(n.data(), a.data(), a.size()) < 1e-4);
+        }
+        CHECK(stream.n_tokens() == 24);
+    }
+}
+
+TEST_CASE("ref forward: with a small window the sink tokens still shape the output") {
+    model::SyntheticConfig c;
+    c.seed = 5;
+    Synthetic syn(c);  // 2 layers
+    // Two streams that differ only in their first token; window 4, 40 tokens.
+    auto last_logits = [&](uint32_t n_sink, int32_t first) {
+        ref::Session s(syn.model, n_sink, 4);
+        std::vector<float> l = s.forward(first);
+        for (int32_t t = 1; t < 40; ++t) l = s.forward((t * 53 + 7) % int32_t(c.n_vocab));
+        return l;
+    };
+    // No sinks: token 0 left the window long ago (and the 2 layers only reach ~2 windows back
+    // through the stored K/V), so it has no influence at all.
+    std::vector<float> a0 = last_logits(0, 10), b0 = last_logits(0, 200);
+    CHECK(test::max_abs_diff(a0.data(), b0.data(), a0.size()) == 0.0);
+    // One sink: token 0 stays visible to every query.
+    std::vector<float> a1 = last_logits(1, 10), b1 = last_logits(1, 200);
+    CHECK(test::max_abs_diff(a1.data(), b1.data(), a1.size()) > 1e-2);
+    // And the windowed stream is not dense attention any more.
+    ref::Session dense = ref::Session::causal(syn.model);
+    std::vector<float> d = dense.forward(10);
+    for (int32_t t = 1; t < 40; ++t) d = dense.forward((t * 53 + 7) % int32_t(c.n_vocab));
+    CHECK(test::max_abs_diff(a1.data(), d.data(), d.size()) > 1e-2);
+}
+
+TEST_CASE("ref forward: bad arguments") {
+    model::SyntheticConfig c;
+    Synthetic syn(c);
+    ref::Session s(syn.model, 2, 4);
+    CHECK_THROWS_AS(s.forward(-1), Error);
+    CHECK_THROWS_AS(s.forward(int32_t(c.n_vocab)), Error);
+    CHECK_THROWS_AS(ref::Session(syn.model, 2, 0), Error);
+    CHECK(s.n_tokens() == 0);
+}
