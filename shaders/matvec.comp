@@ -16,7 +16,7 @@
 
 layout(constant_id = 0) const uint WG_SIZE = 64;
 layout(constant_id = 1) const uint ROWS_PER_WG = 64;
-layout(constant_id = 2) const uint NC = 1;  // columns per dispatch (== p.N)
+layout(constant_id = 2) const uint NC = 1;  // column slots: 1, 2, 4 or 8; p.N <= NC are used
 layout(local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push { MatmulParams p; };
@@ -51,6 +51,7 @@ void dot_sub(uint row, uint s, bool guard) {
     vec4 v[8];
     load_sub32(row, s, v);
     [[unroll]] for (uint c = 0; c < NC; ++c) {
+        if (c > 0u && c >= p.N) break;  // uniform; X has only p.N columns
         const uint o = (p.col0 + c) * p.K + 32u * s;
         float t = 0.0;
         [[unroll]] for (uint i = 0; i < 8u; ++i) t += dot(v[i], load_x4(o + 4u * i, 32u * s + 4u * i, guard));
@@ -73,7 +74,8 @@ void dot_row(uint row, uint first, uint step) {
 }
 
 void store_row(uint row) {
-    [[unroll]] for (uint c = 0; c < NC; ++c) y[(p.col0 + c) * p.y_stride + p.y_row0 + row] = acc[c];
+    [[unroll]] for (uint c = 0; c < NC; ++c)
+        if (c < p.N) y[(p.col0 + c) * p.y_stride + p.y_row0 + row] = acc[c];
 }
 
 void main() {

@@ -200,7 +200,9 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg;
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
-        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, n});
+        // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
+        const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
+        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots});
         for (const auto& c : w.chunks) {
             const auto p = params_for(w, c, n, col0);
             const Grid g = grid_for((c.n_rows + rows_per_wg - 1) / rows_per_wg, caps);
