@@ -35,6 +35,26 @@ struct SoftmaxParams {
     float scale;  // logits are multiplied by scale before the softmax
 };
 
+
+// ---- matmul family (matvec.comp, matmul.comp; host side lib/ops/matmul.cpp) -------------
+// One dispatch covers one chunk of weight rows (a binding of its own) and N columns of X/Y.
+struct MatmulParams {
+    uint M;          // weight rows in this chunk
+    uint K;          // elements per row (= per column of X)
+    uint N;          // columns of X / Y in this dispatch
+    uint n_sub;      // 32-element sub-blocks per row: ceil(K / 32)
+    uint row_words;  // uint32 words per row in the chunk's quant region
+    uint d_offset;   // word offset of the chunk's f16 d array (Q4_0, Q5_0, Q8_0, Q6_K), else 0
+    uint y_stride;   // floats per column of Y (rows of the whole tensor)
+    uint y_row0;     // Y row of the chunk's first row
+    uint col0;       // first X / Y column of this dispatch
+};
+
+// copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
+struct CopyParams {
+    uint n_words;
+};
+
 #ifdef __cplusplus
 }  // namespace vks::shader
 #endif
