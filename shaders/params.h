@@ -53,6 +53,49 @@ struct MatmulParams {
 // copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
 struct CopyParams {
     uint n_words;
+
+// ---- attention / kv cache (attention.comp, attention_combine.comp, kv_store.comp) -----------
+// Per-step values live in a small storage buffer ("step params", lib/kv/cache.hpp), NOT in push
+// constants, so a recorded decode command buffer is replayed as the stream index advances: the
+// host rewrites the record before each submit. One record per chunk recorded in a command buffer.
+// The record is the 32-bit chunk form of kv::chunk_params(t0) (lib/kv/sink_view.hpp).
+struct AttnStep {
+    uint t0_clamped;  // min(t0, capacity)
+    uint t0_ring;     // (t0 - n_sink) mod n_window when t0 >= n_sink, else 0
+    uint pad0;
+    uint pad1;
+};
+
+// attention.comp: one invocation per (query i, head h, split s), s fastest.
+struct AttnParams {
+    uint n_tokens;    // queries in the chunk (1 for decode)
+    uint n_head;
+    uint n_head_kv;
+    uint n_sink;
+    uint n_window;
+    uint n_splits;    // splits of each query's visible range; 1 = write the output directly
+    uint step_index;  // record of the step-params buffer
+    uint n_rot;       // rotated dims (even; multiple of 4 for neox)
+    float scale;      // score scale (1/sqrt(head_dim) by default)
+    uint has_sinks;   // learned per-head sink logits bound at binding 7
+};
+
+// attention_combine.comp: one workgroup per (query i, head h): merges n_splits partials.
+struct AttnCombineParams {
+    uint n_rows;      // n_tokens * n_head
+    uint n_head;
+    uint n_splits;
+    uint has_sinks;
+};
+
+// kv_store.comp: one invocation per (token i, kv head, word of 2 halves).
+struct KvStoreParams {
+    uint n_tokens;
+    uint row_words;   // n_head_kv * head_dim / 2: words of one token's K (or V)
+    uint n_sink;
+    uint n_window;
+    uint step_index;
+    uint n_words;     // n_tokens * n_head_kv * head_dim / 2
 };
 
 #ifdef __cplusplus
