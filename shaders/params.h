@@ -53,6 +53,7 @@ struct MatmulParams {
 // copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
 struct CopyParams {
     uint n_words;
+};
 
 // ---- attention / kv cache (attention.comp, attention_combine.comp, kv_store.comp) -----------
 // Per-step values live in a small storage buffer ("step params", lib/kv/cache.hpp), NOT in push

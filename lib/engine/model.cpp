@@ -1,5 +1,7 @@
 #include "engine/model.hpp"
 
+#include "common/error.hpp"
+
 #include <cmath>
 #include <cstring>
 

@@ -1,5 +1,7 @@
 #include "engine/session.hpp"
 
+#include "common/error.hpp"
+
 #include <algorithm>
 #include <cstring>
 

@@ -17,6 +17,8 @@
 
 #include "engine/session.hpp"
 
+#include "common/error.hpp"
+
 namespace vks::engine {
 
 namespace {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "common/error.hpp"
 #include "engine/model.hpp"
 #include "model/synthetic.hpp"
 #include "support/test_support.hpp"
