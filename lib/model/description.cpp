@@ -90,6 +90,23 @@ void read_rope_scaling(const gguf::File& f, const std::string& a, Description& d
     }
 }
 
+std::vector<bool> read_swa_pattern(const gguf::File& f, const std::string& key, uint32_t n_layer) {
+    std::vector<bool> local(n_layer, false);
+    const gguf::Value* v = f.find(key);
+    if (v && v->type() == gguf::ValueType::array) {
+        const gguf::Array& arr = v->as_array();
+        if (arr.size() != n_layer)
+            fail(Status::bad_format, "model: '%s' has %llu entries for %u layers", key.c_str(),
+                 (unsigned long long)arr.size(), n_layer);
+        for (uint32_t il = 0; il < n_layer; ++il) local[il] = arr.get_bool(il);
+        return local;
+    }
+    uint32_t period = v ? uint32_t(v->as_u64()) : 6;
+    if (period == 0) fail(Status::bad_format, "model: '%s' is 0", key.c_str());
+    for (uint32_t il = 0; il < n_layer; ++il) local[il] = (il + 1) % period != 0;
+    return local;
+}
+
 }  // namespace
 
 Description Description::from_gguf(const gguf::File& f) {
@@ -136,7 +153,8 @@ Description Description::from_gguf(const gguf::File& f) {
         d.has_post_norms = true;
         d.embd_scale = std::sqrt(float(d.n_embd));
         d.sliding_window = f.get_u32_or(a + ".attention.sliding_window", 0);
-        d.swa_period = f.get_u32_or(a + ".attention.sliding_window_pattern", 6);
+        d.local_layers = read_swa_pattern(f, a + ".attention.sliding_window_pattern", d.n_layer);
+        if (d.sliding_window == 0) d.local_layers.assign(d.n_layer, false);
         d.rope_freq_base_local = f.get_f32_or(a + ".rope.freq_base_swa", 10000.0f);
     }
 

@@ -66,7 +66,9 @@ struct Description {
     uint32_t n_ff = 0;       // <arch>.feed_forward_length
     uint32_t n_ctx_train = 0;  // <arch>.context_length
     float rms_eps = 1e-5f;     // <arch>.attention.layer_norm_rms_epsilon
-    float attn_scale = 0.0f;   // score scale, 1 / sqrt(head_dim)
+    // Score scale, 1 / sqrt(head_dim). (Gemma 3 27B's query_pre_attn_scalar is n_embd / n_head
+    // instead, and GGUF does not record it: that model would need a special case.)
+    float attn_scale = 0.0f;
 
     // ---- RoPE ----
     RopeStyle rope_style = RopeStyle::normal;
@@ -84,7 +86,10 @@ struct Description {
     bool has_post_norms = false;  // gemma3: post_attention_norm and post_ffw_norm
     float embd_scale = 1.0f;      // gemma3: sqrt(n_embd), applied to the looked-up embedding
     uint32_t sliding_window = 0;  // gemma3 local layers: <arch>.attention.sliding_window (0: none)
-    uint32_t swa_period = 0;      // gemma3: every swa_period-th layer is global (0: all global)
+    // gemma3: (n_layer) true for sliding-window layers. From <arch>.attention.sliding_window_pattern:
+    // an integer p means every p-th layer is global (il % p == p - 1), a bool array gives the
+    // flag per layer; absent: p = 6 (Gemma 3's 5 local : 1 global). All false elsewhere.
+    std::vector<bool> local_layers;
     float final_logit_softcap = 0.0f;  // <arch>.final_logit_softcapping; 0: none
     bool tied_output = false;          // no output.weight: logits use token_embd
 
@@ -100,9 +105,7 @@ struct Description {
     static Description from_gguf(const gguf::File& file);
 
     // gemma3: layers with sliding-window attention; always false for the others.
-    bool layer_is_local(uint32_t il) const {
-        return sliding_window > 0 && swa_period > 0 && (il + 1) % swa_period != 0;
-    }
+    bool layer_is_local(uint32_t il) const { return il < local_layers.size() && local_layers[il]; }
     uint32_t q_dim() const { return n_head * head_dim; }
     uint32_t kv_dim() const { return n_head_kv * head_dim; }
 };

@@ -84,7 +84,7 @@ static gguf::Writer build(const SyntheticConfig& c) {
              c.n_embd, c.n_ff, ti.block_size, ti.name);
     const std::vector<std::string> vocab = synthetic_vocab(c.n_vocab);
 
-    const char* arch = c.qwen2 ? "qwen2" : "llama";
+    const char* arch = c.gemma3 ? "gemma3" : c.qwen2 ? "qwen2" : "llama";
     const std::string a = arch;
     const uint32_t head_dim = c.n_embd / c.n_head;
     const int64_t E = c.n_embd, KV = int64_t(c.n_head_kv) * head_dim, F = c.n_ff, V = c.n_vocab;
@@ -102,6 +102,13 @@ static gguf::Writer build(const SyntheticConfig& c) {
     w.add_float32(a + ".rope.freq_base", c.rope_freq_base);
     w.add_uint32(a + ".rope.dimension_count", head_dim);
     w.add_uint32(a + ".vocab_size", c.n_vocab);
+    if (c.gemma3) {
+        w.add_uint32(a + ".attention.key_length", head_dim);
+        w.add_uint32(a + ".attention.value_length", head_dim);
+        w.add_uint32(a + ".attention.sliding_window", c.sliding_window);
+        w.add_uint32(a + ".attention.sliding_window_pattern", c.swa_period);
+        w.add_float32(a + ".rope.freq_base_swa", 10000.0f);
+    }
 
     w.add_string("tokenizer.ggml.model", "gpt2");
     w.add_string("tokenizer.ggml.pre", "default");
@@ -122,10 +129,11 @@ static gguf::Writer build(const SyntheticConfig& c) {
                  "{% endif %}");
 
     std::mt19937 rng(c.seed);
+    // Uniform in [-lim, lim): 24 random bits -> [0, 1) exactly, then scaled (portable, unlike
+    // std::uniform_real_distribution).
     auto uniform = [&](size_t n, float lim) {
-        std::uniform_real_distribution<float> d(-lim, lim);
         std::vector<float> v(n);
-        for (float& x : v) x = d(rng);
+        for (float& x : v) x = (float(rng() >> 8) * (1.0f / 16777216.0f) * 2.0f - 1.0f) * lim;
         return v;
     };
     // Matrix (n_out, n_in): unit-variance output for unit-variance input.
@@ -152,7 +160,12 @@ static gguf::Writer build(const SyntheticConfig& c) {
         matrix(p + "attn_k.weight", E, KV);
         matrix(p + "attn_v.weight", E, KV);
         matrix(p + "attn_output.weight", E, E);
-        if (c.qwen2) {
+        if (c.gemma3) {
+            norm(p + "attn_q_norm.weight", head_dim);
+            norm(p + "attn_k_norm.weight", head_dim);
+            norm(p + "post_attention_norm.weight", E);
+            norm(p + "post_ffw_norm.weight", E);
+        } else if (c.qwen2) {
             bias(p + "attn_q.bias", E);
             bias(p + "attn_k.bias", KV);
             bias(p + "attn_v.bias", KV);

@@ -1,9 +1,10 @@
 #pragma once
-// Synthetic llama / qwen2 GGUF models with random weights, for tests (reference forward, GPU
+// Synthetic llama / qwen2 / gemma3 GGUF models with random weights, for tests (reference forward, GPU
 // end-to-end). The weights are scaled so activations stay O(1) through the layers:
 // matrices uniform in +-sqrt(3 / n_in) (unit variance in, unit variance out), norms near 1.
 // Weight matrices (and token_embd / output) are stored in `weight_type`, encoded with
-// lib/quant; norms and biases stay F32.
+// lib/quant; norms and biases stay F32. The random numbers come from std::mt19937 with our own
+// float conversion, so a seed gives the same file on every platform.
 //
 // The vocabulary is a minimal byte-level BPE ("gpt2", pre "default"): token 0 <|endoftext|>
 // (BOS/EOS), 1 <|im_start|>, 2 <|im_end|> (control), then the 256 byte tokens (GPT-2
@@ -31,6 +32,12 @@ struct SyntheticConfig {
     uint32_t seed = 1;
     bool tied_output = false;  // true: no output.weight
     bool qwen2 = false;        // architecture qwen2 (Q/K/V biases, neox RoPE) instead of llama
+    // Architecture gemma3 instead (wins over qwen2): q/k norms, post norms, GELU, embedding
+    // scale, and sliding-window layers: every swa_period-th layer is global, the others see the
+    // last sliding_window tokens and use RoPE base 10000.
+    bool gemma3 = false;
+    uint32_t sliding_window = 4;
+    uint32_t swa_period = 2;
 };
 
 // The GGUF file bytes. Throws invalid_argument for an inconsistent config.

@@ -7,6 +7,7 @@
 #include "quant/quant.hpp"
 #include "ref/glu.hpp"
 #include "ref/rms_norm.hpp"
+#include "ref/rope.hpp"
 
 namespace vks::ref {
 
@@ -75,15 +76,22 @@ Config Config::from(const model::Description& d) {
     c.attn.rope.scale_factor = d.rope_scaling == model::RopeScaling::linear ? d.rope_scale_factor : 1.0f;
     c.attn.rope.style = d.rope_style == model::RopeStyle::normal ? RopeStyle::normal : RopeStyle::neox;
     c.attn.validate();
+    c.has_qk_norm = d.has_qk_norm;
+    c.has_post_norms = d.has_post_norms;
+    c.activation = d.activation;
+    c.embd_scale = d.embd_scale;
+    c.sliding_window = d.sliding_window;
+    c.local_layers.resize(d.n_layer);
+    for (uint32_t il = 0; il < d.n_layer; ++il) c.local_layers[il] = d.layer_is_local(il);
+    // Local layers: their own base and no position scaling.
+    c.attn_local = c.attn;
+    c.attn_local.rope.theta_base = d.rope_freq_base_local;
+    c.attn_local.rope.scale_factor = 1.0f;
     return c;
 }
 
 Model::Model(const model::Description& d, const gguf::File& file) {
     (void)file;  // the Description's tensor infos point into it
-    if (d.arch == model::Arch::gemma3)
-        fail(Status::unsupported,
-             "ref::Model: the gemma3 reference forward is not implemented (sliding-window layers, q/k norms, "
-             "post norms); only llama and qwen2 run here");
     config_ = Config::from(d);
     Weights& w = weights_;
     w.token_embd = dequantize_tensor(*d.token_embd);
@@ -101,6 +109,10 @@ Model::Model(const model::Description& d, const gguf::File& file) {
         L.bq = maybe(t.attn_q_bias);
         L.bk = maybe(t.attn_k_bias);
         L.bv = maybe(t.attn_v_bias);
+        L.q_norm = maybe(t.attn_q_norm);
+        L.k_norm = maybe(t.attn_k_norm);
+        L.post_attn_norm = maybe(t.post_attention_norm);
+        L.post_ffw_norm = maybe(t.post_ffw_norm);
         L.ffn_norm = dequantize_tensor(*t.ffn_norm);
         L.w_gate = dequantize_tensor(*t.ffn_gate);
         L.w_up = dequantize_tensor(*t.ffn_up);
@@ -123,6 +135,7 @@ Session::Session(const Model& model, uint32_t n_sink, uint32_t n_window, bool ca
     v_.resize(size_t(c.n_head_kv) * c.head_dim);
     gate_.resize(c.n_ff);
     up_.resize(c.n_ff);
+    kr_.resize(c.head_dim);
 }
 
 Session::Session(const Model& model, uint32_t n_sink, uint32_t n_window) : Session(model, n_sink, n_window, false) {}
@@ -139,6 +152,8 @@ std::vector<float> Session::forward(int32_t token) {
 
     // x (n_embd) = embedding row of the token
     std::copy_n(w.token_embd.data() + size_t(token) * E, E, x_.data());
+    if (c.embd_scale != 1.0f)
+        for (float& v : x_) v *= c.embd_scale;
 
     for (uint32_t il = 0; il < c.n_layer; ++il) {
         const LayerWeights& L = w.layers[il];
@@ -152,23 +167,34 @@ std::vector<float> Session::forward(int32_t token) {
             add_into(k_.data(), L.bk.data(), KV);
             add_into(v_.data(), L.bv.data(), KV);
         }
+        if (c.has_qk_norm) {  // per-head RMSNorm of q and k, before RoPE
+            rms_norm(q_.data(), L.q_norm.data(), q_.data(), c.n_head, c.head_dim, c.rms_eps);
+            rms_norm(k_.data(), L.k_norm.data(), k_.data(), c.n_head_kv, c.head_dim, c.rms_eps);
+        }
         // History stays un-rotated: RoPE positions depend on the view, applied inside attention.
         k_hist_[il].insert(k_hist_[il].end(), k_.begin(), k_.end());
         v_hist_[il].insert(v_hist_[il].end(), v_.begin(), v_.end());
-        if (causal_)
+        if (c.local_layers[il])
+            attend_local(il, att_.data());
+        else if (causal_)
             attention_causal(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, c.attn, att_.data());
         else
             attention_stream(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, n_sink_, n_window_, c.attn,
                              att_.data());
         matvec(L.wo.data(), att_.data(), o_.data(), E, Q);
+        if (c.has_post_norms) rms_norm(o_.data(), L.post_attn_norm.data(), o_.data(), 1, E, c.rms_eps);
         add_into(x_.data(), o_.data(), E);
 
         // ---- feed-forward block: x += W_down . (act(W_gate . norm(x)) * (W_up . norm(x))) ----
         rms_norm(x_.data(), L.ffn_norm.data(), xb_.data(), 1, E, c.rms_eps);
         matvec(L.w_gate.data(), xb_.data(), gate_.data(), F, E);
         matvec(L.w_up.data(), xb_.data(), up_.data(), F, E);
-        silu_glu(gate_.data(), up_.data(), gate_.data(), F);
+        if (c.activation == model::Activation::gelu_tanh)
+            gelu_glu(gate_.data(), up_.data(), gate_.data(), F);
+        else
+            silu_glu(gate_.data(), up_.data(), gate_.data(), F);
         matvec(L.w_down.data(), gate_.data(), o_.data(), E, F);
+        if (c.has_post_norms) rms_norm(o_.data(), L.post_ffw_norm.data(), o_.data(), 1, E, c.rms_eps);
         add_into(x_.data(), o_.data(), E);
     }
 
@@ -179,6 +205,60 @@ std::vector<float> Session::forward(int32_t token) {
         for (float& l : logits) l = c.final_logit_softcap * std::tanh(l / c.final_logit_softcap);
     ++n_tokens_;
     return logits;
+}
+
+// Gemma 3 sliding-window layer: the layer's view (see forward.hpp) restricted to the last
+// sliding_window stream tokens; RoPE with the local parameters at the view's positions.
+void Session::attend_local(uint32_t il, float* out) {
+    const Config& c = model_->config();
+    const AttentionParams& p = c.attn_local;
+    const uint64_t t = n_tokens_;
+    const uint32_t hd = c.head_dim;
+    const size_t kv_dim = size_t(c.n_head_kv) * hd;
+
+    // The view: (stream index, RoPE position) of every visible token, in stream order.
+    std::vector<std::pair<uint64_t, uint64_t>> view;
+    if (causal_) {
+        for (uint64_t j = 0; j <= t; ++j) view.push_back({j, j});
+    } else {
+        const uint64_t n_s = std::min<uint64_t>(n_sink_, t + 1);
+        for (uint64_t j = 0; j < n_s; ++j) view.push_back({j, view.size()});
+        const uint64_t first = std::max<uint64_t>(n_s, t + 1 >= n_window_ ? t + 1 - n_window_ : 0);
+        for (uint64_t j = first; j <= t; ++j) view.push_back({j, view.size()});
+    }
+    const uint64_t q_pos = view.back().second;
+    std::vector<std::pair<uint64_t, uint64_t>> vis;  // ... within the sliding window
+    for (auto [j, pos] : view)
+        if (t - j < c.sliding_window) vis.push_back({j, pos});
+
+    const float scale = p.scale > 0.0f ? p.scale : 1.0f / std::sqrt(float(hd));
+    const uint32_t group = c.n_head / c.n_head_kv;
+    std::vector<float> qr(hd);
+    std::vector<double> pr(vis.size());
+    scores_.resize(vis.size());
+    for (uint32_t h = 0; h < c.n_head; ++h) {
+        const uint32_t hk = h / group;  // GQA: the kv head this query head reads
+        std::copy_n(q_.data() + size_t(h) * hd, hd, qr.data());
+        rope_apply(qr.data(), q_pos, p.rope);
+        double max_s = -INFINITY;
+        for (size_t i = 0; i < vis.size(); ++i) {
+            std::copy_n(k_hist_[il].data() + vis[i].first * kv_dim + size_t(hk) * hd, hd, kr_.data());
+            rope_apply(kr_.data(), vis[i].second, p.rope);
+            double dot = 0;
+            for (uint32_t d = 0; d < hd; ++d) dot += double(qr[d]) * kr_[d];
+            scores_[i] = float(dot * scale);
+            max_s = std::max(max_s, double(scores_[i]));
+        }
+        double sum = 0;
+        for (size_t i = 0; i < vis.size(); ++i) sum += pr[i] = std::exp(double(scores_[i]) - max_s);
+        float* o = out + size_t(h) * hd;
+        for (uint32_t d = 0; d < hd; ++d) {
+            double acc = 0;
+            for (size_t i = 0; i < vis.size(); ++i)
+                acc += pr[i] * v_hist_[il][vis[i].first * kv_dim + size_t(hk) * hd + d];
+            o[d] = float(acc / sum);
+        }
+    }
 }
 
 }  // namespace vks::ref

@@ -9,8 +9,10 @@
 // n_window tokens, with cache-relative RoPE positions. Session::causal() is plain dense causal
 // attention with absolute positions (the two agree while the stream fits in sinks + window).
 //
-// Supported: llama and qwen2. gemma3 fails with Status::unsupported (not implemented here
-// yet: its sliding-window layers need a defined interplay with the sink window).
+// Supported: llama, qwen2, gemma3. Gemma 3's sliding-window ("local") layers see the tokens of
+// the layer's view (the StreamingLLM view, or everything for causal()) that are among the
+// last `sliding_window` stream tokens, at the same RoPE positions the view gives them; with
+// n_window >= sliding_window that is exactly the dense model's sliding window.
 #include <cstdint>
 #include <vector>
 
@@ -25,8 +27,15 @@ struct Config {
     uint32_t n_vocab = 0, n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ff = 0;
     float rms_eps = 1e-5f;
     float final_logit_softcap = 0.0f;  // 0: none
-    AttentionParams attn;              // heads, scale, RoPE
-    bool has_qkv_bias = false;
+    AttentionParams attn;              // heads, scale, RoPE (global layers)
+    AttentionParams attn_local;        // gemma3 sliding-window layers: RoPE base rope_freq_base_local
+    bool has_qkv_bias = false;         // qwen2
+    bool has_qk_norm = false;          // gemma3
+    bool has_post_norms = false;       // gemma3
+    model::Activation activation = model::Activation::silu;
+    float embd_scale = 1.0f;
+    uint32_t sliding_window = 0;
+    std::vector<bool> local_layers;    // (n_layer)
 
     static Config from(const model::Description& d);
 };
@@ -38,6 +47,8 @@ struct LayerWeights {
     std::vector<float> wv;          // (n_head_kv * head_dim, n_embd)
     std::vector<float> wo;          // (n_embd, n_head * head_dim)
     std::vector<float> bq, bk, bv;  // qwen2: (q_dim), (kv_dim), (kv_dim); else empty
+    std::vector<float> q_norm, k_norm;  // gemma3: (head_dim) each; else empty
+    std::vector<float> post_attn_norm, post_ffw_norm;  // gemma3: (n_embd) each; else empty
     std::vector<float> ffn_norm;    // (n_embd)
     std::vector<float> w_gate;      // (n_ff, n_embd)
     std::vector<float> w_up;        // (n_ff, n_embd)
@@ -59,7 +70,6 @@ std::vector<float> dequantize_tensor(const gguf::TensorInfo& t);
 class Model {
 public:
     // Dequantizes every tensor the Description names (the File may be closed afterwards).
-    // Status::unsupported for gemma3.
     Model(const model::Description& desc, const gguf::File& file);
 
     const Config& config() const { return config_; }
@@ -86,6 +96,7 @@ public:
 
 private:
     Session(const Model& model, uint32_t n_sink, uint32_t n_window, bool causal);
+    void attend_local(uint32_t il, float* out);  // gemma3 sliding-window layer, query = q_
 
     const Model* model_;
     uint32_t n_sink_ = 0, n_window_ = 0;
@@ -95,6 +106,7 @@ private:
     std::vector<std::vector<float>> v_hist_;  // per layer: (n_tokens, n_head_kv, head_dim)
     // Scratch, reused every token.
     std::vector<float> x_, xb_, q_, k_, v_, att_, o_, gate_, up_;  // (n_embd) / (q_dim) / (kv_dim) / (n_ff)
+    std::vector<float> kr_, scores_;  // local attention: one rotated key (head_dim), scores (n_visible)
 };
 
 }  // namespace vks::ref

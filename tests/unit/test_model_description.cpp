@@ -262,3 +262,53 @@ TEST_CASE("model description: unsupported tensor element type is named") {
     CHECK(contains(msg, "blk.0.ffn_up.weight"));
     CHECK(contains(msg, "I32"));
 }
+
+TEST_CASE("model description: gemma3 details from a synthetic file") {
+    SyntheticConfig c;
+    c.gemma3 = true;
+    c.n_layer = 4;
+    c.sliding_window = 16;
+    c.swa_period = 2;
+    c.tied_output = true;
+    std::vector<uint8_t> bytes = synthetic_model_bytes(c);
+    gguf::File f = gguf::File::from_memory(bytes);
+    Description d = Description::from_gguf(f);
+    CHECK(d.arch == Arch::gemma3);
+    CHECK(d.rope_style == RopeStyle::neox);
+    CHECK(d.activation == Activation::gelu_tanh);
+    CHECK(d.has_qk_norm);
+    CHECK(d.has_post_norms);
+    CHECK(d.embd_scale == doctest::Approx(16.0f));  // sqrt(256)
+    CHECK(d.sliding_window == 16);
+    CHECK(d.rope_freq_base_local == 10000.0f);
+    CHECK(d.layer_is_local(0));
+    CHECK_FALSE(d.layer_is_local(1));
+    CHECK(d.layer_is_local(2));
+    CHECK_FALSE(d.layer_is_local(3));
+    CHECK(d.layers[2].attn_q_norm->ne[0] == d.head_dim);
+    CHECK(d.layers[3].post_ffw_norm != nullptr);
+    CHECK(d.tied_output);
+
+    // Gemma 3's own pattern: period 6, layer 5 global.
+    SyntheticConfig c6 = c;
+    c6.n_layer = 7;
+    c6.swa_period = 6;
+    std::vector<uint8_t> b6 = synthetic_model_bytes(c6);
+    gguf::File f6 = gguf::File::from_memory(b6);
+    Description d6 = Description::from_gguf(f6);
+    for (uint32_t il = 0; il < 7; ++il) CHECK(d6.layer_is_local(il) == (il != 5));
+}
+
+TEST_CASE("model description: gemma3 without q/k norms is refused") {
+    SyntheticConfig c;
+    c.gemma3 = true;
+    std::vector<uint8_t> bytes = synthetic_model_bytes(c);
+    // Rename the tensor so it is absent under its real name (same length keeps the file valid).
+    const std::string name = "blk.1.attn_k_norm.weight";
+    auto it = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+    REQUIRE(it != bytes.end());
+    *(it + 6) = 'x';  // "blk.1.xttn_k_norm.weight"
+    auto [st, msg] = describe(bytes);
+    CHECK(st == Status::bad_format);
+    CHECK(contains(msg, "blk.1.attn_k_norm.weight"));
+}

@@ -20,18 +20,20 @@ TEST_CASE("synthetic model: every weight type loads and runs the reference forwa
                                  quant::Type::Q4_1, quant::Type::Q5_0, quant::Type::Q5_1, quant::Type::Q8_0,
                                  quant::Type::Q4_K, quant::Type::Q5_K, quant::Type::Q6_K};
     for (quant::Type t : types) {
-        for (bool qwen2 : {false, true}) {
+        for (int arch = 0; arch < 3; ++arch) {
             CAPTURE(quant::info(t).name);
-            CAPTURE(qwen2);
+            CAPTURE(arch);
+            const bool qwen2 = arch == 1;
             SyntheticConfig c;
             c.weight_type = t;
             c.qwen2 = qwen2;
+            c.gemma3 = arch == 2;
             c.tied_output = qwen2;  // cover both
             c.seed = 7;
             std::vector<uint8_t> bytes = synthetic_model_bytes(c);
             gguf::File f = gguf::File::from_memory(bytes);
             Description d = Description::from_gguf(f);
-            CHECK(d.arch == (qwen2 ? Arch::qwen2 : Arch::llama));
+            CHECK(d.arch == (arch == 2 ? Arch::gemma3 : qwen2 ? Arch::qwen2 : Arch::llama));
             CHECK(d.tied_output == qwen2);
             CHECK(d.n_vocab == c.n_vocab);
             CHECK(d.head_dim == c.n_embd / c.n_head);
