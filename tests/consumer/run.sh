@@ -9,6 +9,6 @@ cmake -S "$src/tests/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/pr
 cmake --build "$work/consumer" >/dev/null
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64:${LD_LIBRARY_PATH:-}" "$work/consumer/consumer"
 libdir=$(ls -d "$work/prefix"/lib*/pkgconfig | head -1)
-cc -std=c99 -Wall -Werror $(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs vkstream) \
-   "$src/tests/consumer/consumer.c" -o "$work/consumer_pc"
+cc -std=c99 -Wall -Werror $(PKG_CONFIG_PATH="$libdir" pkg-config --cflags vkstream) \
+   "$src/tests/consumer/consumer.c" -o "$work/consumer_pc" $(PKG_CONFIG_PATH="$libdir" pkg-config --libs vkstream)
 LD_LIBRARY_PATH="$work/prefix/lib:$work/prefix/lib64:${LD_LIBRARY_PATH:-}" "$work/consumer_pc"

@@ -33,10 +33,10 @@ TEST_CASE("engine logits match the reference forward for every weight type (stre
             cfg.qwen2 = qwen2;
             cfg.tied_output = wt == quant::Type::Q4_0;
             cfg.seed = 11 + uint32_t(wt);
-            const char* type_name = quant::info(wt).name;
+            const std::string type_name = quant::info(wt).name;
             CAPTURE(type_name);
             CAPTURE(qwen2);
-            std::string path = test::synthetic_model_path(cfg, std::string("syn_") + type_name + (qwen2 ? "_qwen2" : ""));
+            std::string path = test::synthetic_model_path(cfg, "syn_" + type_name + (qwen2 ? "_qwen2" : ""));
             auto gpu_model = test::load_model(path);
             gguf::File file = gguf::File::open(path);
             model::Description desc = model::Description::from_gguf(file);
@@ -60,7 +60,7 @@ TEST_CASE("engine logits match the reference forward for every weight type (stre
                 // K/V are stored as f16 on the device (f32 in the reference): NMSE ~1e-6.
                 CHECK(e < 2e-5);
             }
-            MESSAGE(type_name << (qwen2 ? " qwen2" : "") << ": worst logits NMSE " << worst);
+            MESSAGE(type_name << (qwen2 ? std::string(" qwen2") : std::string()) << ": worst logits NMSE " << worst);
             test::check_no_validation_messages(*gpu_model);
         }
     }
