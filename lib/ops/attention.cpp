@@ -89,10 +89,25 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.n_rot = cache.n_rot();
     p.scale = score_scale(cache, cfg);
     p.has_sinks = has_sinks ? 1u : 0u;
-    const uint32_t wg = k.wg_size(kAttnWg);
     const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
-    const Grid g = grid_for((n_items + wg - 1) / wg, k.caps());
-    cmd.dispatch(k.pipeline("attention_f16_f32", {wg, d, neox}),
+    const std::string variant = attention_variant(k.caps(), cfg);
+    uint32_t wg = 0, multi_subgroup = 1;
+    Grid g;
+    if (variant == "attention_f16_f32_sg") {
+        // One workgroup per item, ideally exactly one subgroup (the shader copes with more).
+        const vk::Capabilities& caps = k.caps();
+        wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
+                                              : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
+        if (caps.min_subgroup_size == caps.max_subgroup_size && caps.subgroup_size == wg) multi_subgroup = 0;
+        g = grid_for(n_items, k.caps());
+    } else {
+        wg = k.wg_size(kAttnWg);
+        g = grid_for((n_items + wg - 1) / wg, k.caps());
+    }
+    const std::vector<uint32_t> spec = variant == "attention_f16_f32_sg"
+                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup}
+                                           : std::vector<uint32_t>{wg, d, neox};
+    cmd.dispatch(k.pipeline(variant, spec),
                  {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
                   has_sinks ? cfg.sink_logits : q, out, part},
                  p, g.x, g.y);
@@ -109,6 +124,17 @@ void record_combine(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, const
 }
 
 }  // namespace
+
+std::string attention_variant(const vk::Capabilities& caps, const AttentionConfig& cfg) {
+    using V = AttentionConfig::Variant;
+    if (cfg.variant == V::portable) return "attention_f16_f32";
+    if (cfg.variant == V::subgroup) {
+        if (!caps.subgroup_reduce())
+            fail(Status::feature_missing, "attention: the subgroup variant needs subgroup arithmetic in compute");
+        return "attention_f16_f32_sg";
+    }
+    return caps.subgroup_reduce() ? "attention_f16_f32_sg" : "attention_f16_f32";
+}
 
 uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
     const uint32_t cap = cache.capacity();
@@ -163,11 +189,12 @@ void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, 
     kv_store(k, cmd, cache, layer, step, k_new, v_new);
 }
 
-std::vector<VariantChoice> describe_attention_variants(const vk::Capabilities&) {
+std::vector<VariantChoice> describe_attention_variants(const vk::Capabilities& caps) {
+    const bool sg = caps.subgroup_reduce();
     return {
-        {"attention", "attention_f16_f32",
-         "portable: one invocation per (query, head, split), no shared memory or subgroup ops; "
-         "head_dim and rope pairing are specialization constants"},
+        {"attention", sg ? "attention_f16_f32_sg" : "attention_f16_f32",
+         sg ? "subgroup arithmetic: one subgroup per (query, head, split), lanes over head dims"
+            : "no subgroup arithmetic: one invocation per (query, head, split)"},
         {"attention_combine", "attention_combine_f32", "portable: merges flash-decoding split partials"},
         {"kv_store", "kv_store_f16_f32", "portable: f16 packed in uint words, no 16-bit storage needed"},
     };
