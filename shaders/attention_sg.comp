@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Subgroup variant of attention.comp (same semantics, bindings and push constants; read that
-// file first). One WORKGROUP per (query i, head h, split s); its invocations split the head's
+// file first). One WORKGROUP per (query i, block of NQ query heads sharing one kv head, split s),
+// so each K/V row and RoPE table row is loaded once for NQ heads; its invocations split the head's
 // dimensions (lane l owns rotation pairs l, l + WG, ... and value words l, l + WG, ...), so every
 // K/V row is read with consecutive lanes on consecutive words, and each key's dot product is one
 // subgroupAdd. Best with WG_SIZE == subgroup size (the host picks that); if the device runs the
@@ -17,6 +18,7 @@ layout(constant_id = 3) const uint N_ROT = 128;     // rotated dims, == p.n_rot
 // 0 when the host knows every subgroup is the whole workgroup (min == max subgroup size ==
 // WG_SIZE): then the shared-memory path and its barriers are compiled out.
 layout(constant_id = 4) const uint MULTI_SUBGROUP = 1;
+layout(constant_id = 5) const uint NQ = 1;          // query heads per workgroup; divides n_head / n_head_kv
 layout(local_size_x_id = 0) in;
 const uint HALF = HEAD_DIM / 2;                      // words (f16 pairs) per head row
 const uint NP = N_ROT / 2;                           // rotation pairs
@@ -59,37 +61,46 @@ vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y
 #define KN_PAIR(i) (ROPE_NEOX == 0 ? vec2(kn[base + 2 * (i)], kn[base + 2 * (i) + 1]) : vec2(kn[base + (i)], kn[base + (i) + NP]))
 #define KN_WORD(w) vec2(kn[base + 2 * (w)], kn[base + 2 * (w) + 1])
 
-vec2 qp[RP];   // this lane's rotated query pairs
-vec2 qt[RT1];  // this lane's un-rotated query tail words
-vec2 acc[RV];  // this lane's value words: running sum of p_j * v_j
+// Per query head qh of the block, flattened [qh * R + r]:
+vec2 qp[NQ * RP];   // this lane's rotated query pairs
+vec2 qt[NQ * RT1];  // this lane's un-rotated query tail words
+vec2 acc[NQ * RV];  // this lane's value words: running sum of p_j * v_j
+float m[NQ], l[NQ]; // running max and denominator
 
-// This lane's share of the dot product of the query with key row `base`, rotated at `pos`.
+// This lane's share of the dot products of the NQ queries with key row `base`, rotated at `pos`.
 #define DEFINE_PARTIAL(NAME, PAIR, WORD)                                   \
-    float NAME(uint base, uint pos, uint lane) {                           \
-        float d = 0.0;                                                     \
+    void NAME(uint base, uint pos, uint lane, out float d[NQ]) {           \
+        [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] = 0.0;           \
         [[unroll]] for (uint r = 0; r < RP; ++r) {                         \
             const uint i = lane + r * WG_SIZE;                             \
-            if (i < NP) d += dot(qp[r], rotate(PAIR(i), cs[pos * NP + i])); \
+            if (i < NP) {                                                  \
+                const vec2 k = rotate(PAIR(i), cs[pos * NP + i]);          \
+                [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qp[qh * RP + r], k); \
+            }                                                              \
         }                                                                  \
         [[unroll]] for (uint r = 0; r < RT; ++r) {                         \
             const uint w = NP + lane + r * WG_SIZE;                        \
-            if (w < HALF) d += dot(qt[r], WORD(w));                        \
+            if (w < HALF) {                                                \
+                const vec2 k = WORD(w);                                    \
+                [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qt[qh * RT1 + r], k); \
+            }                                                              \
         }                                                                  \
-        return d;                                                          \
     }
 DEFINE_PARTIAL(partial_cache, KC_PAIR, KC_WORD)
 DEFINE_PARTIAL(partial_chunk, KN_PAIR, KN_WORD)
 
 void main() {
     const uint item = linear_group_id();
-    const uint n_items = p.n_tokens * p.n_head * p.n_splits;
+    const uint n_hblk = p.n_head / NQ;
+    const uint n_items = p.n_tokens * n_hblk * p.n_splits;
     if (item >= n_items) return;  // uniform per workgroup
     const uint lane = gl_LocalInvocationIndex;
     const uint s = item % p.n_splits;
-    const uint row = item / p.n_splits;  // i * n_head + h
-    const uint h = row % p.n_head;
-    const uint i = row / p.n_head;
-    const uint hk = h / (p.n_head / p.n_head_kv);  // GQA
+    const uint rowb = item / p.n_splits;  // i * n_hblk + head block
+    const uint h0 = (rowb % n_hblk) * NQ;
+    const uint i = rowb / n_hblk;
+    const uint row0 = i * p.n_head + h0;  // output row of the block's first head
+    const uint hk = h0 / (p.n_head / p.n_head_kv);  // GQA: the whole block shares it
 
     const AttnStep st = steps[p.step_index];
     uint nsv, nwv;
@@ -99,73 +110,84 @@ void main() {
     const uint j_begin = min(n_vis, s * per);
     const uint j_end = min(n_vis, j_begin + per);
 
-    {   // the query, rotated at position L - 1
-        const uint base = row * HEAD_DIM;
-        const uint qpos = n_vis - 1;
+    const uint qpos = n_vis - 1;  // the queries are rotated at position L - 1
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+        const uint base = (row0 + qh) * HEAD_DIM;
         [[unroll]] for (uint r = 0; r < RP; ++r) {
             const uint pi = lane + r * WG_SIZE;
-            qp[r] = pi < NP ? rotate(ROPE_NEOX == 0 ? vec2(q[base + 2 * pi], q[base + 2 * pi + 1])
-                                                    : vec2(q[base + pi], q[base + pi + NP]),
-                                     cs[qpos * NP + pi])
-                            : vec2(0.0);
+            qp[qh * RP + r] = pi < NP ? rotate(ROPE_NEOX == 0 ? vec2(q[base + 2 * pi], q[base + 2 * pi + 1])
+                                                              : vec2(q[base + pi], q[base + pi + NP]),
+                                               cs[qpos * NP + pi])
+                                      : vec2(0.0);
         }
         [[unroll]] for (uint r = 0; r < RT1; ++r) {
             const uint w = NP + lane + r * WG_SIZE;
-            qt[r] = (r < RT && w < HALF) ? vec2(q[base + 2 * w], q[base + 2 * w + 1]) : vec2(0.0);
+            qt[qh * RT1 + r] = (r < RT && w < HALF) ? vec2(q[base + 2 * w], q[base + 2 * w + 1]) : vec2(0.0);
         }
-        [[unroll]] for (uint r = 0; r < RV; ++r) acc[r] = vec2(0.0);
+        [[unroll]] for (uint r = 0; r < RV; ++r) acc[qh * RV + r] = vec2(0.0);
+        m[qh] = kNegHuge;
+        l[qh] = 0.0;
     }
 
-    float m = kNegHuge, l = 0.0;
     for (uint j = j_begin; j < j_end; ++j) {
         uint idx;
         const bool fresh = chunk_token(st, i, j, nsv, nwv, p.n_sink, p.n_window, idx);  // uniform
         const uint base = fresh ? (idx * p.n_head_kv + hk) * HEAD_DIM : (idx * p.n_head_kv + hk) * HALF;
-        const float sc = group_sum(fresh ? partial_chunk(base, j, lane) : partial_cache(base, j, lane)) * p.scale;
-        const float mn = max(m, sc);
-        const float corr = exp(m - mn), pj = exp(sc - mn);
-        l = l * corr + pj;
-        m = mn;
-        if (fresh) {
-            [[unroll]] for (uint r = 0; r < RV; ++r) {
-                const uint w = lane + r * WG_SIZE;
-                if (w < HALF) acc[r] = acc[r] * corr + pj * vec2(vn[base + 2 * w], vn[base + 2 * w + 1]);
-            }
-        } else {
-            [[unroll]] for (uint r = 0; r < RV; ++r) {
-                const uint w = lane + r * WG_SIZE;
-                if (w < HALF) acc[r] = acc[r] * corr + pj * unpackHalf2x16(vc[base + w]);
+        float d[NQ];
+        if (fresh) partial_chunk(base, j, lane, d);
+        else partial_cache(base, j, lane, d);
+        float corr[NQ], pj[NQ];
+        [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+            const float sc = group_sum(d[qh]) * p.scale;
+            const float mn = max(m[qh], sc);
+            corr[qh] = exp(m[qh] - mn);
+            pj[qh] = exp(sc - mn);
+            l[qh] = l[qh] * corr[qh] + pj[qh];
+            m[qh] = mn;
+        }
+        [[unroll]] for (uint r = 0; r < RV; ++r) {
+            const uint w = lane + r * WG_SIZE;
+            if (w < HALF) {
+                const vec2 v = fresh ? vec2(vn[base + 2 * w], vn[base + 2 * w + 1]) : unpackHalf2x16(vc[base + w]);
+                [[unroll]] for (uint qh = 0; qh < NQ; ++qh)
+                    acc[qh * RV + r] = acc[qh * RV + r] * corr[qh] + pj[qh] * v;
             }
         }
     }
 
-    if (p.n_splits == 1) {
-        float f = 1.0, denom = l;  // l > 0: every view holds the query itself
-        if (p.has_sinks != 0) {
-            const float sk = sinks[h];
-            const float mm = max(m, sk);
-            f = exp(m - mm);
-            denom = l * f + exp(sk - mm);
-        }
-        const float rr = f / denom;
-        [[unroll]] for (uint r = 0; r < RV; ++r) {
-            const uint w = lane + r * WG_SIZE;
-            if (w < HALF) {
-                o[row * HEAD_DIM + 2 * w] = acc[r].x * rr;
-                o[row * HEAD_DIM + 2 * w + 1] = acc[r].y * rr;
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+        const uint row = row0 + qh;
+        if (p.n_splits == 1) {
+            float f = 1.0, denom = l[qh];  // l > 0: every view holds the query itself
+            if (p.has_sinks != 0) {
+                const float sk = sinks[h0 + qh];
+                const float mm = max(m[qh], sk);
+                f = exp(m[qh] - mm);
+                denom = l[qh] * f + exp(sk - mm);
             }
-        }
-    } else {
-        if (lane == 0) {
-            part[2 * item] = m;
-            part[2 * item + 1] = l;
-        }
-        const uint ab = 2 * n_items + item * HEAD_DIM;
-        [[unroll]] for (uint r = 0; r < RV; ++r) {
-            const uint w = lane + r * WG_SIZE;
-            if (w < HALF) {
-                part[ab + 2 * w] = acc[r].x;
-                part[ab + 2 * w + 1] = acc[r].y;
+            const float rr = f / denom;
+            [[unroll]] for (uint r = 0; r < RV; ++r) {
+                const uint w = lane + r * WG_SIZE;
+                if (w < HALF) {
+                    o[row * HEAD_DIM + 2 * w] = acc[qh * RV + r].x * rr;
+                    o[row * HEAD_DIM + 2 * w + 1] = acc[qh * RV + r].y * rr;
+                }
+            }
+        } else {
+            // Partial of (row, split s), in the layout attention_combine.comp reads.
+            const uint pitem = row * p.n_splits + s;
+            const uint n_all = p.n_tokens * p.n_head * p.n_splits;
+            if (lane == 0) {
+                part[2 * pitem] = m[qh];
+                part[2 * pitem + 1] = l[qh];
+            }
+            const uint ab = 2 * n_all + pitem * HEAD_DIM;
+            [[unroll]] for (uint r = 0; r < RV; ++r) {
+                const uint w = lane + r * WG_SIZE;
+                if (w < HALF) {
+                    part[ab + 2 * w] = acc[qh * RV + r].x;
+                    part[ab + 2 * w + 1] = acc[qh * RV + r].y;
+                }
             }
         }
     }

@@ -46,6 +46,17 @@ float score_scale(const kv::Cache& cache, const AttentionConfig& cfg) {
     return cfg.scale != 0.0f ? cfg.scale : float(1.0 / std::sqrt(double(cache.head_dim())));
 }
 
+// Subgroup variant: query heads of one GQA group handled by one workgroup, so K/V and table rows
+// are loaded once for all of them. A divisor of the group size, capped so the per-lane arrays
+// (NQ x head_dim / subgroup floats, twice) stay small.
+uint32_t heads_per_workgroup(uint32_t group, uint32_t head_dim) {
+    const uint32_t cap = head_dim <= 64 ? 4 : head_dim <= 128 ? 4 : 2;
+    uint32_t best = 1;
+    for (uint32_t n = 1; n <= std::min(group, cap); ++n)
+        if (group % n == 0) best = n;
+    return best;
+}
+
 struct Recorded {
     uint32_t n_splits = 1;
     uint64_t n_rows = 0;
@@ -91,7 +102,7 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.has_sinks = has_sinks ? 1u : 0u;
     const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
     const std::string variant = attention_variant(k.caps(), cfg);
-    uint32_t wg = 0, multi_subgroup = 1;
+    uint32_t wg = 0, multi_subgroup = 1, nq = 1;
     Grid g;
     if (variant == "attention_f16_f32_sg") {
         // One workgroup per item, ideally exactly one subgroup (the shader copes with more).
@@ -99,13 +110,14 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
                                               : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
         if (caps.min_subgroup_size == caps.max_subgroup_size && caps.subgroup_size == wg) multi_subgroup = 0;
-        g = grid_for(n_items, k.caps());
+        nq = heads_per_workgroup(cfg.n_head / cache.n_head_kv(), d);
+        g = grid_for(n_items / nq, k.caps());
     } else {
         wg = k.wg_size(kAttnWg);
         g = grid_for((n_items + wg - 1) / wg, k.caps());
     }
     const std::vector<uint32_t> spec = variant == "attention_f16_f32_sg"
-                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup}
+                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup, nq}
                                            : std::vector<uint32_t>{wg, d, neox};
     cmd.dispatch(k.pipeline(variant, spec),
                  {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
