@@ -54,6 +54,7 @@ public:
     Cache(const Cache&) = delete;
     Cache& operator=(const Cache&) = delete;
 
+    vk::Device& device() const { return device_; }
     const CacheConfig& config() const { return config_; }
     const CacheShape& shape() const { return config_.shape; }
     uint32_t capacity() const { return config_.shape.capacity(); }
