@@ -54,7 +54,7 @@ float score_scale(const kv::Cache& cache, const AttentionConfig& cfg) {
 // are loaded once for all of them. A divisor of the group size, capped so the per-lane arrays
 // (NQ x head_dim / subgroup floats, twice) stay small.
 uint32_t heads_per_workgroup(uint32_t group, uint32_t head_dim) {
-    const uint32_t cap = head_dim <= 64 ? 4 : head_dim <= 128 ? 4 : 2;
+    const uint32_t cap = head_dim <= 128 ? 4 : 2;
     uint32_t best = 1;
     for (uint32_t n = 1; n <= std::min(group, cap); ++n)
         if (group % n == 0) best = n;
@@ -113,7 +113,11 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         const vk::Capabilities& caps = k.caps();
         wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
                                               : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
-        if (caps.min_subgroup_size == caps.max_subgroup_size && caps.subgroup_size == wg) multi_subgroup = 0;
+        // Only a device that reports its subgroup size range (subgroup size control) guarantees a
+        // single size; without it a compiler may still pick a narrower one.
+        if (caps.subgroup_size_control && caps.min_subgroup_size == caps.max_subgroup_size &&
+            caps.subgroup_size == wg)
+            multi_subgroup = 0;
         nq = heads_per_workgroup(cfg.n_head / cache.n_head_kv(), d);
         g = grid_for(n_items / nq, k.caps());
     } else {
