@@ -61,20 +61,28 @@ vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y
 #define KN_PAIR(i) (ROPE_NEOX == 0 ? vec2(kn[base + 2 * (i)], kn[base + 2 * (i) + 1]) : vec2(kn[base + (i)], kn[base + (i) + NP]))
 #define KN_WORD(w) vec2(kn[base + 2 * (w)], kn[base + 2 * (w) + 1])
 
+// RoPE of the current key, per lane pair r: (cos, sin) at position j. Re-read from the table every
+// ANCHOR keys and advanced in between by the angle-addition formula (one rotation by the
+// position-1 angle, i.e. table row 1): on CPU devices a table load per pair and key costs more
+// than the 4 multiply-adds, and the drift over < ANCHOR steps is a few float ulps.
+const uint ANCHOR = 16;
+vec2 rc[RP];
+vec2 rstep[RP];
+
 // Per query head qh of the block, flattened [qh * R + r]:
 vec2 qp[NQ * RP];   // this lane's rotated query pairs
 vec2 qt[NQ * RT1];  // this lane's un-rotated query tail words
 vec2 acc[NQ * RV];  // this lane's value words: running sum of p_j * v_j
 float m[NQ], l[NQ]; // running max and denominator
 
-// This lane's share of the dot products of the NQ queries with key row `base`, rotated at `pos`.
+// This lane's share of the dot products of the NQ queries with key row `base`, rotated by rc.
 #define DEFINE_PARTIAL(NAME, PAIR, WORD)                                   \
-    void NAME(uint base, uint pos, uint lane, out float d[NQ]) {           \
+    void NAME(uint base, uint lane, out float d[NQ]) {                     \
         [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] = 0.0;           \
         [[unroll]] for (uint r = 0; r < RP; ++r) {                         \
             const uint i = lane + r * WG_SIZE;                             \
             if (i < NP) {                                                  \
-                const vec2 k = rotate(PAIR(i), cs[pos * NP + i]);          \
+                const vec2 k = rotate(PAIR(i), rc[r]);                     \
                 [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qp[qh * RP + r], k); \
             }                                                              \
         }                                                                  \
@@ -128,14 +136,27 @@ void main() {
         m[qh] = kNegHuge;
         l[qh] = 0.0;
     }
+    const bool has_row1 = p.n_sink + p.n_window > 1;  // capacity 1 has no second table row
+    [[unroll]] for (uint r = 0; r < RP; ++r) {
+        const uint pi = lane + r * WG_SIZE;
+        rstep[r] = (pi < NP && has_row1) ? cs[NP + pi] : vec2(1.0, 0.0);
+        rc[r] = vec2(1.0, 0.0);
+    }
 
     for (uint j = j_begin; j < j_end; ++j) {
         uint idx;
         const bool fresh = chunk_token(st, i, j, nsv, nwv, p.n_sink, p.n_window, idx);  // uniform
         const uint base = fresh ? (idx * p.n_head_kv + hk) * HEAD_DIM : (idx * p.n_head_kv + hk) * HALF;
+        if (((j - j_begin) % ANCHOR) == 0) {  // uniform
+            [[unroll]] for (uint r = 0; r < RP; ++r) {
+                const uint pi = lane + r * WG_SIZE;
+                if (pi < NP) rc[r] = cs[j * NP + pi];
+            }
+        }
         float d[NQ];
-        if (fresh) partial_chunk(base, j, lane, d);
-        else partial_cache(base, j, lane, d);
+        if (fresh) partial_chunk(base, lane, d);
+        else partial_cache(base, lane, d);
+        [[unroll]] for (uint r = 0; r < RP; ++r) rc[r] = rotate(rc[r], rstep[r]);  // position j + 1
         float corr[NQ], pj[NQ];
         [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
             const float sc = group_sum(d[qh]) * p.scale;

@@ -156,6 +156,19 @@ ATTN_CASE(gqa_head_dims_rope_styles, "GQA ratios 1, 3, 8 x head dims 64, 128, 25
             }
 }
 
+// A longer window: splits span many keys (the subgroup variant re-anchors its RoPE recurrence
+// every 16 keys) and positions reach the hundreds.
+ATTN_CASE(long_window, "long window (300 slots), splits spanning many keys") {
+    AttnCase c;
+    c.variant = variant;
+    c.n_sink = 4;
+    c.n_window = 296;
+    c.head_dim = 128;
+    c.rope.theta_base = 500000.0f;
+    c.n_splits = 3;
+    check_stream(c, 330, 85, 111);  // (the reference's per-key double-precision RoPE dominates)
+}
+
 ATTN_CASE(partial_rotary_linear_scaling, "partial rotary and linear rope scaling") {
     for (kv::RopeStyle style : {kv::RopeStyle::normal, kv::RopeStyle::neox}) {
         AttnCase c;
