@@ -160,11 +160,13 @@ void main() {
         float corr[NQ], pj[NQ];
         [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
             const float sc = group_sum(d[qh]) * p.scale;
-            const float mn = max(m[qh], sc);
-            corr[qh] = exp(m[qh] - mn);
-            pj[qh] = exp(sc - mn);
+            // One exp: either the old terms are rescaled or the new one is, never both.
+            const float e = exp(-abs(sc - m[qh]));
+            const bool new_max = sc > m[qh];
+            corr[qh] = new_max ? e : 1.0;
+            pj[qh] = new_max ? 1.0 : e;
             l[qh] = l[qh] * corr[qh] + pj[qh];
-            m[qh] = mn;
+            m[qh] = max(m[qh], sc);
         }
         [[unroll]] for (uint r = 0; r < RV; ++r) {
             const uint w = lane + r * WG_SIZE;
