@@ -178,6 +178,15 @@ uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, cons
     return n_items * (2 + uint64_t(cache.head_dim())) * 4;  // (m, l) then acc per item
 }
 
+uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg) {
+    uint64_t most = 0;
+    for (uint32_t n = 1; n <= max_tokens; ++n) {
+        most = std::max(most, attention_scratch_bytes(cache, n, cfg));
+        if (attention_splits(cache, n, cfg) == 1 && cfg.n_splits == 0) break;  // larger n never split again
+    }
+    return most;
+}
+
 void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                vk::BufferRange scratch, const AttentionConfig& cfg) {

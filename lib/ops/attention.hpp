@@ -42,9 +42,13 @@ std::string attention_variant(const vk::Capabilities& caps, const AttentionConfi
 // The split count used for a chunk (automatic unless cfg.n_splits is set).
 uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);
 
-// Scratch the attention needs for the split partials, in bytes (0 when n_splits == 1). The
-// engine allocates it once for its largest chunk and passes it to every call.
+// Scratch the attention needs for the split partials of an n_tokens chunk, in bytes (0 when
+// n_splits == 1). Not monotonic in n_tokens (short chunks split more), so the engine allocates
+// attention_scratch_bytes_max(cache, its largest chunk, cfg) once and passes it to every call.
+// All layers may share it: the barrier the engine records before anything reads a layer's `out`
+// also orders the next layer's writes to the scratch after this layer's combine.
 uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);
+uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg);
 
 // Records the attention of step.n_tokens queries (and, with splits, the combine pass after a
 // barrier). Does not write the cache. Reads the ring: record kv_store after a barrier.

@@ -225,6 +225,32 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: the decode bench hook runs and repo
     CHECK_THROWS_AS(ops::bench_attention_decode(*test::gpu().kernels, 4, 10, sh), Error);  // capacity <= n_sink
 }
 
+TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk length") {
+    kv::CacheConfig cc;
+    cc.shape = kv::make_cache_shape(4, 1020);
+    cc.n_layer = 1;
+    cc.n_head_kv = 3;
+    cc.head_dim = 64;
+    kv::Cache cache(*test::gpu().device, cc);
+    for (uint32_t forced : {0u, 5u})
+        for (Variant v : {Variant::portable, Variant::automatic}) {
+            ops::AttentionConfig ac;
+            ac.n_head = 9;
+            ac.n_splits = forced;
+            ac.variant = v;
+            const uint64_t most = ops::attention_scratch_bytes_max(cache, 300, ac);
+            for (uint32_t n = 1; n <= 300; ++n) {
+                const uint32_t s = ops::attention_splits(cache, n, ac);
+                CHECK(s >= 1);
+                CHECK(s <= cache.capacity());
+                if (forced) CHECK(s == forced);
+                CHECK(ops::attention_scratch_bytes(cache, n, ac) ==
+                      (s > 1 ? uint64_t(n) * 9 * s * (64 + 2) * 4 : 0));
+                CHECK(ops::attention_scratch_bytes(cache, n, ac) <= most);
+            }
+        }
+}
+
 TEST_CASE_FIXTURE(test::GpuTest, "attention: bad shapes and unsupported rope configs are errors") {
     auto& g = *test::gpu().device;
     kv::CacheConfig cc;
