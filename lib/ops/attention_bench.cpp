@@ -14,7 +14,10 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
                                                      const AttentionBenchShape& shape) {
     if (capacity <= shape.n_sink)
         fail(Status::invalid_argument, "attention bench: capacity %u must exceed n_sink %u", capacity, shape.n_sink);
-    if (stream_length == 0) fail(Status::invalid_argument, "attention bench: stream_length must be >= 1");
+    const uint32_t n = std::max(shape.n_tokens, 1u);
+    if (stream_length < n)
+        fail(Status::invalid_argument, "attention bench: stream_length %llu < chunk of %u tokens",
+             (unsigned long long)stream_length, n);
     vk::Device& dev = k.device();
     kv::CacheConfig cc;
     cc.shape = kv::make_cache_shape(shape.n_sink, capacity - shape.n_sink);
@@ -28,14 +31,14 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     ac.n_head = shape.n_head;
     ac.n_splits = shape.n_splits;
     ac.variant = shape.variant;
-    const uint64_t q_bytes = uint64_t(shape.n_head) * shape.head_dim * 4;
-    const uint64_t kv_bytes = uint64_t(shape.n_head_kv) * shape.head_dim * 4;
+    const uint64_t q_bytes = uint64_t(n) * shape.n_head * shape.head_dim * 4;
+    const uint64_t kv_bytes = uint64_t(n) * shape.n_head_kv * shape.head_dim * 4;
     vk::Buffer q(dev, q_bytes, vk::BufferKind::device, "bench.q");
     vk::Buffer kn(dev, kv_bytes, vk::BufferKind::device, "bench.k_new");
     vk::Buffer vn(dev, kv_bytes, vk::BufferKind::device, "bench.v_new");
     vk::Buffer out(dev, q_bytes, vk::BufferKind::device, "bench.out");
     vk::Buffer sinks(dev, uint64_t(shape.n_head) * 4, vk::BufferKind::device, "bench.sinks");
-    vk::Buffer scratch(dev, std::max<uint64_t>(attention_scratch_bytes(cache, 1, ac), 4), vk::BufferKind::device,
+    vk::Buffer scratch(dev, std::max<uint64_t>(attention_scratch_bytes(cache, n, ac), 4), vk::BufferKind::device,
                        "bench.scratch");
     if (shape.learned_sinks) ac.sink_logits = vk::BufferRange(sinks);
 
@@ -52,8 +55,8 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
         init.end();
         init.submit();
     }
-    const uint64_t t = stream_length - 1;
-    const kv::Step step = cache.set_step(0, t, 1);
+    const uint64_t t0 = stream_length - n;  // the chunk's last query is token stream_length - 1
+    const kv::Step step = cache.set_step(0, t0, n);
 
     const uint32_t n_repeat = std::max(shape.n_repeat, 1u), n_iters = std::max(shape.n_iters, 1u);
     vk::Commands cmd(dev, 2);
@@ -70,7 +73,7 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     double device_ns = 0.0;
     const auto start = std::chrono::steady_clock::now();
     for (uint32_t i = 0; i < n_iters; ++i) {
-        cache.set_step(0, t, 1);  // what the engine does before every replay
+        cache.set_step(0, t0, n);  // what the engine does before every replay
         cmd.submit();
         device_ns += cmd.elapsed_ns(0, 1);
     }
@@ -79,10 +82,10 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     AttentionBenchResult r;
     r.seconds_per_step = wall / double(n_iters) / double(n_repeat);
     r.device_seconds_per_step = device_ns * 1e-9 / double(n_iters) / double(n_repeat);
-    r.n_visible = kv::n_visible(t, cache.shape());
-    r.n_splits = attention_splits(cache, 1, ac);
+    r.n_visible = kv::n_visible(stream_length - 1, cache.shape());
+    r.n_splits = attention_splits(cache, n, ac);
     r.cache_bytes = cache.bytes();
-    const double bytes_read = 2.0 * r.n_visible * shape.n_head_kv * shape.head_dim * 2.0;
+    const double bytes_read = 2.0 * r.n_visible * shape.n_head_kv * shape.head_dim * 2.0;  // one query's K+V
     r.gbytes_per_s = bytes_read / r.seconds_per_step * 1e-9;
     return r;
 }

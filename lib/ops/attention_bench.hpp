@@ -22,18 +22,19 @@ struct AttentionBenchShape {
     AttentionConfig::Variant variant = AttentionConfig::Variant::automatic;
     uint32_t n_iters = 20;   // timed submissions
     uint32_t n_repeat = 8;   // decode steps recorded per submission (amortizes submit latency)
+    uint32_t n_tokens = 1;   // queries per step: 1 = decode; more = one prefill chunk ending at stream_length
 };
 
 struct AttentionBenchResult {
-    double seconds_per_step = 0.0;         // wall clock per attention + kv_store step
+    double seconds_per_step = 0.0;         // wall clock per attention + kv_store step (one chunk)
     double device_seconds_per_step = 0.0;  // from GPU timestamps (0 when the device has none)
-    uint32_t n_visible = 0;                // keys each query attends to
+    uint32_t n_visible = 0;                // keys the chunk's last query attends to
     uint32_t n_splits = 0;
     uint64_t cache_bytes = 0;
     double gbytes_per_s = 0.0;             // K+V bytes read per step / seconds_per_step
 };
 
-// capacity = n_sink + n_window (> shape.n_sink); stream_length >= 1.
+// capacity = n_sink + n_window (> shape.n_sink); stream_length >= shape.n_tokens >= 1.
 AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capacity, uint64_t stream_length,
                                                      const AttentionBenchShape& shape = {});
 

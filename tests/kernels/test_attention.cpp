@@ -223,6 +223,9 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: the decode bench hook runs and repo
     CHECK(r.cache_bytes >= 68ull * 2 * 64 * 2 * 2);
     CHECK(ops::bench_attention_decode(*test::gpu().kernels, 68, 10, sh) > 0.0);
     CHECK_THROWS_AS(ops::bench_attention_decode(*test::gpu().kernels, 4, 10, sh), Error);  // capacity <= n_sink
+    sh.n_tokens = 5;  // a prefill chunk
+    CHECK(ops::bench_attention_decode(*test::gpu().kernels, 68, 10, sh) > 0.0);
+    CHECK_THROWS_AS(ops::bench_attention_decode(*test::gpu().kernels, 68, 4, sh), Error);  // stream < chunk
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk length") {
