@@ -241,16 +241,18 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk l
             ac.n_head = 9;
             ac.n_splits = forced;
             ac.variant = v;
+            CAPTURE(forced);
+            CAPTURE(int(v));
             const uint64_t most = ops::attention_scratch_bytes_max(cache, 300, ac);
+            uint32_t bad = 0, first_bad = 0;
             for (uint32_t n = 1; n <= 300; ++n) {
                 const uint32_t s = ops::attention_splits(cache, n, ac);
-                CHECK(s >= 1);
-                CHECK(s <= cache.capacity());
-                if (forced) CHECK(s == forced);
-                CHECK(ops::attention_scratch_bytes(cache, n, ac) ==
-                      (s > 1 ? uint64_t(n) * 9 * s * (64 + 2) * 4 : 0));
-                CHECK(ops::attention_scratch_bytes(cache, n, ac) <= most);
+                const uint64_t b = ops::attention_scratch_bytes(cache, n, ac);
+                const bool ok = s >= 1 && s <= cache.capacity() && (!forced || s == forced) &&
+                                b == (s > 1 ? uint64_t(n) * 9 * s * (64 + 2) * 4 : 0) && b <= most;
+                if (!ok && bad++ == 0) first_bad = n;
             }
+            CHECK_MESSAGE(bad == 0, bad << " chunk lengths with wrong splits/scratch, first n=" << first_bad);
         }
 }
 
