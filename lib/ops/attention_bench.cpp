@@ -61,6 +61,7 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     const uint32_t n_repeat = std::max(shape.n_repeat, 1u), n_iters = std::max(shape.n_iters, 1u);
     vk::Commands cmd(dev, 2);
     cmd.begin();
+    cache.record_step_upload(cmd);
     cmd.timestamp(0);
     for (uint32_t r = 0; r < n_repeat; ++r) {
         attention_and_store(k, cmd, cache, 0, step, q, kn, vn, out, scratch, ac);

@@ -102,6 +102,7 @@ std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t c
             const uint64_t sb = ops::attention_scratch_bytes(cache, n, ac);
             scratch = vk::Buffer(*g.device, std::max<uint64_t>(sb, 4), vk::BufferKind::device, "scratch");
             cmd.begin();
+            cache.record_step_upload(cmd);
             ops::attention_and_store(*g.kernels, cmd, cache, layer, step, vk::BufferRange(q_buf, 0, n * q_row * 4),
                                      vk::BufferRange(k_buf, 0, n * kv_row * 4),
                                      vk::BufferRange(v_buf, 0, n * kv_row * 4),
