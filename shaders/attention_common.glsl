@@ -23,7 +23,10 @@ bool chunk_token(AttnStep st, uint i, uint j, uint nsv, uint nwv, uint n_sink, u
     const uint ahead = i + 1 + (j - nsv);  // (stream index - t0) + nwv
     if (ahead >= nwv) { idx = ahead - nwv; return true; }
     const uint back = nwv - ahead;         // t0 - stream index, in [1, n_window]
-    idx = n_sink + (st.t0_ring + n_window - back) % n_window;
+    // (t0_ring - back) mod n_window; t0_ring < n_window, so one conditional subtraction does it
+    // (an integer division per key is slow on CPU devices).
+    const uint r = st.t0_ring + n_window - back;
+    idx = n_sink + (r >= n_window ? r - n_window : r);
     return false;
 }
 #endif

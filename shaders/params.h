@@ -67,7 +67,8 @@ struct AttnStep {
     uint pad1;
 };
 
-// attention.comp: one invocation per (query i, head h, split s), s fastest.
+// attention.comp (one invocation per (query i, head h, split s), s fastest) and attention_sg.comp
+// (one workgroup per (query i, block of heads, split s)).
 struct AttnParams {
     uint n_tokens;    // queries in the chunk (1 for decode)
     uint n_head;

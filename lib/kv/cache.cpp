@@ -38,6 +38,8 @@ Cache::Cache(vk::Device& device, const CacheConfig& config) : device_(device), c
     steps_ = vk::Buffer(device, uint64_t(config_.max_steps) * sizeof(shader::AttnStep), vk::BufferKind::device,
                         "kv.steps");
     steps_.fill_zero();
+    steps_host_ = vk::Buffer(device, steps_.size(), vk::BufferKind::staging, "kv.steps.host");
+    steps_host_.fill_zero();
 }
 
 const vk::Buffer& Cache::k(uint32_t layer) const {
@@ -56,8 +58,13 @@ Step Cache::set_step(uint32_t index, uint64_t t0, uint32_t n_tokens) {
     if (n_tokens == 0) fail(Status::invalid_argument, "kv cache: a step needs at least one token");
     const ChunkParams cp = chunk_params(t0, config_.shape);
     const shader::AttnStep rec{cp.t0_clamped, cp.t0_ring, 0, 0};
-    steps_.upload(&rec, sizeof(rec), uint64_t(index) * sizeof(rec));
+    steps_host_.upload(&rec, sizeof(rec), uint64_t(index) * sizeof(rec));  // mapped: a memcpy
     return Step{index, n_tokens};
+}
+
+void Cache::record_step_upload(vk::Commands& cmd) const {
+    cmd.copy(steps_host_, 0, steps_, 0, steps_.size());
+    cmd.barrier();
 }
 
 uint64_t Cache::bytes_per_layer() const {
@@ -65,7 +72,7 @@ uint64_t Cache::bytes_per_layer() const {
 }
 
 uint64_t Cache::bytes() const {
-    uint64_t total = rope_.allocation_size() + steps_.allocation_size();
+    uint64_t total = rope_.allocation_size() + steps_.allocation_size() + steps_host_.allocation_size();
     for (const auto& b : k_) total += b.allocation_size();
     for (const auto& b : v_) total += b.allocation_size();
     return total;

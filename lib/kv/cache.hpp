@@ -11,10 +11,15 @@
 // Step params (why a buffer and not push constants): a decode step is recorded once and replayed,
 // but the stream index t advances every step. So the per-step values the shaders need (the 32-bit
 // chunk form of t0: min(t0, C) and the ring offset of t0, see kv::chunk_params) live in a small
-// storage buffer of `max_steps` records that the host rewrites before each submit:
+// storage buffer of `max_steps` records. The host writes them into a host-visible staging copy
+// (set_step: a memcpy, no submission), and every command buffer starts by copying that into the
+// device-local records (record_step_upload), so it works the same on discrete GPUs:
 //
-//     kv::Step step = cache.set_step(0, cache.n_past(), 1);   // record 0: a 1-token chunk at t
-//     ... record ops::attention_and_store(..., step, ...) for every layer, once ...
+//     cmd.begin();
+//     cache.record_step_upload(cmd);                          // staging -> device, + barrier
+//     kv::Step step{0, 1};                                    // record 0, a 1-token chunk
+//     for each layer: ... ops::attention_and_store(..., step, ...); cmd.barrier(); ...
+//     cmd.end();
 //     loop: cache.set_step(0, cache.n_past(), 1); cmd.submit(); cache.advance(1);
 //
 // Only n_tokens (which fixes dispatch sizes) is baked into a recording. Several chunks recorded
@@ -25,6 +30,7 @@
 #include "kv/rope_table.hpp"
 #include "kv/sink_view.hpp"
 #include "vk/buffer.hpp"
+#include "vk/commands.hpp"
 #include "vk/device.hpp"
 
 namespace vks::kv {
@@ -54,6 +60,7 @@ public:
     Cache(const Cache&) = delete;
     Cache& operator=(const Cache&) = delete;
 
+    vk::Device& device() const { return device_; }
     const CacheConfig& config() const { return config_; }
     const CacheShape& shape() const { return config_.shape; }
     uint32_t capacity() const { return config_.shape.capacity(); }
@@ -65,11 +72,15 @@ public:
     const vk::Buffer& k(uint32_t layer) const;  // (C, n_head_kv, head_dim / 2) uint32 = 2 x f16
     const vk::Buffer& v(uint32_t layer) const;
     const vk::Buffer& rope_table() const { return rope_; }    // (C, n_rot / 2) (cos, sin) f32
-    const vk::Buffer& step_params() const { return steps_; }  // (max_steps) shader::AttnStep
+    const vk::Buffer& step_params() const { return steps_; }  // (max_steps) shader::AttnStep, device
 
-    // Writes record `index` for a chunk of n_tokens starting at stream index t0; returns the Step
-    // to record ops with. Call again (same index and n_tokens) before replaying a recording.
+    // Writes record `index` (host staging copy) for a chunk of n_tokens starting at stream index
+    // t0; returns the Step to record ops with. Call again (same index and n_tokens) before every
+    // submission of a recording; the recording must begin with record_step_upload.
     Step set_step(uint32_t index, uint64_t t0, uint32_t n_tokens);
+    // Records the copy of all step records from the staging copy to the device, and a barrier.
+    // Put it first in every command buffer that runs attention or kv_store on this cache.
+    void record_step_upload(vk::Commands& cmd) const;
 
     // Stream position: tokens that have entered the cache so far (the next token's index).
     uint64_t n_past() const { return n_past_; }
@@ -85,7 +96,8 @@ private:
     CacheConfig config_;
     std::vector<vk::Buffer> k_, v_;  // (n_layer)
     vk::Buffer rope_;
-    vk::Buffer steps_;
+    vk::Buffer steps_;       // device-local records the shaders read
+    vk::Buffer steps_host_;  // host-visible staging copy that set_step writes
     uint64_t n_past_ = 0;
 };
 

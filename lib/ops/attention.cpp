@@ -13,7 +13,11 @@ namespace {
 constexpr uint32_t kAttnWg = 64;       // invocations per attention workgroup (independent items)
 constexpr uint32_t kCombineWg = 64;    // invocations per combine workgroup (over head elements)
 constexpr uint32_t kMinKeysPerSplit = 32;
-constexpr uint64_t kTargetItems = 4096;  // (query, head, split) items worth spreading a chunk over
+// (query, head, split) items worth spreading a chunk over. A GPU wants thousands of workgroups
+// in flight; on a CPU device (lavapipe) each workgroup costs setup time and a few per thread are
+// enough (measured: 4 splits beat 128 by ~20% for 32 heads x 4096 keys on lavapipe).
+constexpr uint64_t kTargetItemsGpu = 4096;
+constexpr uint64_t kTargetItemsCpu = 64;
 constexpr uint32_t kMaxHeadDim = 512;    // per-invocation register arrays of head_dim floats
 
 uint64_t bytes_of(vk::BufferRange r) { return r.buffer ? r.resolved_size() : 0; }
@@ -44,6 +48,17 @@ void check_config(const kv::Cache& cache, const AttentionConfig& cfg) {
 
 float score_scale(const kv::Cache& cache, const AttentionConfig& cfg) {
     return cfg.scale != 0.0f ? cfg.scale : float(1.0 / std::sqrt(double(cache.head_dim())));
+}
+
+// Subgroup variant: query heads of one GQA group handled by one workgroup, so K/V and table rows
+// are loaded once for all of them. A divisor of the group size, capped so the per-lane arrays
+// (NQ x head_dim / subgroup floats, twice) stay small.
+uint32_t heads_per_workgroup(uint32_t group, uint32_t head_dim) {
+    const uint32_t cap = head_dim <= 128 ? 4 : 2;
+    uint32_t best = 1;
+    for (uint32_t n = 1; n <= std::min(group, cap); ++n)
+        if (group % n == 0) best = n;
+    return best;
 }
 
 struct Recorded {
@@ -89,10 +104,30 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.n_rot = cache.n_rot();
     p.scale = score_scale(cache, cfg);
     p.has_sinks = has_sinks ? 1u : 0u;
-    const uint32_t wg = k.wg_size(kAttnWg);
     const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
-    const Grid g = grid_for((n_items + wg - 1) / wg, k.caps());
-    cmd.dispatch(k.pipeline("attention_f16_f32", {wg, d, neox}),
+    const std::string variant = attention_variant(k.caps(), cfg);
+    uint32_t wg = 0, multi_subgroup = 1, nq = 1;
+    Grid g;
+    if (variant == "attention_f16_f32_sg") {
+        // One workgroup per item, ideally exactly one subgroup (the shader copes with more).
+        const vk::Capabilities& caps = k.caps();
+        wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
+                                              : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
+        // Only a device that reports its subgroup size range (subgroup size control) guarantees a
+        // single size; without it a compiler may still pick a narrower one.
+        if (caps.subgroup_size_control && caps.min_subgroup_size == caps.max_subgroup_size &&
+            caps.subgroup_size == wg)
+            multi_subgroup = 0;
+        nq = heads_per_workgroup(cfg.n_head / cache.n_head_kv(), d);
+        g = grid_for(n_items / nq, k.caps());
+    } else {
+        wg = k.wg_size(kAttnWg);
+        g = grid_for((n_items + wg - 1) / wg, k.caps());
+    }
+    const std::vector<uint32_t> spec = variant == "attention_f16_f32_sg"
+                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup, nq}
+                                           : std::vector<uint32_t>{wg, d, neox};
+    cmd.dispatch(k.pipeline(variant, spec),
                  {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
                   has_sinks ? cfg.sink_logits : q, out, part},
                  p, g.x, g.y);
@@ -110,6 +145,17 @@ void record_combine(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, const
 
 }  // namespace
 
+std::string attention_variant(const vk::Capabilities& caps, const AttentionConfig& cfg) {
+    using V = AttentionConfig::Variant;
+    if (cfg.variant == V::portable) return "attention_f16_f32";
+    if (cfg.variant == V::subgroup) {
+        if (!caps.subgroup_reduce())
+            fail(Status::feature_missing, "attention: the subgroup variant needs subgroup arithmetic in compute");
+        return "attention_f16_f32_sg";
+    }
+    return caps.subgroup_reduce() ? "attention_f16_f32_sg" : "attention_f16_f32";
+}
+
 uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
     const uint32_t cap = cache.capacity();
     if (cfg.n_splits != 0) return std::min(cfg.n_splits, cap);  // more splits than keys is pointless
@@ -117,7 +163,11 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const Atten
     // Enough (query, head, split) items to fill the device, but at least kMinKeysPerSplit keys
     // each when the view is full; a long prefill chunk has enough rows without splitting.
     const uint64_t by_keys = (cap + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
-    const uint64_t by_items = std::max<uint64_t>(kTargetItems / rows, 1);
+    const vk::Capabilities& caps = cache.device().caps();
+    uint64_t target = kTargetItemsGpu;
+    if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU)  // the portable variant packs 64 items per workgroup
+        target = attention_variant(caps, cfg) == "attention_f16_f32" ? 8 * kAttnWg : kTargetItemsCpu;
+    const uint64_t by_items = std::max<uint64_t>(target / rows, 1);
     return uint32_t(std::max<uint64_t>(std::min(by_keys, by_items), 1));
 }
 
@@ -126,6 +176,15 @@ uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, cons
     if (s <= 1) return 0;
     const uint64_t n_items = uint64_t(n_tokens) * cfg.n_head * s;
     return n_items * (2 + uint64_t(cache.head_dim())) * 4;  // (m, l) then acc per item
+}
+
+uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg) {
+    uint64_t most = 0;
+    for (uint32_t n = 1; n <= max_tokens; ++n) {
+        most = std::max(most, attention_scratch_bytes(cache, n, cfg));
+        if (attention_splits(cache, n, cfg) == 1 && cfg.n_splits == 0) break;  // larger n never split again
+    }
+    return most;
 }
 
 void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
@@ -163,11 +222,12 @@ void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, 
     kv_store(k, cmd, cache, layer, step, k_new, v_new);
 }
 
-std::vector<VariantChoice> describe_attention_variants(const vk::Capabilities&) {
+std::vector<VariantChoice> describe_attention_variants(const vk::Capabilities& caps) {
+    const bool sg = caps.subgroup_reduce();
     return {
-        {"attention", "attention_f16_f32",
-         "portable: one invocation per (query, head, split), no shared memory or subgroup ops; "
-         "head_dim and rope pairing are specialization constants"},
+        {"attention", sg ? "attention_f16_f32_sg" : "attention_f16_f32",
+         sg ? "subgroup arithmetic: one subgroup per (query, head, split), lanes over head dims"
+            : "no subgroup arithmetic: one invocation per (query, head, split)"},
         {"attention_combine", "attention_combine_f32", "portable: merges flash-decoding split partials"},
         {"kv_store", "kv_store_f16_f32", "portable: f16 packed in uint words, no 16-bit storage needed"},
     };

@@ -16,6 +16,7 @@
 // Parallelism: one invocation per (query, head, split); the visible range of each query is cut
 // into n_splits pieces (flash-decoding) whose partial (m, l, acc) a small combine pass merges.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "kv/cache.hpp"
@@ -28,14 +29,26 @@ struct AttentionConfig {
     float scale = 0.0f;               // score scale; 0 = 1 / sqrt(head_dim)
     vk::BufferRange sink_logits{};    // (n_head) f32 learned sink logits, or no buffer for none
     uint32_t n_splits = 0;            // splits per query's visible range; 0 = automatic
+    // Kernel variant: automatic picks the subgroup one when caps.subgroup_reduce() (tests force each).
+    enum class Variant : uint8_t { automatic, portable, subgroup } variant = Variant::automatic;
+    // Subgroup variant's workgroup size; 0 = the device's subgroup size. Tests set a multiple of
+    // it to exercise the several-subgroups-per-workgroup path.
+    uint32_t subgroup_workgroup = 0;
 };
+
+// The attention variant name that `cfg` selects on this device (e.g. "attention_f16_f32_sg").
+std::string attention_variant(const vk::Capabilities& caps, const AttentionConfig& cfg);
 
 // The split count used for a chunk (automatic unless cfg.n_splits is set).
 uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);
 
-// Scratch the attention needs for the split partials, in bytes (0 when n_splits == 1). The
-// engine allocates it once for its largest chunk and passes it to every call.
+// Scratch the attention needs for the split partials of an n_tokens chunk, in bytes (0 when
+// n_splits == 1). Not monotonic in n_tokens (short chunks split more), so the engine allocates
+// attention_scratch_bytes_max(cache, its largest chunk, cfg) once and passes it to every call.
+// All layers may share it: the barrier the engine records before anything reads a layer's `out`
+// also orders the next layer's writes to the scratch after this layer's combine.
 uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);
+uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg);
 
 // Records the attention of step.n_tokens queries (and, with splits, the combine pass after a
 // barrier). Does not write the cache. Reads the ring: record kv_store after a barrier.

@@ -11,10 +11,11 @@ namespace vks::test {
 
 std::string AttnCase::describe() const {
     return strfmt("n_sink=%u n_window=%u n_head=%u n_head_kv=%u head_dim=%u n_rot=%u style=%s theta=%g "
-                  "freq_scale=%g sinks=%d f16_exact=%d n_splits=%u",
+                  "freq_scale=%g sinks=%d f16_exact=%d n_splits=%u variant=%s sg_wg=%u",
                   n_sink, n_window, n_head, n_head_kv, head_dim, rope.rotated_dims(head_dim),
                   rope.style == kv::RopeStyle::neox ? "neox" : "normal", double(rope.theta_base),
-                  double(rope.freq_scale), int(learned_sinks), int(f16_exact), n_splits);
+                  double(rope.freq_scale), int(learned_sinks), int(f16_exact), n_splits,
+                  variant == ops::AttentionConfig::Variant::subgroup ? "subgroup" : "portable", subgroup_workgroup);
 }
 
 // GCC >= 12 and Clang >= 15 have _Float16 on x86-64 and aarch64: conversion rounds to nearest even.
@@ -75,6 +76,8 @@ std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t c
     ops::AttentionConfig ac;
     ac.n_head = c.n_head;
     ac.n_splits = c.n_splits;
+    ac.variant = c.variant;
+    ac.subgroup_workgroup = c.subgroup_workgroup;
     vk::Buffer sinks_buf = upload(s.sinks, "sinks");
     if (c.learned_sinks) ac.sink_logits = vk::BufferRange(sinks_buf);
 
@@ -99,6 +102,7 @@ std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t c
             const uint64_t sb = ops::attention_scratch_bytes(cache, n, ac);
             scratch = vk::Buffer(*g.device, std::max<uint64_t>(sb, 4), vk::BufferKind::device, "scratch");
             cmd.begin();
+            cache.record_step_upload(cmd);
             ops::attention_and_store(*g.kernels, cmd, cache, layer, step, vk::BufferRange(q_buf, 0, n * q_row * 4),
                                      vk::BufferRange(k_buf, 0, n * kv_row * 4),
                                      vk::BufferRange(v_buf, 0, n * kv_row * 4),

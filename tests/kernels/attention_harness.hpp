@@ -23,6 +23,8 @@ struct AttnCase {
     bool f16_exact = true;         // round K/V to f16-representable values (lossless storage)
     uint32_t n_splits = 0;         // 0 = automatic
     uint32_t n_layer = 2;          // the stream runs on the last layer (checks layer indexing)
+    ops::AttentionConfig::Variant variant = ops::AttentionConfig::Variant::portable;
+    uint32_t subgroup_workgroup = 0;
 
     std::string describe() const;  // for CAPTURE
 };

@@ -10,7 +10,10 @@
 #include <doctest/doctest.h>
 
 #include "attention_harness.hpp"
+#include <algorithm>
+
 #include "common/error.hpp"
+#include "ops/attention_bench.hpp"
 #include "support/gpu.hpp"
 
 using namespace vks;
@@ -38,10 +41,25 @@ void check_stream(const AttnCase& c, uint64_t n_tokens, uint32_t chunk, uint32_t
     if (c.f16_exact) CHECK(w.max_abs <= kExactMaxAbs);
 }
 
+using Variant = ops::AttentionConfig::Variant;
+
 }  // namespace
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: window >= stream equals plain causal attention") {
+// Each scenario runs as two test cases, one per kernel variant, whatever the device would pick:
+// the portable one always, the subgroup one where the device has subgroup arithmetic.
+#define ATTN_CASE(FN, TITLE)                                                              \
+    static void FN(Variant variant);                                                      \
+    TEST_CASE_FIXTURE(test::GpuTest, "attention[portable]: " TITLE) { FN(Variant::portable); } \
+    TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup]: " TITLE) {                     \
+        if (!test::gpu().device->caps().subgroup_reduce())                                \
+            VKS_SKIP("device has no subgroup arithmetic in compute");                     \
+        FN(Variant::subgroup);                                                            \
+    }                                                                                     \
+    static void FN(Variant variant)
+
+ATTN_CASE(causal_when_window_covers_stream, "window >= stream equals plain causal attention") {
     AttnCase c;
+    c.variant = variant;
     c.n_sink = 4;
     c.n_window = 64;
     for (uint32_t chunk : {1u, 7u, 60u}) check_stream(c, 60, chunk, 11, /*causal=*/true);
@@ -50,8 +68,9 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: window >= stream equals plain causa
     check_stream(c, 60, 1, 12, true);
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: 10*window+3 tokens one at a time match StreamingLLM at every step") {
+ATTN_CASE(decode_matches_reference, "10*window+3 tokens one at a time match StreamingLLM at every step") {
     AttnCase c;
+    c.variant = variant;
     c.n_sink = 4;
     c.n_window = 16;
     for (uint32_t splits : {0u, 1u, 3u, 20u}) {
@@ -60,8 +79,9 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: 10*window+3 tokens one at a time ma
     }
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: chunked prefill gives the same outputs as one at a time") {
+ATTN_CASE(chunked_equals_one_at_a_time, "chunked prefill gives the same outputs as one at a time") {
     AttnCase c;
+    c.variant = variant;
     c.n_sink = 4;
     c.n_window = 16;
     const uint64_t n_tokens = 10 * c.n_window + 3;
@@ -86,15 +106,17 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: chunked prefill gives the same outp
     }
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: window-only policy (n_sink = 0)") {
+ATTN_CASE(window_only, "window-only policy (n_sink = 0)") {
     AttnCase c;
+    c.variant = variant;
     c.n_sink = 0;
     c.n_window = 16;
     for (uint32_t chunk : {1u, 5u, 40u}) check_stream(c, 3 * c.n_window + 7, chunk, 41);
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: learned per-head sink logits") {
+ATTN_CASE(learned_sinks, "learned per-head sink logits") {
     AttnCase c;
+    c.variant = variant;
     c.n_sink = 4;
     c.n_window = 16;
     c.learned_sinks = true;
@@ -111,11 +133,17 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: learned per-head sink logits") {
     CHECK(test::nmse(with.data(), without.data(), with.size()) > 1e-3);
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: GQA ratios 1, 3, 8 x head dims 64, 128, 256 x both rope pairings") {
-    for (uint32_t ratio : {1u, 3u, 8u})
-        for (uint32_t d : {64u, 128u, 256u})
-            for (kv::RopeStyle style : {kv::RopeStyle::normal, kv::RopeStyle::neox}) {
+// Every (GQA ratio, head dim) pair once; the rope pairing alternates so that every ratio and every
+// head dim runs with both pairings (9 pipelines instead of 18: cold pipeline compiles on lavapipe
+// dominate this test's time).
+ATTN_CASE(gqa_head_dims_rope_styles, "GQA ratios 1, 3, 8 x head dims 64, 128, 256, both rope pairings") {
+    const uint32_t ratios[] = {1, 3, 8}, dims[] = {64, 128, 256};
+    for (uint32_t ri = 0; ri < 3; ++ri)
+        for (uint32_t di = 0; di < 3; ++di) {
+            const uint32_t ratio = ratios[ri], d = dims[di];
+            const kv::RopeStyle style = (ri + di) % 2 ? kv::RopeStyle::neox : kv::RopeStyle::normal;
                 AttnCase c;
+                c.variant = variant;
                 c.n_sink = 3;
                 c.n_window = 12;
                 c.n_head_kv = ratio == 8 ? 1 : 2;
@@ -128,9 +156,23 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: GQA ratios 1, 3, 8 x head dims 64, 
             }
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: partial rotary and linear rope scaling") {
+// A longer window: splits span many keys (the subgroup variant re-anchors its RoPE recurrence
+// every 16 keys) and positions reach the hundreds.
+ATTN_CASE(long_window, "long window (300 slots), splits spanning many keys") {
+    AttnCase c;
+    c.variant = variant;
+    c.n_sink = 4;
+    c.n_window = 296;
+    c.head_dim = 128;
+    c.rope.theta_base = 500000.0f;
+    c.n_splits = 3;
+    check_stream(c, 330, 85, 111);  // (the reference's per-key double-precision RoPE dominates)
+}
+
+ATTN_CASE(partial_rotary_linear_scaling, "partial rotary and linear rope scaling") {
     for (kv::RopeStyle style : {kv::RopeStyle::normal, kv::RopeStyle::neox}) {
         AttnCase c;
+        c.variant = variant;
         c.n_window = 16;
         c.head_dim = 64;
         c.rope.n_rot = 32;
@@ -141,13 +183,77 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: partial rotary and linear rope scal
     }
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention: f16 storage of raw f32 keys/values stays within the stated bound") {
+ATTN_CASE(lossy_f16_storage, "f16 storage of raw f32 keys/values stays within the stated bound") {
     AttnCase c;
+    c.variant = variant;
     c.n_window = 16;
     c.head_dim = 128;
     c.f16_exact = false;
     check_stream(c, 70, 1, 81);
     check_stream(c, 70, 16, 81);
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup]: workgroups spanning several subgroups (shared-memory sums)") {
+    const vk::Capabilities& caps = test::gpu().device->caps();
+    if (!caps.subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    const uint32_t wg = std::min(4 * caps.subgroup_size, std::min(caps.max_workgroup_invocations, 128u));
+    if (wg <= caps.subgroup_size) VKS_SKIP("subgroup size too large to form a multi-subgroup workgroup");
+    AttnCase c;
+    c.variant = Variant::subgroup;
+    c.subgroup_workgroup = wg;
+    c.n_window = 16;
+    for (uint32_t d : {64u, 256u}) {
+        c.head_dim = d;
+        check_stream(c, 2 * c.n_window + 3, 1, 101);
+        check_stream(c, 2 * c.n_window + 3, 7, 101);
+    }
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention: the decode bench hook runs and reports sane numbers") {
+    ops::AttentionBenchShape sh;
+    sh.n_head = 4;
+    sh.n_head_kv = 2;
+    sh.head_dim = 64;
+    sh.n_iters = 2;
+    sh.n_repeat = 2;
+    const ops::AttentionBenchResult r = ops::bench_attention_decode_detailed(*test::gpu().kernels, 68, 1000, sh);
+    CHECK(r.seconds_per_step > 0.0);
+    CHECK(r.n_visible == 68);
+    CHECK(r.n_splits >= 1);
+    CHECK(r.cache_bytes >= 68ull * 2 * 64 * 2 * 2);
+    CHECK(ops::bench_attention_decode(*test::gpu().kernels, 68, 10, sh) > 0.0);
+    CHECK_THROWS_AS(ops::bench_attention_decode(*test::gpu().kernels, 4, 10, sh), Error);  // capacity <= n_sink
+    sh.n_tokens = 5;  // a prefill chunk
+    CHECK(ops::bench_attention_decode(*test::gpu().kernels, 68, 10, sh) > 0.0);
+    CHECK_THROWS_AS(ops::bench_attention_decode(*test::gpu().kernels, 68, 4, sh), Error);  // stream < chunk
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk length") {
+    kv::CacheConfig cc;
+    cc.shape = kv::make_cache_shape(4, 1020);
+    cc.n_layer = 1;
+    cc.n_head_kv = 3;
+    cc.head_dim = 64;
+    kv::Cache cache(*test::gpu().device, cc);
+    for (uint32_t forced : {0u, 5u})
+        for (Variant v : {Variant::portable, Variant::automatic}) {
+            ops::AttentionConfig ac;
+            ac.n_head = 9;
+            ac.n_splits = forced;
+            ac.variant = v;
+            CAPTURE(forced);
+            CAPTURE(int(v));
+            const uint64_t most = ops::attention_scratch_bytes_max(cache, 300, ac);
+            uint32_t bad = 0, first_bad = 0;
+            for (uint32_t n = 1; n <= 300; ++n) {
+                const uint32_t s = ops::attention_splits(cache, n, ac);
+                const uint64_t b = ops::attention_scratch_bytes(cache, n, ac);
+                const bool ok = s >= 1 && s <= cache.capacity() && (!forced || s == forced) &&
+                                b == (s > 1 ? uint64_t(n) * 9 * s * (64 + 2) * 4 : 0) && b <= most;
+                if (!ok && bad++ == 0) first_bad = n;
+            }
+            CHECK_MESSAGE(bad == 0, bad << " chunk lengths with wrong splits/scratch, first n=" << first_bad);
+        }
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention: bad shapes and unsupported rope configs are errors") {

@@ -2,6 +2,7 @@
 // a chunk writes and where, allocation limits, and constant device memory over a long stream.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -59,6 +60,32 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: buffers are allocated once with the 
     CHECK_THROWS_AS(kv::Cache(dev, cc), Error);
 }
 
+TEST_CASE_FIXTURE(test::GpuTest, "kv cache: step records reach the device only through record_step_upload") {
+    auto& dev = *test::gpu().device;
+    kv::CacheConfig cc;
+    cc.shape = kv::make_cache_shape(4, 28);
+    cc.n_layer = 1;
+    cc.n_head_kv = 1;
+    cc.head_dim = 8;
+    cc.max_steps = 4;
+    kv::Cache cache(dev, cc);
+    const uint64_t t0s[4] = {0, 3, 31, 5000000000ull};  // before, inside, at the end of the sinks; past 2^32
+    for (uint32_t i = 0; i < 4; ++i) cache.set_step(i, t0s[i], 1 + i);
+    std::vector<uint32_t> words(16, 0xdeadbeef);
+    cache.step_params().download(words.data(), 64);
+    CHECK(std::count(words.begin(), words.end(), 0u) == 16);  // untouched until uploaded
+    test::run([&](vk::Commands& cmd) { cache.record_step_upload(cmd); });
+    cache.step_params().download(words.data(), 64);
+    for (uint32_t i = 0; i < 4; ++i) {
+        CAPTURE(t0s[i]);
+        const kv::ChunkParams cp = kv::chunk_params(t0s[i], cache.shape());
+        CHECK(words[4 * i] == cp.t0_clamped);
+        CHECK(words[4 * i + 1] == cp.t0_ring);
+    }
+    CHECK(words[12] == 32);                              // min(5e9, capacity)
+    CHECK(words[13] == uint32_t((5000000000ull - 4) % 28));
+}
+
 TEST_CASE("kv cache: a layer over the per-binding limit is refused as unsupported") {
     setenv("VKS_LIMITS", "max_binding=64K", 1);
     vk::Instance inst(vk::InstanceOptions{true});
@@ -110,6 +137,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: kv_store writes the surviving tokens
                     vb.upload(v.data() + t0 * row, n * row * 4);
                     const kv::Step step = cache.set_step(0, t0, n);
                     test::run([&](vk::Commands& cmd) {
+                        cache.record_step_upload(cmd);
                         ops::kv_store(*g.kernels, cmd, cache, 0, step, vk::BufferRange(kb, 0, n * row * 4),
                                       vk::BufferRange(vb, 0, n * row * 4));
                     });
@@ -175,6 +203,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: 100k decode steps run in constant de
     vk::Buffer scratch(*g.device, sb, vk::BufferKind::device, "scratch");
     vk::Commands cmd(*g.device);
     cmd.begin();
+    cache.record_step_upload(cmd);
     for (uint32_t b = 0; b < kBatch; ++b) {
         const kv::Step step{b, 1};
         ops::attention_and_store(*g.kernels, cmd, cache, 0, step, vk::BufferRange(q_buf, b * q_stride, q_row * 4),
@@ -222,6 +251,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: 100k decode steps run in constant de
     {
         vk::Commands one(*g.device);
         one.begin();
+        cache.record_step_upload(one);
         ops::attention_and_store(*g.kernels, one, cache, 0, kv::Step{0, 1}, vk::BufferRange(q_buf, 0, q_row * 4),
                                  vk::BufferRange(k_buf, 0, kv_row * 4), vk::BufferRange(v_buf, 0, kv_row * 4),
                                  vk::BufferRange(out_buf, 0, q_row * 4), scratch, ac);
