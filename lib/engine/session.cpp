@@ -70,9 +70,7 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     up_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_up");
     last_ = vk::Buffer(dev, E * 4, vk::BufferKind::device, "last");
     logits_dev_ = vk::Buffer(dev, uint64_t(d.n_vocab) * 4, vk::BufferKind::shared, "logits");
-    uint64_t scratch = 0;
-    for (uint32_t n = 1; n <= config_.n_batch; ++n)
-        scratch = std::max(scratch, ops::attention_scratch_bytes(*cache_, n, attn_cfg_));
+    uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
     if (scratch) attn_scratch_ = vk::Buffer(dev, scratch, vk::BufferKind::device, "attn_scratch");
     device_bytes_ = dev.bytes_allocated() - bytes_before;
     logits_.assign(d.n_vocab, 0.0f);
@@ -114,6 +112,7 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
     vk::BufferRange scratch = attn_scratch_ ? vk::BufferRange(attn_scratch_) : vk::BufferRange(x_);
 
     cmd.begin();
+    cache_->record_step_upload(cmd);  // the step record written by set_step before each submit
     cmd.copy(in_, 0, x_, 0, uint64_t(n) * E * 4);
     cmd.barrier();
     for (uint32_t il = 0; il < d.n_layer; ++il) {
