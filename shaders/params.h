@@ -35,6 +35,71 @@ struct SoftmaxParams {
     float scale;  // logits are multiplied by scale before the softmax
 };
 
+
+// ---- matmul family (matvec.comp, matmul.comp; host side lib/ops/matmul.cpp) -------------
+// One dispatch covers one chunk of weight rows (a binding of its own) and N columns of X/Y.
+struct MatmulParams {
+    uint M;          // weight rows in this chunk
+    uint K;          // elements per row (= per column of X)
+    uint N;          // columns of X / Y in this dispatch
+    uint n_sub;      // 32-element sub-blocks per row: ceil(K / 32)
+    uint row_words;  // uint32 words per row in the chunk's quant region
+    uint d_offset;   // word offset of the chunk's f16 d array (Q4_0, Q5_0, Q8_0, Q6_K), else 0
+    uint y_stride;   // floats per column of Y (rows of the whole tensor)
+    uint y_row0;     // Y row of the chunk's first row
+    uint col0;       // first X / Y column of this dispatch
+};
+
+// copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
+struct CopyParams {
+    uint n_words;
+};
+
+// ---- attention / kv cache (attention.comp, attention_combine.comp, kv_store.comp) -----------
+// Per-step values live in a small storage buffer ("step params", lib/kv/cache.hpp), NOT in push
+// constants, so a recorded decode command buffer is replayed as the stream index advances: the
+// host rewrites the record before each submit. One record per chunk recorded in a command buffer.
+// The record is the 32-bit chunk form of kv::chunk_params(t0) (lib/kv/sink_view.hpp).
+struct AttnStep {
+    uint t0_clamped;  // min(t0, capacity)
+    uint t0_ring;     // (t0 - n_sink) mod n_window when t0 >= n_sink, else 0
+    uint pad0;
+    uint pad1;
+};
+
+// attention.comp (one invocation per (query i, head h, split s), s fastest) and attention_sg.comp
+// (one workgroup per (query i, block of heads, split s)).
+struct AttnParams {
+    uint n_tokens;    // queries in the chunk (1 for decode)
+    uint n_head;
+    uint n_head_kv;
+    uint n_sink;
+    uint n_window;
+    uint n_splits;    // splits of each query's visible range; 1 = write the output directly
+    uint step_index;  // record of the step-params buffer
+    uint n_rot;       // rotated dims (even; multiple of 4 for neox)
+    float scale;      // score scale (1/sqrt(head_dim) by default)
+    uint has_sinks;   // learned per-head sink logits bound at binding 7
+};
+
+// attention_combine.comp: one workgroup per (query i, head h): merges n_splits partials.
+struct AttnCombineParams {
+    uint n_rows;      // n_tokens * n_head
+    uint n_head;
+    uint n_splits;
+    uint has_sinks;
+};
+
+// kv_store.comp: one invocation per (token i, kv head, word of 2 halves).
+struct KvStoreParams {
+    uint n_tokens;
+    uint row_words;   // n_head_kv * head_dim / 2: words of one token's K (or V)
+    uint n_sink;
+    uint n_window;
+    uint step_index;
+    uint n_words;     // n_tokens * n_head_kv * head_dim / 2
+};
+
 #ifdef __cplusplus
 }  // namespace vks::shader
 #endif

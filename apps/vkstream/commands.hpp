@@ -10,5 +10,7 @@ using Args = std::vector<std::string>;  // arguments after the subcommand name
 int cmd_info(const Args& args);
 int cmd_inspect(const Args& args);
 int cmd_quantize(const Args& args);
+int cmd_run(const Args& args);
+int cmd_chat(const Args& args);
 
 }  // namespace vks::cli

@@ -27,8 +27,10 @@
  *
  * Errors: every function that can fail returns a vks_status; VKS_OK is 0. The message for the
  * last failure on the calling thread is vks_last_error(). No function calls exit() or abort(),
- * and a failed call leaves its objects usable (a failed feed or decode leaves the session as it
- * was before the call, unless the status is VKS_ERR_DEVICE_LOST).
+ * and a failed call leaves its objects usable. Arguments are checked before any work, so a
+ * rejected call changes nothing. A feed stopped part-way (cancelled between chunks) keeps the
+ * chunks it completed: vks_session_get_stats() tells how far the stream got. After
+ * VKS_ERR_DEVICE_LOST, free the session (and model) and create new ones.
  *
  * Threading: vks_model and vks_session objects may be used from any thread, but one session
  * must not be used by two threads at once (calls on *different* sessions, even of the same
@@ -205,8 +207,9 @@ VKS_API void vks_session_free(vks_session* session);
 
 /**
  * Feeds tokens (prompt or forced continuation) through the model in chunks of n_batch. After
- * it returns, vks_session_logits() holds the next-token logits. Token ids must be in [0, n_vocab).
- * On failure the session is as it was before the call (unless VKS_ERR_DEVICE_LOST).
+ * it returns, vks_session_logits() holds the next-token logits. Token ids must be in [0, n_vocab):
+ * an id outside it is VKS_ERR_INVALID_ARGUMENT and nothing is fed. vks_session_cancel() stops it
+ * between chunks with VKS_ERR_CANCELLED (completed chunks stay fed).
  */
 VKS_API vks_status vks_session_feed(vks_session* session, const int32_t* tokens, size_t n_tokens);
 

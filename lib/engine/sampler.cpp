@@ -1,5 +1,7 @@
 #include "engine/sampler.hpp"
 
+#include <sstream>
+
 #include <algorithm>
 #include <cmath>
 #include <unordered_set>
@@ -107,6 +109,20 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
         u -= prob[i];
     }
     return cand_[n - 1].id;  // rounding left u just past the end
+}
+
+std::string Sampler::rng_state() const {
+    std::ostringstream os;
+    os << rng_;
+    return os.str();
+}
+
+void Sampler::set_rng_state(const std::string& state) {
+    std::istringstream is(state);
+    std::mt19937_64 r;
+    is >> r;
+    if (is.fail()) fail(Status::bad_format, "sampler state is not a valid random-engine state");
+    rng_ = r;
 }
 
 }  // namespace vks::engine

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <random>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace vks::engine {
@@ -32,6 +33,11 @@ public:
     const SamplerParams& params() const { return params_; }
     // Restarts the random stream (same seed -> same draws from here on).
     void reseed(uint64_t seed);
+
+    // The random engine's full state as text, and back (session save/restore). set_rng_state
+    // throws Status::bad_format on text that is not such a state, leaving the sampler unchanged.
+    std::string rng_state() const;
+    void set_rng_state(const std::string& state);
 
 private:
     struct Candidate {

@@ -1,0 +1,76 @@
+// vkstream run -m MODEL -p TEXT [-n N] [...]: streams a completion to stdout, speed to stderr.
+// -n -1 generates until interrupted (Ctrl-C), for ever, in constant memory: the cache rolls.
+#include <csignal>
+#include <cstdio>
+
+#include "options.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace vks::cli {
+
+namespace {
+volatile std::sig_atomic_t g_interrupted = 0;
+void on_sigint(int) { g_interrupted = 1; }
+}  // namespace
+
+int cmd_run(const Args& args) {
+    ModelArgs o;
+    bool ignore_eos = false;
+    std::string error;
+    bool ok = parse_model_args(args, o, error, [&](const Args& a, size_t i) -> size_t {
+        if (a[i] == "--ignore-eos") return ignore_eos = true, 1;
+        return 0;
+    });
+    if (!ok) {
+        std::fprintf(stderr, "vkstream run: %s\nusage: vkstream run -m MODEL -p TEXT [-n N] [options]\n%s"
+                             "  --ignore-eos         keep going past end-of-text tokens\n",
+                     error.c_str(), model_args_help());
+        return 2;
+    }
+    const bool forever = o.n_predict < 0;
+    if (forever) ignore_eos = true;  // "for ever" means past every end-of-text token too
+
+    auto model = load_model_with_progress(o.model);
+    engine::Session session(model, o.session);
+    const auto& tok = model->tokenizer();
+    std::vector<int32_t> prompt = tok.encode(o.prompt, true, true);
+    if (prompt.empty()) {
+        if (tok.bos() < 0) {
+            std::fprintf(stderr, "vkstream run: empty prompt and the model has no BOS token\n");
+            return 2;
+        }
+        prompt.push_back(tok.bos());
+    }
+    std::fprintf(stderr, "cache: %u sinks + %u window (%.1f MiB of KV, fixed), prompt %zu tokens\n",
+                 session.config().n_sink, session.config().n_window, double(session.kv_bytes()) / (1 << 20),
+                 prompt.size());
+    std::signal(SIGINT, on_sigint);
+    std::printf("%s", o.prompt.c_str());
+    std::fflush(stdout);
+    session.feed(prompt);
+    tokenizer::Detokenizer detok(tok);
+    int64_t produced = 0;
+    while ((forever || produced < o.n_predict) && !g_interrupted) {
+        int32_t t = session.sample();
+        ++produced;
+        bool end = tok.is_eog(t);
+        std::string piece = detok.feed(t);
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        if (end && !ignore_eos) break;
+        session.feed({&t, 1});
+    }
+    std::string rest = detok.flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
+    std::printf("\n");
+    const auto& st = session.stats();
+    std::fprintf(stderr,
+                 "\nprefill: %llu tokens, %.1f tokens/s | decode: %llu tokens, %.1f tokens/s | stream %llu tokens, "
+                 "%u cached, KV %.1f MiB (constant)%s\n",
+                 (unsigned long long)st.n_prefill_tokens, st.prefill_tokens_per_s(),
+                 (unsigned long long)st.n_decode_tokens, st.decode_tokens_per_s(), (unsigned long long)session.n_past(),
+                 session.n_cached(), double(session.kv_bytes()) / (1 << 20), g_interrupted ? " (interrupted)" : "");
+    return 0;
+}
+
+}  // namespace vks::cli

@@ -1,0 +1,45 @@
+#include "options.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <unistd.h>
+
+namespace vks::cli {
+
+bool parse_model_args(const Args& args, ModelArgs& out, std::string& error) {
+    return parse_model_args(args, out, error, [](const Args&, size_t) -> size_t { return 0; });
+}
+
+const char* model_args_help() {
+    return "  -m, --model PATH     GGUF model (required)\n"
+           "  -p, --prompt TEXT    prompt\n"
+           "  -n N                 tokens to generate (-1: until interrupted, for ever)\n"
+           "  --sink N             attention-sink tokens kept for good (default 4)\n"
+           "  --window N           rolling window (default: trained context - sinks)\n"
+           "  --batch N            prefill chunk size (default 256)\n"
+           "  --temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S --greedy\n";
+}
+
+std::shared_ptr<engine::Model> load_model_with_progress(const std::string& path) {
+    engine::ModelOptions mo;
+    const bool tty = isatty(2);
+    auto t0 = std::chrono::steady_clock::now();
+    int last = -1;
+    mo.progress = [&](float f) {
+        int pct = int(f * 100.0f);
+        if (pct != last && tty) {
+            std::fprintf(stderr, "\rloading %s: %3d%%", path.c_str(), pct);
+            last = pct;
+        }
+        return true;
+    };
+    auto m = engine::Model::load(path, mo);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (tty) std::fprintf(stderr, "\r");
+    std::fprintf(stderr, "loaded %s (%s, %u layers, %.1f MiB on %s) in %.2f s\n", path.c_str(),
+                 model::arch_name(m->desc().arch), m->desc().n_layer, double(m->weight_bytes()) / (1 << 20),
+                 m->device().caps().name.c_str(), secs);
+    return m;
+}
+
+}  // namespace vks::cli

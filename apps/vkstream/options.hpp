@@ -1,0 +1,35 @@
+#pragma once
+// Shared option parsing for the model-running subcommands (run, chat, bench, perplexity, soak).
+#include <cstdint>
+#include <string>
+
+#include "commands.hpp"
+#include "engine/session.hpp"
+
+namespace vks::cli {
+
+struct ModelArgs {
+    std::string model;         // -m
+    std::string prompt;        // -p
+    std::string file;          // -f
+    int64_t n_predict = 128;   // -n (-1: for ever)
+    engine::SessionConfig session;
+    bool greedy = false;
+    bool json = false;
+    bool verbose = false;
+};
+
+// Parses the common flags; unknown flags are an error unless `extra` takes them
+// (extra returns the number of arguments it consumed, 0 if not its flag).
+template <class Extra>
+bool parse_model_args(const Args& args, ModelArgs& out, std::string& error, Extra&& extra);
+bool parse_model_args(const Args& args, ModelArgs& out, std::string& error);
+
+const char* model_args_help();
+
+// Loads the model with a progress bar on stderr.
+std::shared_ptr<engine::Model> load_model_with_progress(const std::string& path);
+
+}  // namespace vks::cli
+
+#include "options_impl.hpp"

@@ -1,0 +1,251 @@
+#include "engine/session.hpp"
+
+#include "common/error.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ops/elementwise.hpp"
+#include "ops/glu.hpp"
+#include "ops/rms_norm.hpp"
+
+namespace vks::engine {
+
+struct Session::Recording {
+    explicit Recording(vk::Device& d) : cmd(d) {}
+    vk::Commands cmd;
+};
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+vk::BufferRange span_of(const vk::Buffer& b, uint64_t n_floats) { return vk::BufferRange(b, 0, n_floats * 4); }
+
+kv::RopeStyle rope_style(model::RopeStyle s) {
+    return s == model::RopeStyle::neox ? kv::RopeStyle::neox : kv::RopeStyle::normal;
+}
+
+}  // namespace
+
+Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : model_(std::move(model)), config_(config) {
+    if (!model_) fail(Status::invalid_argument, "session: no model");
+    const model::Description& d = model_->desc();
+    if (config_.n_window == 0) {
+        uint32_t ctx = d.n_ctx_train ? d.n_ctx_train : 4096;
+        if (ctx <= config_.n_sink) fail(Status::invalid_argument, "n_sink %u leaves no window in a %u-token context", config_.n_sink, ctx);
+        config_.n_window = ctx - config_.n_sink;
+    }
+    if (config_.n_batch == 0) fail(Status::invalid_argument, "n_batch must be at least 1");
+    config_.n_batch = std::min<uint32_t>(config_.n_batch, 4096);
+    sampler_ = std::make_unique<Sampler>(config_.sampling);
+
+    vk::Device& dev = model_->device();
+    uint64_t bytes_before = dev.bytes_allocated();
+    kv::CacheConfig cc;
+    cc.shape = kv::make_cache_shape(config_.n_sink, config_.n_window);
+    cc.n_layer = d.n_layer;
+    cc.n_head_kv = d.n_head_kv;
+    cc.head_dim = d.head_dim;
+    cc.rope.theta_base = d.rope_freq_base;
+    cc.rope.freq_scale = d.rope_scaling == model::RopeScaling::linear ? 1.0f / d.rope_scale_factor : 1.0f;
+    cc.rope.n_rot = d.n_rot;
+    cc.rope.style = rope_style(d.rope_style);
+    cc.max_steps = 4;
+    cache_ = std::make_unique<kv::Cache>(dev, cc);
+
+    attn_cfg_.n_head = d.n_head;
+    attn_cfg_.scale = d.attn_scale;
+
+    const uint64_t B = config_.n_batch, E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), F = d.n_ff;
+    in_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::shared, "embeddings");
+    x_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "x");
+    xn_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "x_norm");
+    q_ = vk::Buffer(dev, B * Q * 4, vk::BufferKind::device, "q");
+    k_ = vk::Buffer(dev, B * KV * 4, vk::BufferKind::device, "k");
+    v_ = vk::Buffer(dev, B * KV * 4, vk::BufferKind::device, "v");
+    attn_ = vk::Buffer(dev, B * Q * 4, vk::BufferKind::device, "attn_out");
+    tmp_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "tmp");
+    gate_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_gate");
+    up_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_up");
+    last_ = vk::Buffer(dev, E * 4, vk::BufferKind::device, "last");
+    logits_dev_ = vk::Buffer(dev, uint64_t(d.n_vocab) * 4, vk::BufferKind::shared, "logits");
+    uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
+    if (scratch) attn_scratch_ = vk::Buffer(dev, scratch, vk::BufferKind::device, "attn_scratch");
+    device_bytes_ = dev.bytes_allocated() - bytes_before;
+    logits_.assign(d.n_vocab, 0.0f);
+}
+
+Session::~Session() = default;
+
+uint32_t Session::n_cached() const {
+    return uint32_t(std::min<uint64_t>(cache_->n_past(), cache_->capacity()));
+}
+
+void Session::reset() {
+    cache_->reset();
+    has_logits_ = false;
+    history_.clear();
+    std::fill(logits_.begin(), logits_.end(), 0.0f);
+}
+
+Session::Recording& Session::recording_for(uint32_t n, bool all_logits) {
+    auto key = std::make_pair(n, all_logits);
+    auto it = recordings_.find(key);
+    if (it != recordings_.end()) return *it->second;
+    // Keep a handful: the decode step, the full chunk, and a few tails.
+    if (recordings_.size() >= 6) {
+        for (auto i = recordings_.begin(); i != recordings_.end();)
+            i = (i->first.first == 1 || i->first.first == config_.n_batch) ? std::next(i) : recordings_.erase(i);
+    }
+    auto rec = std::make_unique<Recording>(model_->device());
+    record(*rec, n, all_logits);
+    return *recordings_.emplace(key, std::move(rec)).first->second;
+}
+
+void Session::record(Recording& r, uint32_t n, bool all_logits) {
+    const model::Description& d = model_->desc();
+    ops::Kernels& k = model_->kernels();
+    vk::Commands& cmd = r.cmd;
+    const uint32_t E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), F = d.n_ff;
+    const kv::Step step = cache_->set_step(0, cache_->n_past(), n);  // rewritten before every submit
+    vk::BufferRange scratch = attn_scratch_ ? vk::BufferRange(attn_scratch_) : vk::BufferRange(x_);
+
+    cmd.begin();
+    cache_->record_step_upload(cmd);  // the step record written by set_step before each submit
+    cmd.copy(in_, 0, x_, 0, uint64_t(n) * E * 4);
+    cmd.barrier();
+    for (uint32_t il = 0; il < d.n_layer; ++il) {
+        const LayerWeights& w = model_->layers()[il];
+        vk::BufferRange attn_norm(w.attn_norm), ffn_norm(w.ffn_norm);
+        // attention block
+        ops::rms_norm(k, cmd, span_of(x_, uint64_t(n) * E), &attn_norm, span_of(xn_, uint64_t(n) * E), n, E, d.rms_eps);
+        cmd.barrier();
+        ops::matmul(k, cmd, w.q, span_of(xn_, uint64_t(n) * E), span_of(q_, uint64_t(n) * Q), n);
+        ops::matmul(k, cmd, w.k, span_of(xn_, uint64_t(n) * E), span_of(k_, uint64_t(n) * KV), n);
+        ops::matmul(k, cmd, w.v, span_of(xn_, uint64_t(n) * E), span_of(v_, uint64_t(n) * KV), n);
+        cmd.barrier();
+        if (d.has_qkv_bias) {
+            ops::add(k, cmd, span_of(q_, uint64_t(n) * Q), w.q_bias, span_of(q_, uint64_t(n) * Q), n * Q, Q);
+            ops::add(k, cmd, span_of(k_, uint64_t(n) * KV), w.k_bias, span_of(k_, uint64_t(n) * KV), n * KV, KV);
+            ops::add(k, cmd, span_of(v_, uint64_t(n) * KV), w.v_bias, span_of(v_, uint64_t(n) * KV), n * KV, KV);
+            cmd.barrier();
+        }
+        ops::attention_and_store(k, cmd, *cache_, il, step, span_of(q_, uint64_t(n) * Q), span_of(k_, uint64_t(n) * KV),
+                                 span_of(v_, uint64_t(n) * KV), span_of(attn_, uint64_t(n) * Q), scratch, attn_cfg_);
+        cmd.barrier();
+        ops::matmul(k, cmd, w.o, span_of(attn_, uint64_t(n) * Q), span_of(tmp_, uint64_t(n) * E), n);
+        cmd.barrier();
+        ops::add(k, cmd, span_of(x_, uint64_t(n) * E), span_of(tmp_, uint64_t(n) * E), span_of(x_, uint64_t(n) * E),
+                 n * E, n * E);
+        cmd.barrier();
+        // feed-forward block
+        ops::rms_norm(k, cmd, span_of(x_, uint64_t(n) * E), &ffn_norm, span_of(xn_, uint64_t(n) * E), n, E, d.rms_eps);
+        cmd.barrier();
+        ops::matmul(k, cmd, w.gate, span_of(xn_, uint64_t(n) * E), span_of(gate_, uint64_t(n) * F), n);
+        ops::matmul(k, cmd, w.up, span_of(xn_, uint64_t(n) * E), span_of(up_, uint64_t(n) * F), n);
+        cmd.barrier();
+        ops::glu(k, cmd, d.activation == model::Activation::silu ? ops::GluKind::silu : ops::GluKind::gelu,
+                 span_of(gate_, uint64_t(n) * F), span_of(up_, uint64_t(n) * F), span_of(gate_, uint64_t(n) * F), n * F);
+        cmd.barrier();
+        ops::matmul(k, cmd, w.down, span_of(gate_, uint64_t(n) * F), span_of(tmp_, uint64_t(n) * E), n);
+        cmd.barrier();
+        ops::add(k, cmd, span_of(x_, uint64_t(n) * E), span_of(tmp_, uint64_t(n) * E), span_of(x_, uint64_t(n) * E),
+                 n * E, n * E);
+        cmd.barrier();
+    }
+    vk::BufferRange out_norm(model_->output_norm());
+    if (all_logits) {
+        ops::rms_norm(k, cmd, span_of(x_, uint64_t(n) * E), &out_norm, span_of(xn_, uint64_t(n) * E), n, E, d.rms_eps);
+        cmd.barrier();
+        ops::matmul(k, cmd, model_->output(), span_of(xn_, uint64_t(n) * E),
+                    span_of(logits_dev_, uint64_t(n) * d.n_vocab), n);
+    } else {
+        // Only the last token's logits: copy its row out (a copy has no offset-alignment rule).
+        cmd.copy(x_, uint64_t(n - 1) * E * 4, last_, 0, uint64_t(E) * 4);
+        cmd.barrier();
+        ops::rms_norm(k, cmd, last_, &out_norm, span_of(xn_, E), 1, E, d.rms_eps);
+        cmd.barrier();
+        ops::matmul(k, cmd, model_->output(), span_of(xn_, E), span_of(logits_dev_, d.n_vocab), 1);
+    }
+    cmd.end();
+}
+
+void Session::run_chunk(std::span<const int32_t> tokens, std::vector<float>* all_logits) {
+    const model::Description& d = model_->desc();
+    const uint32_t n = uint32_t(tokens.size());
+    const uint32_t E = d.n_embd;
+    auto t_start = Clock::now();
+    float* in = static_cast<float*>(in_.mapped());
+    std::vector<float> row;
+    for (uint32_t i = 0; i < n; ++i) {
+        if (in) {
+            model_->embed(tokens[i], in + size_t(i) * E);
+        } else {
+            row.resize(E);
+            model_->embed(tokens[i], row.data());
+            in_.upload(row.data(), uint64_t(E) * 4, uint64_t(i) * E * 4);
+        }
+    }
+    const bool want_all = all_logits != nullptr;
+    Recording& rec = recording_for(n, want_all);
+    cache_->set_step(0, cache_->n_past(), n);
+    rec.cmd.submit();
+    cache_->advance(n);
+    if (want_all) {
+        size_t old = all_logits->size();
+        all_logits->resize(old + size_t(n) * d.n_vocab);
+        logits_dev_.download(all_logits->data() + old, uint64_t(n) * d.n_vocab * 4);
+        std::memcpy(logits_.data(), all_logits->data() + old + size_t(n - 1) * d.n_vocab, size_t(d.n_vocab) * 4);
+    } else {
+        logits_dev_.download(logits_.data(), uint64_t(d.n_vocab) * 4);
+    }
+    has_logits_ = true;
+    const size_t keep = size_t(std::max(config_.sampling.repeat_last_n, 1));
+    history_.insert(history_.end(), tokens.begin(), tokens.end());
+    if (history_.size() > keep) history_.erase(history_.begin(), history_.end() - ptrdiff_t(keep));
+    double secs = std::chrono::duration<double>(Clock::now() - t_start).count();
+    if (n == 1) {
+        stats_.n_decode_tokens += 1;
+        stats_.decode_seconds += secs;
+    } else {
+        stats_.n_prefill_tokens += n;
+        stats_.prefill_seconds += secs;
+    }
+}
+
+void Session::feed(std::span<const int32_t> tokens, std::vector<float>* all_logits) {
+    const model::Description& d = model_->desc();
+    for (size_t i = 0; i < tokens.size(); ++i)
+        if (tokens[i] < 0 || uint32_t(tokens[i]) >= d.n_vocab)
+            fail(Status::invalid_argument, "token %zu: id %d is outside the vocabulary [0, %u)", i, tokens[i], d.n_vocab);
+    if (config_.dense && cache_->n_past() + tokens.size() > cache_->capacity())
+        fail(Status::context_full, "dense session is full: %llu cached + %zu new tokens exceed its %u slots",
+             (unsigned long long)cache_->n_past(), tokens.size(), cache_->capacity());
+    if (all_logits) {
+        // Every token's logits come back: (n, n_vocab) must fit one binding and the buffer.
+        uint64_t per_row = uint64_t(d.n_vocab) * 4;
+        uint64_t rows = std::min<uint64_t>(config_.n_batch, model_->device().caps().max_binding_bytes() / per_row);
+        if (rows == 0) fail(Status::unsupported, "one row of logits exceeds the device's per-binding limit");
+        if (logits_dev_.size() < rows * per_row) {
+            recordings_.clear();
+            logits_dev_ = vk::Buffer(model_->device(), rows * per_row, vk::BufferKind::shared, "logits");
+        }
+    }
+    const uint64_t chunk_max = all_logits ? logits_dev_.size() / (uint64_t(d.n_vocab) * 4) : config_.n_batch;
+    size_t done = 0;
+    while (done < tokens.size()) {
+        if (cancel_.exchange(false))
+            fail(Status::cancelled, "feed cancelled after %zu of %zu tokens", done, tokens.size());
+        size_t n = std::min<size_t>(tokens.size() - done, std::min<uint64_t>(chunk_max, config_.n_batch));
+        run_chunk(tokens.subspan(done, n), all_logits);
+        done += n;
+    }
+}
+
+int32_t Session::sample() {
+    if (!has_logits_) fail(Status::invalid_argument, "nothing to sample from: feed at least one token first");
+    return sampler_->sample(logits_, history_);
+}
+
+}  // namespace vks::engine

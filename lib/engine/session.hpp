@@ -1,0 +1,116 @@
+#pragma once
+// A stream through a model: a fixed-size circular sink cache (allocated once), scratch buffers
+// for chunks of up to n_batch tokens, and recorded command buffers that are replayed: a decode
+// step is one queue submission of a recording made once.
+//
+//   auto s = engine::Session(model, cfg);
+//   s.feed(prompt_ids);              // chunked prefill
+//   for (;;) { int32_t t = s.sample(); s.feed({&t, 1}); }   // decode, for ever, constant memory
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/model.hpp"
+#include "engine/sampler.hpp"
+#include "kv/cache.hpp"
+#include "ops/attention.hpp"
+#include "vk/commands.hpp"
+
+namespace vks::engine {
+
+struct SessionConfig {
+    uint32_t n_sink = 4;
+    uint32_t n_window = 0;    // 0: trained context - n_sink
+    uint32_t n_batch = 256;   // prefill chunk size
+    bool dense = false;       // no eviction: feeding past n_sink + n_window is Status::context_full
+    SamplerParams sampling;
+};
+
+struct SessionStats {
+    uint64_t n_prefill_tokens = 0, n_decode_tokens = 0;
+    double prefill_seconds = 0, decode_seconds = 0;
+    double prefill_tokens_per_s() const { return prefill_seconds > 0 ? double(n_prefill_tokens) / prefill_seconds : 0; }
+    double decode_tokens_per_s() const { return decode_seconds > 0 ? double(n_decode_tokens) / decode_seconds : 0; }
+};
+
+class Session {
+public:
+    Session(std::shared_ptr<Model> model, const SessionConfig& config);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Feeds tokens through the model in chunks of n_batch (a single token is a decode step).
+    // Afterwards logits() holds the next-token logits. If `all_logits` is given, it receives the
+    // logits after every fed token: (n_tokens, n_vocab). Token ids are checked before any work;
+    // cancellation is checked between chunks (Status::cancelled; completed chunks stay fed).
+    void feed(std::span<const int32_t> tokens, std::vector<float>* all_logits = nullptr);
+
+    std::span<const float> logits() const { return logits_; }
+    bool has_logits() const { return has_logits_; }
+
+    // Samples from logits() with the session's sampler and the stream's recent tokens.
+    int32_t sample();
+
+    // Asks a running feed to stop at the next chunk boundary. Thread-safe.
+    void cancel() { cancel_.store(true); }
+    bool take_cancel() { return cancel_.exchange(false); }
+
+    // Empties the cache: a new stream (nothing is reallocated).
+    void reset();
+
+    uint64_t n_past() const { return cache_->n_past(); }
+    uint32_t n_cached() const;
+    const SessionConfig& config() const { return config_; }
+    const kv::Cache& cache() const { return *cache_; }
+    const Model& model() const { return *model_; }
+    std::shared_ptr<Model> model_ptr() const { return model_; }
+    const SessionStats& stats() const { return stats_; }
+    uint64_t kv_bytes() const { return cache_->bytes(); }
+    uint64_t device_bytes() const { return device_bytes_; }
+    const std::vector<int32_t>& recent_tokens() const { return history_; }
+    Sampler& sampler() { return *sampler_; }
+
+    // Whole state to / from bytes (engine/session_state.cpp documents the format). load_state
+    // validates everything before it changes anything: a bad blob leaves the session unchanged.
+    std::vector<uint8_t> save_state() const;
+    void load_state(std::span<const uint8_t> blob);
+
+private:
+    struct Recording;
+    Recording& recording_for(uint32_t n_tokens, bool all_logits);
+    void record(Recording& r, uint32_t n_tokens, bool all_logits);
+    void run_chunk(std::span<const int32_t> tokens, std::vector<float>* all_logits);
+
+    std::shared_ptr<Model> model_;
+    SessionConfig config_;
+    std::unique_ptr<kv::Cache> cache_;
+    std::unique_ptr<Sampler> sampler_;
+    ops::AttentionConfig attn_cfg_;
+
+    // Scratch, sized for n_batch tokens. Shapes in floats.
+    vk::Buffer in_;        // (n_batch, n_embd) host-written embeddings (shared memory)
+    vk::Buffer x_;         // (n_batch, n_embd) residual stream
+    vk::Buffer xn_;        // (n_batch, n_embd) normed
+    vk::Buffer q_, k_, v_; // (n_batch, q_dim), (n_batch, kv_dim) x2
+    vk::Buffer attn_;      // (n_batch, q_dim)
+    vk::Buffer tmp_;       // (n_batch, n_embd)
+    vk::Buffer gate_, up_; // (n_batch, n_ff)
+    vk::Buffer last_;      // (n_embd) last token's normed state
+    vk::Buffer logits_dev_;// (n_batch, n_vocab) shared memory, read by the host
+    vk::Buffer attn_scratch_;
+    uint64_t device_bytes_ = 0;
+
+    std::map<std::pair<uint32_t, bool>, std::unique_ptr<Recording>> recordings_;
+    std::vector<float> logits_;   // (n_vocab)
+    bool has_logits_ = false;
+    std::vector<int32_t> history_;  // the last repeat_last_n tokens (for the penalty)
+    std::atomic<bool> cancel_{false};
+    SessionStats stats_;
+};
+
+}  // namespace vks::engine

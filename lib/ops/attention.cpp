@@ -1,0 +1,236 @@
+#include "ops/attention.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.hpp"
+#include "shaders/params.h"
+
+namespace vks::ops {
+
+namespace {
+
+constexpr uint32_t kAttnWg = 64;       // invocations per attention workgroup (independent items)
+constexpr uint32_t kCombineWg = 64;    // invocations per combine workgroup (over head elements)
+constexpr uint32_t kMinKeysPerSplit = 32;
+// (query, head, split) items worth spreading a chunk over. A GPU wants thousands of workgroups
+// in flight; on a CPU device (lavapipe) each workgroup costs setup time and a few per thread are
+// enough (measured: 4 splits beat 128 by ~20% for 32 heads x 4096 keys on lavapipe).
+constexpr uint64_t kTargetItemsGpu = 4096;
+constexpr uint64_t kTargetItemsCpu = 64;
+constexpr uint32_t kMaxHeadDim = 512;    // per-invocation register arrays of head_dim floats
+
+uint64_t bytes_of(vk::BufferRange r) { return r.buffer ? r.resolved_size() : 0; }
+
+void check_range(const char* what, vk::BufferRange r, uint64_t need) {
+    if (!r.buffer || !*r.buffer) fail(Status::invalid_argument, "attention: %s buffer is missing", what);
+    if (bytes_of(r) < need)
+        fail(Status::invalid_argument, "attention: %s range holds %llu bytes, needs %llu", what,
+             (unsigned long long)bytes_of(r), (unsigned long long)need);
+}
+
+void check_common(const kv::Cache& cache, uint32_t layer, const kv::Step& step) {
+    if (layer >= cache.n_layer())
+        fail(Status::invalid_argument, "attention: layer %u >= %u", layer, cache.n_layer());
+    if (step.n_tokens == 0) fail(Status::invalid_argument, "attention: step with 0 tokens");
+    if (step.index >= cache.config().max_steps)
+        fail(Status::invalid_argument, "attention: step record %u >= max_steps %u", step.index,
+             cache.config().max_steps);
+    if (cache.head_dim() > kMaxHeadDim)
+        fail(Status::unsupported, "attention: head_dim %u > %u", cache.head_dim(), kMaxHeadDim);
+}
+
+void check_config(const kv::Cache& cache, const AttentionConfig& cfg) {
+    if (cfg.n_head == 0 || cfg.n_head % cache.n_head_kv() != 0)
+        fail(Status::invalid_argument, "attention: n_head %u must be a positive multiple of n_head_kv %u", cfg.n_head,
+             cache.n_head_kv());
+}
+
+float score_scale(const kv::Cache& cache, const AttentionConfig& cfg) {
+    return cfg.scale != 0.0f ? cfg.scale : float(1.0 / std::sqrt(double(cache.head_dim())));
+}
+
+// Subgroup variant: query heads of one GQA group handled by one workgroup, so K/V and table rows
+// are loaded once for all of them. A divisor of the group size, capped so the per-lane arrays
+// (NQ x head_dim / subgroup floats, twice) stay small.
+uint32_t heads_per_workgroup(uint32_t group, uint32_t head_dim) {
+    const uint32_t cap = head_dim <= 128 ? 4 : 2;
+    uint32_t best = 1;
+    for (uint32_t n = 1; n <= std::min(group, cap); ++n)
+        if (group % n == 0) best = n;
+    return best;
+}
+
+struct Recorded {
+    uint32_t n_splits = 1;
+    uint64_t n_rows = 0;
+};
+
+Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
+                     vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
+                     vk::BufferRange scratch, const AttentionConfig& cfg) {
+    check_common(cache, layer, step);
+    check_config(cache, cfg);
+    const uint32_t n = step.n_tokens, d = cache.head_dim();
+    const uint64_t row_bytes = uint64_t(d) * 4;
+    check_range("q", q, n * cfg.n_head * row_bytes);
+    check_range("out", out, n * cfg.n_head * row_bytes);
+    check_range("k_new", k_new, n * cache.n_head_kv() * row_bytes);
+    check_range("v_new", v_new, n * cache.n_head_kv() * row_bytes);
+    const bool has_sinks = cfg.sink_logits.buffer != nullptr;
+    if (has_sinks) check_range("sink_logits", cfg.sink_logits, uint64_t(cfg.n_head) * 4);
+
+    Recorded rec;
+    rec.n_splits = attention_splits(cache, n, cfg);
+    rec.n_rows = uint64_t(n) * cfg.n_head;
+    const uint64_t n_items = rec.n_rows * rec.n_splits;
+    if (n_items > UINT32_MAX / 2 || rec.n_rows * d > UINT32_MAX)
+        fail(Status::unsupported, "attention: chunk of %u tokens x %u heads is too large for one dispatch", n,
+             cfg.n_head);
+    vk::BufferRange part = out;  // unused by the shader when n_splits == 1
+    if (rec.n_splits > 1) {
+        check_range("scratch", scratch, attention_scratch_bytes(cache, n, cfg));
+        part = scratch;
+    }
+
+    shader::AttnParams p{};
+    p.n_tokens = n;
+    p.n_head = cfg.n_head;
+    p.n_head_kv = cache.n_head_kv();
+    p.n_sink = cache.shape().n_sink;
+    p.n_window = cache.shape().n_window;
+    p.n_splits = rec.n_splits;
+    p.step_index = step.index;
+    p.n_rot = cache.n_rot();
+    p.scale = score_scale(cache, cfg);
+    p.has_sinks = has_sinks ? 1u : 0u;
+    const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
+    const std::string variant = attention_variant(k.caps(), cfg);
+    uint32_t wg = 0, multi_subgroup = 1, nq = 1;
+    Grid g;
+    if (variant == "attention_f16_f32_sg") {
+        // One workgroup per item, ideally exactly one subgroup (the shader copes with more).
+        const vk::Capabilities& caps = k.caps();
+        wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
+                                              : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
+        // Only a device that reports its subgroup size range (subgroup size control) guarantees a
+        // single size; without it a compiler may still pick a narrower one.
+        if (caps.subgroup_size_control && caps.min_subgroup_size == caps.max_subgroup_size &&
+            caps.subgroup_size == wg)
+            multi_subgroup = 0;
+        nq = heads_per_workgroup(cfg.n_head / cache.n_head_kv(), d);
+        g = grid_for(n_items / nq, k.caps());
+    } else {
+        wg = k.wg_size(kAttnWg);
+        g = grid_for((n_items + wg - 1) / wg, k.caps());
+    }
+    const std::vector<uint32_t> spec = variant == "attention_f16_f32_sg"
+                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup, nq}
+                                           : std::vector<uint32_t>{wg, d, neox};
+    cmd.dispatch(k.pipeline(variant, spec),
+                 {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
+                  has_sinks ? cfg.sink_logits : q, out, part},
+                 p, g.x, g.y);
+    return rec;
+}
+
+void record_combine(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, const Recorded& rec, vk::BufferRange out,
+                    vk::BufferRange scratch, const AttentionConfig& cfg) {
+    const bool has_sinks = cfg.sink_logits.buffer != nullptr;
+    shader::AttnCombineParams p{uint32_t(rec.n_rows), cfg.n_head, rec.n_splits, has_sinks ? 1u : 0u};
+    const Grid g = grid_for(rec.n_rows, k.caps());
+    cmd.dispatch(k.pipeline("attention_combine_f32", {k.wg_size(kCombineWg), cache.head_dim()}),
+                 {scratch, has_sinks ? cfg.sink_logits : scratch, out}, p, g.x, g.y);
+}
+
+}  // namespace
+
+std::string attention_variant(const vk::Capabilities& caps, const AttentionConfig& cfg) {
+    using V = AttentionConfig::Variant;
+    if (cfg.variant == V::portable) return "attention_f16_f32";
+    if (cfg.variant == V::subgroup) {
+        if (!caps.subgroup_reduce())
+            fail(Status::feature_missing, "attention: the subgroup variant needs subgroup arithmetic in compute");
+        return "attention_f16_f32_sg";
+    }
+    return caps.subgroup_reduce() ? "attention_f16_f32_sg" : "attention_f16_f32";
+}
+
+uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
+    const uint32_t cap = cache.capacity();
+    if (cfg.n_splits != 0) return std::min(cfg.n_splits, cap);  // more splits than keys is pointless
+    const uint64_t rows = std::max<uint64_t>(uint64_t(n_tokens) * std::max(cfg.n_head, 1u), 1);
+    // Enough (query, head, split) items to fill the device, but at least kMinKeysPerSplit keys
+    // each when the view is full; a long prefill chunk has enough rows without splitting.
+    const uint64_t by_keys = (cap + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
+    const vk::Capabilities& caps = cache.device().caps();
+    uint64_t target = kTargetItemsGpu;
+    if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU)  // the portable variant packs 64 items per workgroup
+        target = attention_variant(caps, cfg) == "attention_f16_f32" ? 8 * kAttnWg : kTargetItemsCpu;
+    const uint64_t by_items = std::max<uint64_t>(target / rows, 1);
+    return uint32_t(std::max<uint64_t>(std::min(by_keys, by_items), 1));
+}
+
+uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
+    const uint32_t s = attention_splits(cache, n_tokens, cfg);
+    if (s <= 1) return 0;
+    const uint64_t n_items = uint64_t(n_tokens) * cfg.n_head * s;
+    return n_items * (2 + uint64_t(cache.head_dim())) * 4;  // (m, l) then acc per item
+}
+
+uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg) {
+    uint64_t most = 0;
+    for (uint32_t n = 1; n <= max_tokens; ++n) {
+        most = std::max(most, attention_scratch_bytes(cache, n, cfg));
+        if (attention_splits(cache, n, cfg) == 1 && cfg.n_splits == 0) break;  // larger n never split again
+    }
+    return most;
+}
+
+void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
+               vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
+               vk::BufferRange scratch, const AttentionConfig& cfg) {
+    const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg);
+    if (rec.n_splits > 1) {
+        cmd.barrier();
+        record_combine(k, cmd, cache, rec, out, scratch, cfg);
+    }
+}
+
+void kv_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
+              vk::BufferRange k_new, vk::BufferRange v_new) {
+    check_common(cache, layer, step);
+    const uint64_t row_words = uint64_t(cache.n_head_kv()) * cache.head_dim() / 2;
+    const uint64_t n_words = row_words * step.n_tokens;
+    check_range("k_new", k_new, n_words * 8);
+    check_range("v_new", v_new, n_words * 8);
+    if (n_words > UINT32_MAX / 2) fail(Status::unsupported, "kv_store: chunk of %u tokens too large", step.n_tokens);
+    shader::KvStoreParams p{step.n_tokens, uint32_t(row_words), cache.shape().n_sink, cache.shape().n_window,
+                            step.index, uint32_t(n_words)};
+    const uint32_t wg = k.wg_size(256);
+    const Grid g = grid_for((n_words + wg - 1) / wg, k.caps());
+    cmd.dispatch(k.pipeline("kv_store_f16_f32", {wg}), {cache.step_params(), k_new, v_new, cache.k(layer), cache.v(layer)},
+                 p, g.x, g.y);
+}
+
+void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
+                         vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
+                         vk::BufferRange scratch, const AttentionConfig& cfg) {
+    const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg);
+    cmd.barrier();  // the ring must not change under the attention's reads (write-after-read)
+    if (rec.n_splits > 1) record_combine(k, cmd, cache, rec, out, scratch, cfg);
+    kv_store(k, cmd, cache, layer, step, k_new, v_new);
+}
+
+std::vector<VariantChoice> describe_attention_variants(const vk::Capabilities& caps) {
+    const bool sg = caps.subgroup_reduce();
+    return {
+        {"attention", sg ? "attention_f16_f32_sg" : "attention_f16_f32",
+         sg ? "subgroup arithmetic: one subgroup per (query, head, split), lanes over head dims"
+            : "no subgroup arithmetic: one invocation per (query, head, split)"},
+        {"attention_combine", "attention_combine_f32", "portable: merges flash-decoding split partials"},
+        {"kv_store", "kv_store_f16_f32", "portable: f16 packed in uint words, no 16-bit storage needed"},
+    };
+}
+
+}  // namespace vks::ops

@@ -1,0 +1,261 @@
+#include "ops/matmul.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "shaders/params.h"
+
+namespace vks::ops {
+
+namespace {
+
+using quant::Type;
+
+// How a GGUF block maps to the device layout (see matmul.hpp).
+struct Layout {
+    uint32_t block_elems;   // elements per GGUF block (1 for float types)
+    uint32_t block_bytes;   // GGUF bytes per block
+    uint32_t d_pos;         // split types: byte offset of the f16 d inside the block
+    bool split;             // d moved to the separate array
+    bool is_float;          // rows padded to 32 elements
+};
+
+Layout layout_of(Type t) {
+    const auto& inf = quant::info(t);
+    Layout l{inf.block_size, inf.block_bytes, 0, false, false};
+    switch (t) {
+        case Type::F32: case Type::F16: case Type::BF16: l.is_float = true; break;
+        case Type::Q4_0: case Type::Q5_0: case Type::Q8_0: l.split = true; break;
+        case Type::Q6_K: l.split = true, l.d_pos = 208; break;
+        default: break;
+    }
+    return l;
+}
+
+const char* type_tag(Type t) {
+    switch (t) {
+        case Type::F32: return "f32";
+        case Type::F16: return "f16";
+        case Type::BF16: return "bf16";
+        case Type::Q4_0: return "q4_0";
+        case Type::Q4_1: return "q4_1";
+        case Type::Q5_0: return "q5_0";
+        case Type::Q5_1: return "q5_1";
+        case Type::Q8_0: return "q8_0";
+        case Type::Q4_K: return "q4_k";
+        case Type::Q5_K: return "q5_k";
+        case Type::Q6_K: return "q6_k";
+        default: return nullptr;
+    }
+}
+
+uint32_t n_sub_of(uint32_t K) { return (K + 31) / 32; }
+
+// Words per row of the row region.
+uint32_t row_words_of(Type t, uint32_t K) {
+    const Layout l = layout_of(t);
+    if (l.is_float) return n_sub_of(K) * (t == Type::F32 ? 32 : 16);
+    const uint32_t n_blocks = K / l.block_elems;
+    const uint32_t kept = l.split ? l.block_bytes - 2 : l.block_bytes;
+    return n_blocks * kept / 4;
+}
+
+// Writes rows [r0, r0 + n) into `out` (chunk layout). src points at row 0 of the tensor.
+void repack_rows(Type t, const uint8_t* src, uint32_t r0, uint32_t n, uint32_t K, uint32_t row_words,
+                 uint32_t d_offset, std::vector<uint32_t>& out) {
+    const Layout l = layout_of(t);
+    const size_t src_row = quant::row_bytes(t, K);
+    uint8_t* dst = reinterpret_cast<uint8_t*>(out.data());
+    for (uint32_t r = 0; r < n; ++r) {
+        const uint8_t* s = src + size_t(r0 + r) * src_row;
+        uint8_t* d = dst + size_t(r) * row_words * 4;
+        if (!l.split) {
+            std::memcpy(d, s, src_row);  // float types: the zero padding is already there
+            continue;
+        }
+        const uint32_t n_blocks = K / l.block_elems, kept = l.block_bytes - 2;
+        uint8_t* dd = dst + size_t(d_offset) * 4 + size_t(r) * n_blocks * 2;
+        for (uint32_t b = 0; b < n_blocks; ++b, s += l.block_bytes) {
+            if (l.d_pos == 0) {
+                std::memcpy(d + size_t(b) * kept, s + 2, kept);
+            } else {
+                std::memcpy(d + size_t(b) * kept, s, kept);
+            }
+            std::memcpy(dd + size_t(b) * 2, s + l.d_pos, 2);
+        }
+    }
+}
+
+void check_xy(const WeightTensor& w, vk::BufferRange x, vk::BufferRange y, uint32_t n_cols) {
+    if (n_cols == 0) fail(Status::invalid_argument, "matmul: n_cols must be >= 1");
+    if (w.chunks.empty()) fail(Status::invalid_argument, "matmul: weight tensor is empty");
+    const uint64_t need_x = uint64_t(n_cols) * w.n_cols * 4, need_y = uint64_t(n_cols) * w.n_rows * 4;
+    if (x.resolved_size() < need_x)
+        fail(Status::invalid_argument, "matmul: X binding holds %llu bytes, (N=%u, K=%u) f32 needs %llu",
+             (unsigned long long)x.resolved_size(), n_cols, w.n_cols, (unsigned long long)need_x);
+    if (y.resolved_size() < need_y)
+        fail(Status::invalid_argument, "matmul: Y binding holds %llu bytes, (N=%u, M=%u) f32 needs %llu",
+             (unsigned long long)y.resolved_size(), n_cols, w.n_rows, (unsigned long long)need_y);
+}
+
+shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uint32_t n, uint32_t col0) {
+    shader::MatmulParams p{};
+    p.M = c.n_rows;
+    p.K = w.n_cols;
+    p.N = n;
+    p.n_sub = n_sub_of(w.n_cols);
+    p.row_words = w.row_words;
+    p.d_offset = c.d_offset;
+    p.y_stride = w.n_rows;
+    p.y_row0 = c.row_begin;
+    p.col0 = col0;
+    return p;
+}
+
+// CPU devices (lavapipe, SwiftShader) run the portable one-row-per-invocation matvec faster
+// than the subgroup one: its X loads are uniform (scalar) and it needs no reduction. Measured
+// numbers are in docs/BENCHMARKS.md.
+bool matvec_uses_subgroup(const vk::Capabilities& caps) {
+    return caps.subgroup_reduce() && caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
+}  // namespace
+
+uint64_t WeightTensor::device_bytes() const {
+    uint64_t s = 0;
+    for (const auto& c : chunks) s += c.buffer.size();
+    return s;
+}
+
+bool matmul_supports(Type t) { return type_tag(t) != nullptr; }
+
+std::string matvec_variant_name(Type t, bool subgroup) {
+    if (!matmul_supports(t)) fail(Status::unsupported, "matvec: no kernel for weight type %s", quant::info(t).name);
+    return std::string("matvec_") + type_tag(t) + "_f32" + (subgroup ? "_sg" : "");
+}
+
+std::string matmul_variant_name(Type t) {
+    if (!matmul_supports(t)) fail(Status::unsupported, "matmul: no kernel for weight type %s", quant::info(t).name);
+    return std::string("matmul_") + type_tag(t) + "_f32";
+}
+
+WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint32_t M, uint32_t K,
+                           const std::string& name, uint64_t max_chunk_bytes) {
+    if (!matmul_supports(type))
+        fail(Status::invalid_argument, "upload_weight %s: type %s has no matmul kernel", name.c_str(),
+             quant::info(type).name);
+    const Layout l = layout_of(type);
+    if (M == 0 || K == 0 || K % l.block_elems != 0)
+        fail(Status::invalid_argument, "upload_weight %s: shape (%u, %u) invalid for %s (K must be a positive multiple of %u)",
+             name.c_str(), M, K, quant::info(type).name, l.block_elems);
+    WeightTensor w;
+    w.type = type;
+    w.n_rows = M;
+    w.n_cols = K;
+    w.row_words = row_words_of(type, K);
+    const uint64_t d_bytes_per_row = l.split ? uint64_t(K / l.block_elems) * 2 : 0;
+    const uint64_t row_bytes = uint64_t(w.row_words) * 4 + d_bytes_per_row;
+
+    const auto& caps = device.caps();
+    uint64_t limit = std::min<uint64_t>(caps.max_binding_bytes(), caps.max_memory_allocation ? caps.max_memory_allocation : UINT64_MAX);
+    if (max_chunk_bytes) limit = std::min(limit, max_chunk_bytes);
+    // The shaders index words with 32-bit uints.
+    limit = std::min<uint64_t>(limit, uint64_t(UINT32_MAX) & ~uint64_t(3));
+    if (row_bytes + 4 > limit)
+        fail(Status::unsupported, "upload_weight %s: one row of %llu bytes exceeds the %llu-byte binding limit",
+             name.c_str(), (unsigned long long)row_bytes, (unsigned long long)limit);
+    const uint32_t rows_per_chunk = uint32_t(std::min<uint64_t>(M, (limit - 4) / row_bytes));
+
+    const uint8_t* src = static_cast<const uint8_t*>(rows);
+    std::vector<uint32_t> staging;
+    for (uint32_t r0 = 0; r0 < M; r0 += rows_per_chunk) {
+        const uint32_t n = std::min(rows_per_chunk, M - r0);
+        const uint64_t row_region = uint64_t(n) * w.row_words;
+        const uint64_t n_words = row_region + (d_bytes_per_row * n + 3) / 4;
+        staging.assign(n_words, 0u);
+        WeightChunk c;
+        c.row_begin = r0;
+        c.n_rows = n;
+        c.d_offset = l.split ? uint32_t(row_region) : 0;
+        repack_rows(type, src, r0, n, K, w.row_words, c.d_offset, staging);
+        c.buffer = vk::Buffer(device, n_words * 4, vk::BufferKind::device,
+                              w.chunks.empty() && r0 + n == M ? name : name + strfmt("[%u:%u]", r0, r0 + n));
+        c.buffer.upload(staging.data(), n_words * 4);
+        w.chunks.push_back(std::move(c));
+    }
+    return w;
+}
+
+void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+            uint32_t n_cols, MatmulVariant variant) {
+    check_xy(w, x, y, n_cols);
+    const auto& caps = k.caps();
+    bool sg = variant == MatmulVariant::subgroup ||
+              (variant == MatmulVariant::auto_ && matvec_uses_subgroup(caps));
+    if (sg && !caps.subgroup_reduce())
+        fail(Status::unsupported, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
+    const std::string name = matvec_variant_name(w.type, sg);
+    const uint32_t wg = k.wg_size(64);
+    const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg;
+    for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
+        const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
+        // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
+        const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
+        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots});
+        for (const auto& c : w.chunks) {
+            const auto p = params_for(w, c, n, col0);
+            const Grid g = grid_for((c.n_rows + rows_per_wg - 1) / rows_per_wg, caps);
+            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), x, y}, p, g.x, g.y);
+        }
+    }
+}
+
+void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+                  uint32_t n_cols) {
+    check_xy(w, x, y, n_cols);
+    const auto& caps = k.caps();
+    uint32_t bm = 64, bn = 64;
+    const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
+    auto fits = [&](uint32_t m, uint32_t n) { return (m + n) * 33 * 4 <= caps.max_shared_memory && m * n / 16 <= max_wg; };
+    if (!fits(bm, bn)) bm = bn = 32;
+    if (!fits(bm, bn)) bm = 32, bn = 16;
+    if (!fits(bm, bn)) fail(Status::unsupported, "matmul: device shared memory / workgroup size too small for 32 x 16 tiles");
+    const uint32_t wg = bm * bn / 16;
+    const vk::Pipeline& pipe = k.pipeline(matmul_variant_name(w.type), {bm, bn, wg});
+    // Columns per dispatch: keep the grid and the column offset in range (one dispatch usually).
+    const uint32_t cols_per_dispatch = 65536;
+    for (uint32_t col0 = 0; col0 < n_cols; col0 += cols_per_dispatch) {
+        const uint32_t n = std::min(cols_per_dispatch, n_cols - col0);
+        for (const auto& c : w.chunks) {
+            const auto p = params_for(w, c, n, col0);
+            const uint64_t tiles = uint64_t((c.n_rows + bm - 1) / bm) * ((n + bn - 1) / bn);
+            const Grid g = grid_for(tiles, caps);
+            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), x, y}, p, g.x, g.y);
+        }
+    }
+}
+
+void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+            uint32_t n_cols) {
+    if (n_cols <= k_matvec_max_cols) matvec(k, cmd, w, x, y, n_cols);
+    else matmul_tiled(k, cmd, w, x, y, n_cols);
+}
+
+std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps) {
+    std::vector<VariantChoice> out;
+    const bool sg = matvec_uses_subgroup(caps);
+    const char* why = sg ? "subgroup arithmetic: one row per subgroup, subgroupAdd, no barriers"
+                    : caps.subgroup_reduce() ? "CPU device: one row per invocation (uniform X loads, no reduction) measured faster"
+                                             : "no subgroup arithmetic: one row per invocation, no reduction";
+    const Type types[] = {Type::F32, Type::F16, Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0,
+                          Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
+    for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg), why});
+    const bool big = (64 + 64) * 33 * 4 <= caps.max_shared_memory && caps.max_workgroup_invocations >= 256;
+    for (Type t : types)
+        out.push_back({"matmul", matmul_variant_name(t),
+                       big ? "shared-memory tiles 64x64, f32 accumulation" : "shared-memory tiles 32x32 (limits), f32 accumulation"});
+    return out;
+}
+
+}  // namespace vks::ops

@@ -1,0 +1,91 @@
+#pragma once
+// Y = W · X against weights in any GGUF block type: the decode matrix-vector path (matvec,
+// 1..8 columns per dispatch, shaders/matvec.comp) and the prefill tiled path (matmul_tiled,
+// shared-memory tiles, shaders/matmul.comp). Accumulation is f32 in every variant.
+//
+// Shapes: W (M, K) rows of GGUF blocks; X (N, K) f32, one column of K per token;
+//         Y (N, M) f32: Y[n][m] = sum_k W[m][k] * X[n][k].
+//
+// Device weight layout (made by upload_weight from the raw GGUF rows, read by
+// shaders/matmul_load.glsl). The rows are split into chunks so that no chunk's buffer exceeds
+// caps.max_binding_bytes() (maxStorageBufferRange, 128 MiB on lavapipe) or the allocation limit;
+// each chunk is one buffer of uint32 words and one dispatch:
+//   [0, n_rows * row_words)        the chunk's rows, each starting at a word boundary
+//   [d_offset, ...)                split types only: f16 factor d of every block of the chunk,
+//                                  row-major (row * blocks_per_row + block), two per word
+// Per type:
+//   F32, F16, BF16   rows zero-padded to a multiple of 32 elements (row_words = 32, 16, 16
+//                    per 32 elements); no d array
+//   Q4_1 (20 B), Q5_1 (24 B), Q4_K (144 B), Q5_K (176 B)
+//                    GGUF blocks copied unchanged (already multiples of 4 bytes)
+//   Q4_0 (18 B), Q5_0 (22 B), Q8_0 (34 B), Q6_K (210 B): "split" types. Their block size is
+//                    only a multiple of 2, so a GGUF row is not word-aligned block by block.
+//                    Upload moves the f16 d (first field; last field for Q6_K) to the d array
+//                    and keeps the other bytes of each block in order (16, 20, 32, 208 B).
+//                    Same total bytes as the file, every load a plain aligned uint load.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ops/kernels.hpp"
+#include "quant/quant.hpp"
+
+namespace vks::ops {
+
+// One buffer of rows [row_begin, row_begin + n_rows) in the device layout above.
+struct WeightChunk {
+    vk::Buffer buffer;
+    uint32_t row_begin = 0;
+    uint32_t n_rows = 0;
+    uint32_t d_offset = 0;  // in words; 0 when the type has no split d array
+};
+
+// A weight matrix on the device. Move-only (owns buffers); must not outlive its Device.
+struct WeightTensor {
+    quant::Type type = quant::Type::F32;
+    uint32_t n_rows = 0;     // M
+    uint32_t n_cols = 0;     // K
+    uint32_t row_words = 0;  // words per row in each chunk's row region
+    std::vector<WeightChunk> chunks;
+
+    uint64_t device_bytes() const;  // sum of the chunks' buffer sizes
+};
+
+// Types the matmul family handles (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K).
+bool matmul_supports(quant::Type t);
+
+// Converts M rows of raw GGUF data (`rows`: M * quant::row_bytes(type, K) bytes, back to back,
+// any alignment) into the device layout. K must be a multiple of the type's block size.
+// max_chunk_bytes: 0 = the device's limits; smaller values force more chunks (tests).
+// Throws invalid_argument (unsupported type, bad K, M == 0) or unsupported (a single row
+// does not fit one binding).
+WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* rows, uint32_t M, uint32_t K,
+                           const std::string& name = "weight", uint64_t max_chunk_bytes = 0);
+
+// Which shader variant runs. auto_: the choice describe_matmul_variants reports.
+enum class MatmulVariant { auto_, portable, subgroup };
+
+// Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (both whole
+// bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.
+// variant subgroup on a device without subgroup arithmetic throws unsupported.
+void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+            uint32_t n_cols, MatmulVariant variant = MatmulVariant::auto_);
+
+// Prefill path: same contract, shared-memory tiles (64 x 64, or 32 x 32 where shared memory or
+// workgroup size is short). Good from about 16 columns up.
+void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+                  uint32_t n_cols);
+
+// Picks matvec for n_cols <= k_matvec_max_cols, the tiled path above.
+constexpr uint32_t k_matvec_max_cols = 8;
+void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+            uint32_t n_cols);
+
+// Variant names (for tests and the benchmark).
+std::string matvec_variant_name(quant::Type t, bool subgroup);
+std::string matmul_variant_name(quant::Type t);
+
+// One row per type: the matvec variant `matvec` uses on this device and why, then the tiled one.
+std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps);
+
+}  // namespace vks::ops

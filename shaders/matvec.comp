@@ -1,0 +1,97 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Matrix-vector product for decode: Y[c][row] = sum_k W[row][k] * X[c][k] for NC (1..8)
+// columns at once, so each weight is loaded and dequantized once for all columns.
+// No shared memory and no barriers (both are slow on CPU devices such as lavapipe):
+//   USE_SUBGROUP: each subgroup owns one row at a time; lane i walks the row's 32-element
+//                 sub-blocks i, i + subgroup size, ... and subgroupAdd finishes the dot.
+//                 Works for any subgroup size; ROWS_PER_WG rows per workgroup.
+//   portable:     each invocation owns a whole row (ROWS_PER_WG = WG_SIZE): no reduction at
+//                 all. X reads are then uniform across the subgroup (a CPU device turns them
+//                 into one scalar load), weight reads are one stream per lane.
+// Accumulation: f32 (per lane, then the subgroup sum). Each chunk of rows (see
+// lib/ops/matmul.hpp) is one dispatch; linear_group_id() spans grids over 65535 groups.
+#include "common.glsl"
+#include "params.h"
+
+layout(constant_id = 0) const uint WG_SIZE = 64;
+layout(constant_id = 1) const uint ROWS_PER_WG = 64;
+layout(constant_id = 2) const uint NC = 1;  // column slots: 1, 2, 4 or 8; p.N <= NC are used
+layout(local_size_x_id = 0) in;
+
+layout(push_constant) uniform Push { MatmulParams p; };
+layout(std430, binding = 0) readonly buffer W { uint wq[]; };     // device weight layout
+#ifdef X_VEC4
+layout(std430, binding = 1) readonly buffer X { vec4 xv[]; };     // (N, K), K % 32 == 0
+#else
+layout(std430, binding = 1) readonly buffer X { float x[]; };     // (N, K)
+#endif
+layout(std430, binding = 2) writeonly buffer Y { float y[]; };    // (N, y_stride)
+
+#include "dequant.glsl"
+#include "matmul_load.glsl"
+
+float acc[NC];
+
+// x[o .. o+3]; `guard`: elements at or past p.K (only in the last, partial sub-block of a
+// float-type row) read as 0.
+vec4 load_x4(uint o, uint k, bool guard) {
+#ifdef X_VEC4
+    return xv[o >> 2];
+#else
+    if (!guard) return vec4(x[o], x[o + 1u], x[o + 2u], x[o + 3u]);
+    vec4 r = vec4(0.0);
+    [[unroll]] for (uint i = 0; i < 4u; ++i)
+        if (k + i < p.K) r[i] = x[o + i];
+    return r;
+#endif
+}
+
+void dot_sub(uint row, uint s, bool guard) {
+    vec4 v[8];
+    load_sub32(row, s, v);
+    [[unroll]] for (uint c = 0; c < NC; ++c) {
+        if (c > 0u && c >= p.N) break;  // uniform; X has only p.N columns
+        const uint o = (p.col0 + c) * p.K + 32u * s;
+        float t = 0.0;
+        [[unroll]] for (uint i = 0; i < 8u; ++i) t += dot(v[i], load_x4(o + 4u * i, 32u * s + 4u * i, guard));
+        acc[c] += t;
+    }
+}
+
+// Sub-blocks first, first + step, ... of `row` into acc[].
+void dot_row(uint row, uint first, uint step) {
+    [[unroll]] for (uint c = 0; c < NC; ++c) acc[c] = 0.0;
+#ifdef W_FLOAT
+    const uint n_full = p.K / 32u;  // the partial last sub-block (if any) needs guarded x reads
+#else
+    const uint n_full = p.n_sub;
+#endif
+    for (uint s = first; s < n_full; s += step) dot_sub(row, s, false);
+#ifdef W_FLOAT
+    if (n_full < p.n_sub && n_full % step == first) dot_sub(row, n_full, true);
+#endif
+}
+
+void store_row(uint row) {
+    [[unroll]] for (uint c = 0; c < NC; ++c)
+        if (c < p.N) y[(p.col0 + c) * p.y_stride + p.y_row0 + row] = acc[c];
+}
+
+void main() {
+    const uint row0 = linear_group_id() * ROWS_PER_WG;
+#ifdef USE_SUBGROUP
+    for (uint r = gl_SubgroupID; r < ROWS_PER_WG; r += gl_NumSubgroups) {
+        const uint row = row0 + r;
+        if (row >= p.M) break;  // uniform across the subgroup
+        dot_row(row, gl_SubgroupInvocationID, gl_SubgroupSize);
+        [[unroll]] for (uint c = 0; c < NC; ++c) acc[c] = subgroupAdd(acc[c]);
+        if (subgroupElect()) store_row(row);
+    }
+#else
+    const uint row = row0 + gl_LocalInvocationIndex;
+    if (row >= p.M) return;
+    dot_row(row, 0u, 1u);
+    store_row(row);
+#endif
+}

@@ -1,0 +1,236 @@
+// The GPU engine against the CPU reference forward pass, on small synthetic models of every
+// weight type, with a cache small enough that the ring wraps many times.
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "engine/session.hpp"
+#include "engine_fixtures.hpp"
+#include "ref/forward.hpp"
+
+using namespace vks;
+
+namespace {
+
+std::vector<int32_t> random_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<int32_t> t(n);
+    for (auto& x : t) x = int32_t(rng() % n_vocab);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("engine logits match the reference forward for every weight type (stream wraps the ring)") {
+    const quant::Type types[] = {quant::Type::F32,  quant::Type::F16,  quant::Type::BF16, quant::Type::Q4_0,
+                                 quant::Type::Q4_1, quant::Type::Q5_0, quant::Type::Q5_1, quant::Type::Q8_0,
+                                 quant::Type::Q4_K, quant::Type::Q5_K, quant::Type::Q6_K};
+    for (quant::Type wt : types) {
+        for (bool qwen2 : {false, true}) {
+            if (qwen2 && wt != quant::Type::Q8_0) continue;  // one qwen2 run covers the biases and neox RoPE
+            model::SyntheticConfig cfg;
+            cfg.weight_type = wt;
+            cfg.qwen2 = qwen2;
+            cfg.tied_output = wt == quant::Type::Q4_0;
+            cfg.seed = 11 + uint32_t(wt);
+            const std::string type_name = quant::info(wt).name;
+            CAPTURE(type_name);
+            CAPTURE(qwen2);
+            std::string path = test::synthetic_model_path(cfg, "syn_" + type_name + (qwen2 ? "_qwen2" : ""));
+            auto gpu_model = test::load_model(path);
+            gguf::File file = gguf::File::open(path);
+            model::Description desc = model::Description::from_gguf(file);
+            ref::Model ref_model(desc, file);
+
+            const uint32_t n_sink = 2, n_window = 8;  // capacity 10: a 27-token stream wraps twice
+            engine::SessionConfig sc;
+            sc.n_sink = n_sink;
+            sc.n_window = n_window;
+            engine::Session s(gpu_model, sc);
+            ref::Session r(ref_model, n_sink, n_window);
+            auto tokens = random_tokens(27, cfg.n_vocab, cfg.seed);
+            double worst = 0;
+            for (size_t i = 0; i < tokens.size(); ++i) {
+                s.feed({&tokens[i], 1});
+                std::vector<float> want = r.forward(tokens[i]);
+                auto got = s.logits();
+                double e = test::nmse(got.data(), want.data(), want.size());
+                worst = std::max(worst, e);
+                CAPTURE(i);
+                // K/V are stored as f16 on the device (f32 in the reference): NMSE ~1e-6.
+                CHECK(e < 2e-5);
+            }
+            MESSAGE(type_name << (qwen2 ? std::string(" qwen2") : std::string()) << ": worst logits NMSE " << worst);
+            test::check_no_validation_messages(*gpu_model);
+        }
+    }
+}
+
+TEST_CASE("chunked prefill gives the same logits as one token at a time, across ring wrap-around") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q8_0;
+    cfg.seed = 5;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_chunks"));
+    const uint32_t n_sink = 3, n_window = 13;
+    const size_t n = 10 * n_window + 3;
+    auto tokens = random_tokens(n, cfg.n_vocab, 99);
+
+    engine::SessionConfig sc;
+    sc.n_sink = n_sink;
+    sc.n_window = n_window;
+    engine::Session one(m, sc);
+    std::vector<float> per_token;  // (n, n_vocab)
+    for (size_t i = 0; i < n; ++i) {
+        one.feed({&tokens[i], 1});
+        auto l = one.logits();
+        per_token.insert(per_token.end(), l.begin(), l.end());
+    }
+    for (uint32_t chunk : {1u, 7u, n_window - 1, n_window, 3 * n_window}) {
+        CAPTURE(chunk);
+        engine::SessionConfig c2 = sc;
+        c2.n_batch = chunk;
+        engine::Session s(m, c2);
+        std::vector<float> all;
+        s.feed(tokens, &all);
+        REQUIRE(all.size() == per_token.size());
+        // A chunk reads its own fresh K/V in f32 where one-at-a-time reads them back as f16.
+        double e = test::nmse(all.data(), per_token.data(), all.size());
+        CHECK(e < 1e-5);
+        CHECK(s.n_past() == n);
+        for (size_t i = 0; i < n; ++i) {
+            std::vector<float> a(all.begin() + i * cfg.n_vocab, all.begin() + (i + 1) * cfg.n_vocab);
+            std::vector<float> b(per_token.begin() + i * cfg.n_vocab, per_token.begin() + (i + 1) * cfg.n_vocab);
+            CHECK(test::argmax(a) == test::argmax(b));
+        }
+    }
+    test::check_no_validation_messages(*m);
+}
+
+TEST_CASE("device memory is fixed at session creation: 3000 decode steps allocate nothing") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_0;
+    cfg.n_layer = 1;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_memory"));
+    engine::SessionConfig sc;
+    sc.n_sink = 4;
+    sc.n_window = 28;
+    engine::Session s(m, sc);
+    int32_t t = 1;
+    s.feed({&t, 1});
+    const uint64_t after_first = m->device().bytes_allocated();
+    for (int i = 0; i < 3000; ++i) {
+        t = test::argmax(std::vector<float>(s.logits().begin(), s.logits().end()));
+        s.feed({&t, 1});
+    }
+    CHECK(m->device().bytes_allocated() == after_first);
+    CHECK(s.n_past() == 3001);
+    CHECK(s.n_cached() == 32);
+    test::check_no_validation_messages(*m);
+}
+
+TEST_CASE("bad input to a session is refused and changes nothing") {
+    model::SyntheticConfig cfg;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_f32"));
+    engine::SessionConfig sc;
+    sc.n_sink = 1;
+    sc.n_window = 4;
+    engine::Session s(m, sc);
+    std::vector<int32_t> bad = {1, 2, int32_t(cfg.n_vocab)};
+    try {
+        s.feed(bad);
+        FAIL("an out-of-vocabulary id was accepted");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::invalid_argument);
+    }
+    CHECK(s.n_past() == 0);
+    CHECK_THROWS_AS(s.sample(), Error);  // nothing fed yet
+    std::vector<int32_t> neg = {-1};
+    CHECK_THROWS_AS(s.feed(neg), Error);
+    // Dense sessions refuse to evict.
+    engine::SessionConfig dc = sc;
+    dc.dense = true;
+    engine::Session d(m, dc);
+    std::vector<int32_t> five = {1, 2, 3, 4, 5};
+    d.feed(five);
+    try {
+        d.feed({five.data(), 1});
+        FAIL("a full dense session accepted a token");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::context_full);
+    }
+    CHECK(d.n_past() == 5);
+}
+
+TEST_CASE("a cancelled feed stops between chunks with Status::cancelled") {
+    model::SyntheticConfig cfg;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_f32"));
+    engine::SessionConfig sc;
+    sc.n_sink = 1;
+    sc.n_window = 64;
+    sc.n_batch = 4;
+    engine::Session s(m, sc);
+    s.cancel();
+    std::vector<int32_t> toks(16, 3);
+    try {
+        s.feed(toks);
+        FAIL("cancel had no effect");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::cancelled);
+    }
+    CHECK(s.n_past() == 0);
+    s.feed(toks);  // usable afterwards
+    CHECK(s.n_past() == 16);
+}
+
+TEST_CASE("session state save/restore is exact across ring wrap-around") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_1;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_state"));
+    engine::SessionConfig sc;
+    sc.n_sink = 2;
+    sc.n_window = 6;
+    sc.sampling.temperature = 0.9f;  // sampled, not greedy: the RNG state must travel too
+    sc.sampling.seed = 1234;
+    auto run = [&](engine::Session& s, int n) {
+        std::vector<int32_t> out;
+        for (int i = 0; i < n; ++i) {
+            int32_t t = s.sample();
+            out.push_back(t);
+            s.feed({&t, 1});
+        }
+        return out;
+    };
+    std::vector<int32_t> prompt = random_tokens(11, cfg.n_vocab, 3);
+    engine::Session a(m, sc);
+    a.feed(prompt);
+    run(a, 5);  // wraps the 8-slot cache
+    std::vector<uint8_t> state = a.save_state();
+    std::vector<int32_t> never_stopped = run(a, 20);
+
+    engine::Session b(m, sc);
+    b.load_state(state);
+    CHECK(b.n_past() == prompt.size() + 5);
+    CHECK(run(b, 20) == never_stopped);
+
+    // Damaged states are refused and leave the session untouched.
+    engine::Session c(m, sc);
+    std::vector<uint8_t> truncated(state.begin(), state.begin() + long(state.size() / 2));
+    CHECK_THROWS_AS(c.load_state(truncated), Error);
+    std::vector<uint8_t> flipped = state;
+    flipped[flipped.size() / 3] ^= 0x40;
+    try {
+        c.load_state(flipped);
+        FAIL("a corrupted state was accepted");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::bad_format);
+    }
+    std::vector<uint8_t> foreign = state;
+    foreign[0] = 'X';
+    CHECK_THROWS_AS(c.load_state(foreign), Error);
+    CHECK(c.n_past() == 0);
+    engine::SessionConfig other = sc;
+    other.n_window = 7;
+    engine::Session d(m, other);
+    CHECK_THROWS_AS(d.load_state(state), Error);
+    test::check_no_validation_messages(*m);
+}
