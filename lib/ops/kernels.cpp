@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "common/error.hpp"
+#include "ops/attention.hpp"
+#include "ops/matmul.hpp"
 
 namespace vks::ops {
 
@@ -45,6 +47,8 @@ std::vector<VariantChoice> describe_variants(const vk::Capabilities& caps) {
     out.push_back({"softmax", sg ? "softmax_f32_sg" : "softmax_f32", why});
     out.push_back({"add/mul", "add_f32/mul_f32", "portable"});
     out.push_back({"glu", "silu_glu_f32/gelu_glu_f32", "portable"});
+    for (auto& v : describe_attention_variants(caps)) out.push_back(std::move(v));
+    for (auto& v : describe_matmul_variants(caps)) out.push_back(std::move(v));
     return out;
 }
 
