@@ -39,6 +39,9 @@ void print_text(const vk::Instance& inst, size_t selected) {
                     c.max_workgroup_invocations, c.max_workgroup_size[0], c.max_workgroup_size[1],
                     c.max_workgroup_size[2], c.max_workgroup_count[0], c.max_workgroup_count[1],
                     c.max_workgroup_count[2], c.max_push_constants);
+        std::printf("    texel buffers (uvec4 texelFetch): %s, max %llu texels, offset alignment %llu\n",
+                    c.texel_buffers ? "yes" : "no", (unsigned long long)c.max_texel_buffer_elements,
+                    (unsigned long long)c.min_texel_buffer_offset_alignment);
         std::printf("    memory heaps:");
         for (const auto& h : c.heaps) std::printf(" %s%s", mib(h.size).c_str(), h.device_local ? " (device-local)" : "");
         std::printf("\n    timestamps: %s (period %.2f ns)\n", c.timestamps ? "yes" : "no", c.timestamp_period_ns);
@@ -74,6 +77,7 @@ void print_json(const vk::Instance& inst, size_t selected) {
         j.kv("storage8", c.storage8).kv("storage16", c.storage16);
         j.kv("integer_dot_product", c.int_dot).kv("integer_dot_product_accelerated", c.int_dot_accelerated);
         j.kv("cooperative_matrix", c.coopmat ? c.coopmat_extension : std::string());
+        j.kv("uniform_texel_buffers", c.texel_buffers);
         j.end_object();
         j.key("subgroup").begin_object();
         j.kv("size", c.subgroup_size).kv("min_size", c.min_subgroup_size).kv("max_size", c.max_subgroup_size);
@@ -88,6 +92,7 @@ void print_json(const vk::Instance& inst, size_t selected) {
         j.end_array().key("max_workgroup_count").begin_array();
         for (uint32_t v : c.max_workgroup_count) j.value(v);
         j.end_array();
+        j.kv("max_texel_buffer_elements", c.max_texel_buffer_elements);
         j.kv("max_push_constants", c.max_push_constants).kv("min_storage_buffer_offset_alignment",
                                                             c.min_storage_buffer_offset_alignment);
         j.kv("timestamps", c.timestamps).kv("timestamp_period_ns", double(c.timestamp_period_ns));

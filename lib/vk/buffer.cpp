@@ -15,6 +15,7 @@ Buffer::Buffer(Device& device, VkDeviceSize size, BufferKind kind, std::string n
     bci.size = size;
     bci.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
     if (kind != BufferKind::staging) bci.usage |= VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    if (kind != BufferKind::staging && device.caps().texel_buffers) bci.usage |= VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
     bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     VKS_VK(vkCreateBuffer(device.handle(), &bci, nullptr, &buffer_));
     try {
@@ -43,6 +44,9 @@ Buffer::Buffer(Device& device, VkDeviceSize size, BufferKind kind, std::string n
 
 void Buffer::destroy() noexcept {
     if (!device_) return;
+    if (views_)
+        for (auto& [range, view] : views_->by_range) vkDestroyBufferView(device_->handle(), view, nullptr);
+    views_.reset();
     if (buffer_) vkDestroyBuffer(device_->handle(), buffer_, nullptr);
     if (memory_) device_->free(memory_, alloc_size_);
     buffer_ = VK_NULL_HANDLE;
@@ -65,6 +69,7 @@ Buffer& Buffer::operator=(Buffer&& o) noexcept {
         mapped_ = o.mapped_;
         coherent_ = o.coherent_;
         name_ = std::move(o.name_);
+        views_ = std::move(o.views_);
         o.device_ = nullptr;
         o.buffer_ = VK_NULL_HANDLE;
         o.memory_ = VK_NULL_HANDLE;
@@ -153,6 +158,28 @@ void Buffer::fill_zero() {
     std::vector<char> zeros(std::min<VkDeviceSize>(size_, 16ull << 20), 0);
     for (VkDeviceSize off = 0; off < size_; off += zeros.size())
         upload(zeros.data(), std::min<VkDeviceSize>(zeros.size(), size_ - off), off);
+}
+
+VkBufferView Buffer::texel_view(VkDeviceSize offset, VkDeviceSize n) const {
+    if (!device_ || !device_->caps().texel_buffers)
+        fail(Status::internal, "buffer '%s': texel views are not available on this device", name_.c_str());
+    if (n % 16 || offset > size_ || n > size_ - offset || n == 0)
+        fail(Status::internal, "buffer '%s': texel view [%llu, +%llu) is not a whole number of 16-byte texels inside it",
+             name_.c_str(), (unsigned long long)offset, (unsigned long long)n);
+    if (!views_) views_ = std::make_unique<Views>();
+    std::lock_guard<std::mutex> lock(views_->mutex);
+    auto key = std::make_pair(offset, n);
+    auto it = views_->by_range.find(key);
+    if (it != views_->by_range.end()) return it->second;
+    VkBufferViewCreateInfo ci{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+    ci.buffer = buffer_;
+    ci.format = VK_FORMAT_R32G32B32A32_UINT;
+    ci.offset = offset;
+    ci.range = n;
+    VkBufferView view = VK_NULL_HANDLE;
+    VKS_VK(vkCreateBufferView(device_->handle(), &ci, nullptr, &view));
+    views_->by_range.emplace(key, view);
+    return view;
 }
 
 }  // namespace vks::vk

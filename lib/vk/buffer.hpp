@@ -5,6 +5,9 @@
 #include <vulkan/vulkan.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "vk/device.hpp"
@@ -41,6 +44,10 @@ public:
     void download(void* dst, VkDeviceSize n, VkDeviceSize offset = 0) const;
     void fill_zero();
 
+    // A uniform-texel-buffer view (R32G32B32A32_UINT texels) of [offset, offset + n), created on
+    // first use and owned by the buffer. `n` must be a multiple of 16.
+    VkBufferView texel_view(VkDeviceSize offset, VkDeviceSize n) const;
+
 private:
     void destroy() noexcept;
 
@@ -51,6 +58,11 @@ private:
     void* mapped_ = nullptr;
     bool coherent_ = true;
     std::string name_;
+    struct Views {
+        std::mutex mutex;
+        std::map<std::pair<VkDeviceSize, VkDeviceSize>, VkBufferView> by_range;
+    };
+    mutable std::unique_ptr<Views> views_;
 };
 
 // A slice of a buffer bound to one shader binding.

@@ -107,6 +107,11 @@ Capabilities query_capabilities(VkInstance, VkPhysicalDevice pd) {
     const VkPhysicalDeviceLimits& L = props.limits;
     c.max_storage_buffer_range = L.maxStorageBufferRange;
     c.min_storage_buffer_offset_alignment = std::max<uint64_t>(1, L.minStorageBufferOffsetAlignment);
+    c.max_texel_buffer_elements = L.maxTexelBufferElements;
+    c.min_texel_buffer_offset_alignment = std::max<uint64_t>(1, L.minTexelBufferOffsetAlignment);
+    VkFormatProperties fp{};
+    vkGetPhysicalDeviceFormatProperties(pd, VK_FORMAT_R32G32B32A32_UINT, &fp);
+    c.texel_buffers = (fp.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0 && c.max_texel_buffer_elements > 0;
     c.max_shared_memory = L.maxComputeSharedMemorySize;
     c.max_workgroup_invocations = L.maxComputeWorkGroupInvocations;
     for (int i = 0; i < 3; ++i) {
@@ -147,7 +152,7 @@ struct Profile {
 // Sources and reasoning for each profile are in docs/DESIGN.md ("Capability profiles").
 const Profile k_profiles[] = {
     {"baseline", "fp16,int8,int_dot,subgroup,coopmat,storage8",
-     "max_binding=134217728,shared=16384,wg_invocations=128,wg_count=65535"},
+     "max_binding=134217728,shared=16384,wg_invocations=128,wg_count=65535,texel_elements=65536"},
     {"mali", "int_dot,coopmat", "max_binding=134217728,shared=32768,wg_invocations=512,subgroup=16"},
     {"adreno", "int_dot,coopmat", "max_binding=134217728,shared=32768,wg_invocations=1024,subgroup=64"},
     {"intel_igpu", "coopmat", "max_binding=1073741824,shared=65536,wg_invocations=1024,subgroup=32"},
@@ -202,9 +207,10 @@ void apply_disable(Capabilities& c, std::string_view list) {
         else if (name == "coopmat") c.coopmat = false, c.coopmat_extension.clear();
         else if (name == "storage8") c.storage8 = false;
         else if (name == "storage16") c.storage16 = false;
+        else if (name == "texel") c.texel_buffers = false;
         else
             fail(Status::invalid_argument,
-                 "VKS_DISABLE: unknown feature '%.*s' (known: fp16,int8,int_dot,subgroup,coopmat,storage8,storage16)",
+                 "VKS_DISABLE: unknown feature '%.*s' (known: fp16,int8,int_dot,subgroup,coopmat,storage8,storage16,texel)",
                  int(name.size()), name.data());
         c.restrictions.push_back("disable " + std::string(name));
     }
@@ -226,6 +232,8 @@ void apply_limits(Capabilities& c, std::string_view list) {
             for (auto& s : c.max_workgroup_count) lower(s, v);
         } else if (key == "device_memory") {
             c.device_memory_budget = c.device_memory_budget ? std::min(c.device_memory_budget, v) : v;
+        } else if (key == "texel_elements") {
+            lower(c.max_texel_buffer_elements, v);
         } else if (key == "max_allocation") {
             lower(c.max_memory_allocation, v);
         } else if (key == "subgroup") {
@@ -234,7 +242,7 @@ void apply_limits(Capabilities& c, std::string_view list) {
         } else {
             fail(Status::invalid_argument,
                  "VKS_LIMITS: unknown limit '%.*s' (known: max_binding, shared, wg_invocations, wg_count, "
-                 "device_memory, max_allocation)",
+                 "device_memory, max_allocation, texel_elements)",
                  int(key.size()), key.data());
         }
         c.restrictions.push_back("limit " + std::string(item));

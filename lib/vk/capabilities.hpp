@@ -1,7 +1,8 @@
 #pragma once
 // What a physical device can do, as queried, then narrowed by the environment
-// (VKS_DISABLE=fp16,int8,int_dot,subgroup,coopmat,storage8,storage16 and
-//  VKS_LIMITS=max_binding=BYTES,shared=BYTES,wg_invocations=N,wg_count=N,device_memory=BYTES)
+// (VKS_DISABLE=fp16,int8,int_dot,subgroup,coopmat,storage8,storage16,texel and
+//  VKS_LIMITS=max_binding=BYTES,shared=BYTES,wg_invocations=N,wg_count=N,device_memory=BYTES,
+//  texel_elements=N)
 // or a named profile (VKS_PROFILE=baseline|...). Every kernel choice reads the *effective*
 // capabilities, so a forced-down profile behaves exactly like a weaker device.
 #include <vulkan/vulkan.h>
@@ -54,6 +55,10 @@ struct Capabilities {
     uint64_t max_storage_buffer_range = 0;  // per binding
     uint64_t max_memory_allocation = 0;
     uint64_t min_storage_buffer_offset_alignment = 1;
+    // Uniform texel buffers of R32G32B32A32_UINT texels (16 B): the fast read path on CPU devices.
+    bool texel_buffers = false;
+    uint64_t max_texel_buffer_elements = 0;
+    uint64_t min_texel_buffer_offset_alignment = 1;
     uint32_t max_shared_memory = 0;
     uint32_t max_workgroup_invocations = 0;
     uint32_t max_workgroup_size[3] = {};
@@ -73,6 +78,8 @@ struct Capabilities {
 
     bool subgroup_reduce() const { return subgroup_in_compute && subgroup_arithmetic && subgroup_basic; }
     uint64_t max_binding_bytes() const { return max_storage_buffer_range; }
+    // Largest texel-buffer view in bytes (0 when texel buffers are off).
+    uint64_t max_texel_view_bytes() const { return texel_buffers ? max_texel_buffer_elements * 16 : 0; }
 };
 
 const char* device_type_name(VkPhysicalDeviceType t);

@@ -49,11 +49,12 @@ void Commands::begin() {
 
 VkDescriptorSet Commands::allocate_set(VkDescriptorSetLayout layout) {
     if (pools_.empty() || sets_in_last_pool_ == kSetsPerPool) {
-        VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kMaxBindingsPerSet};
+        VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kMaxBindingsPerSet},
+                                         {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, kSetsPerPool * kMaxBindingsPerSet}};
         VkDescriptorPoolCreateInfo pci{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
         pci.maxSets = kSetsPerPool;
-        pci.poolSizeCount = 1;
-        pci.pPoolSizes = &size;
+        pci.poolSizeCount = device_.caps().texel_buffers ? 2 : 1;
+        pci.pPoolSizes = sizes;
         VkDescriptorPool pool = VK_NULL_HANDLE;
         VKS_VK(vkCreateDescriptorPool(device_.handle(), &pci, nullptr, &pool));
         pools_.push_back(pool);
@@ -87,6 +88,7 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
              caps.max_workgroup_count[2]);
 
     VkDescriptorBufferInfo infos[kMaxBindingsPerSet];
+    VkBufferView views[kMaxBindingsPerSet];
     VkWriteDescriptorSet writes[kMaxBindingsPerSet];
     VkDescriptorSet set = allocate_set(p.set_layout());
     uint32_t i = 0;
@@ -97,19 +99,31 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
             fail(Status::internal, "dispatch of %s: binding %u [%llu, +%llu) is outside buffer '%s' (%llu bytes)",
                  p.name().c_str(), i, (unsigned long long)r.offset, (unsigned long long)n, r.buffer->name().c_str(),
                  (unsigned long long)r.buffer->size());
-        if (n > caps.max_binding_bytes())
-            fail(Status::internal, "dispatch of %s: binding %u is %llu bytes, over the per-binding limit of %llu",
-                 p.name().c_str(), i, (unsigned long long)n, (unsigned long long)caps.max_binding_bytes());
-        if (r.offset % caps.min_storage_buffer_offset_alignment)
-            fail(Status::internal, "dispatch of %s: binding %u offset %llu is not a multiple of %llu", p.name().c_str(), i,
-                 (unsigned long long)r.offset, (unsigned long long)caps.min_storage_buffer_offset_alignment);
-        infos[i] = {r.buffer->handle(), r.offset, n};
         writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
         writes[i].dstSet = set;
         writes[i].dstBinding = i;
         writes[i].descriptorCount = 1;
-        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-        writes[i].pBufferInfo = &infos[i];
+        writes[i].descriptorType = p.interface().types[i];
+        if (p.interface().types[i] == VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER) {
+            if (n / 16 > caps.max_texel_buffer_elements)
+                fail(Status::internal, "dispatch of %s: texel binding %u has %llu texels, over the limit of %llu",
+                     p.name().c_str(), i, (unsigned long long)(n / 16), (unsigned long long)caps.max_texel_buffer_elements);
+            if (r.offset % caps.min_texel_buffer_offset_alignment)
+                fail(Status::internal, "dispatch of %s: texel binding %u offset %llu is not a multiple of %llu",
+                     p.name().c_str(), i, (unsigned long long)r.offset,
+                     (unsigned long long)caps.min_texel_buffer_offset_alignment);
+            views[i] = r.buffer->texel_view(r.offset, n);
+            writes[i].pTexelBufferView = &views[i];
+        } else {
+            if (n > caps.max_binding_bytes())
+                fail(Status::internal, "dispatch of %s: binding %u is %llu bytes, over the per-binding limit of %llu",
+                     p.name().c_str(), i, (unsigned long long)n, (unsigned long long)caps.max_binding_bytes());
+            if (r.offset % caps.min_storage_buffer_offset_alignment)
+                fail(Status::internal, "dispatch of %s: binding %u offset %llu is not a multiple of %llu", p.name().c_str(),
+                     i, (unsigned long long)r.offset, (unsigned long long)caps.min_storage_buffer_offset_alignment);
+            infos[i] = {r.buffer->handle(), r.offset, n};
+            writes[i].pBufferInfo = &infos[i];
+        }
         ++i;
     }
     vkUpdateDescriptorSets(device_.handle(), i, writes, 0, nullptr);

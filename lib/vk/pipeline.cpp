@@ -12,14 +12,20 @@ namespace {
 // SPIR-V opcodes and enums used by reflect() (SPIR-V spec, section 3).
 constexpr uint32_t kOpDecorate = 71, kOpVariable = 59;
 constexpr uint32_t kDecorationSpecId = 1, kDecorationBinding = 33, kDecorationDescriptorSet = 34;
-constexpr uint32_t kStorageClassUniform = 2, kStorageClassPushConstant = 9, kStorageClassStorageBuffer = 12;
-constexpr uint32_t kOpTypePointer = 32;
+constexpr uint32_t kStorageClassUniformConstant = 0, kStorageClassUniform = 2, kStorageClassPushConstant = 9,
+                   kStorageClassStorageBuffer = 12;
+constexpr uint32_t kOpTypePointer = 32, kOpTypeImage = 25, kOpTypeSampledImage = 27;
+constexpr uint32_t kDimBuffer = 5;
 }  // namespace
 
 ShaderInterface reflect(std::span<const uint32_t> spirv, const char* name) {
     if (spirv.size() < 5 || spirv[0] != 0x07230203u) fail(Status::internal, "shader %s: not a SPIR-V module", name);
     std::map<uint32_t, uint32_t> binding, set;          // id -> decoration value
     std::map<uint32_t, uint32_t> pointer_class;         // pointer type id -> storage class
+    std::map<uint32_t, uint32_t> pointee;               // pointer type id -> pointee type id
+    std::map<uint32_t, uint32_t> sampled_image;         // sampled image type id -> image type id
+    std::map<uint32_t, uint32_t> image_dim;             // image type id -> Dim
+    std::map<uint32_t, uint32_t> var_type;              // variable id -> pointer type id
     std::vector<std::pair<uint32_t, uint32_t>> vars;    // (id, storage class)
     ShaderInterface out;
     for (size_t i = 5; i < spirv.size();) {
@@ -32,22 +38,43 @@ ShaderInterface reflect(std::span<const uint32_t> spirv, const char* name) {
             if (dec == kDecorationSpecId) out.n_spec_constants = std::max(out.n_spec_constants, val + 1);
         } else if (op == kOpTypePointer && len >= 4) {
             pointer_class[spirv[i + 1]] = spirv[i + 2];
+            pointee[spirv[i + 1]] = spirv[i + 3];
+        } else if (op == kOpTypeSampledImage && len >= 3) {
+            sampled_image[spirv[i + 1]] = spirv[i + 2];
+        } else if (op == kOpTypeImage && len >= 4) {
+            image_dim[spirv[i + 1]] = spirv[i + 3];
         } else if (op == kOpVariable && len >= 4) {
             vars.emplace_back(spirv[i + 2], spirv[i + 3]);
+            var_type[spirv[i + 2]] = spirv[i + 1];
         }
         i += len;
     }
+    std::map<uint32_t, VkDescriptorType> types;
     for (auto [id, cls] : vars) {
         if (cls == kStorageClassPushConstant) out.uses_push_constants = true;
         auto b = binding.find(id);
         if (b == binding.end()) continue;
         if (set.count(id) && set[id] != 0) fail(Status::internal, "shader %s: descriptor set %u is not supported", name, set[id]);
-        if (cls != kStorageClassStorageBuffer && cls != kStorageClassUniform)
-            fail(Status::internal, "shader %s: binding %u is not a buffer", name, b->second);
-        if (cls == kStorageClassUniform)
-            fail(Status::internal, "shader %s: binding %u is a uniform buffer; vkstream kernels use storage buffers only",
-                 name, b->second);
+        VkDescriptorType type = VK_DESCRIPTOR_TYPE_MAX_ENUM;
+        if (cls == kStorageClassStorageBuffer) {
+            type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        } else if (cls == kStorageClassUniformConstant) {
+            auto img = sampled_image.find(pointee[var_type[id]]);
+            if (img != sampled_image.end() && image_dim.count(img->second) && image_dim[img->second] == kDimBuffer)
+                type = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+        }
+        if (type == VK_DESCRIPTOR_TYPE_MAX_ENUM)
+            fail(Status::internal,
+                 "shader %s: binding %u is neither a storage buffer nor a uniform texel buffer (usamplerBuffer)", name,
+                 b->second);
+        if (types.count(b->second)) fail(Status::internal, "shader %s: binding %u declared twice", name, b->second);
+        types[b->second] = type;
         out.n_bindings = std::max(out.n_bindings, b->second + 1);
+    }
+    out.types.assign(out.n_bindings, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER);
+    for (uint32_t i = 0; i < out.n_bindings; ++i) {
+        if (!types.count(i)) fail(Status::internal, "shader %s: bindings must be dense; %u is missing", name, i);
+        out.types[i] = types[i];
     }
     return out;
 }
@@ -75,7 +102,7 @@ Pipeline::Pipeline(Device& device, const std::string& variant, std::span<const u
         std::vector<VkDescriptorSetLayoutBinding> bindings(iface_.n_bindings);
         for (uint32_t b = 0; b < iface_.n_bindings; ++b) {
             bindings[b].binding = b;
-            bindings[b].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+            bindings[b].descriptorType = iface_.types[b];
             bindings[b].descriptorCount = 1;
             bindings[b].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
         }

@@ -1,7 +1,9 @@
 #pragma once
 // Compute pipelines built from an embedded SPIR-V variant (shaders/variants.txt). The
 // descriptor-set layout is derived from the module itself (SPIR-V reflection), so bindings are
-// written once, in the shader. Tuning knobs are specialization constants (constant_id 0, 1, ...);
+// written once, in the shader. Two kinds of binding exist: storage buffers, and uniform texel
+// buffers of 16-byte uvec4 texels (texelFetch): on CPU devices (lavapipe) a texel fetch is a
+// vector gather while a storage-buffer load is a per-lane loop, ~20x slower for streaming reads. Tuning knobs are specialization constants (constant_id 0, 1, ...);
 // per-dispatch sizes are push constants (structs in shaders/params.h, shared with GLSL).
 #include <vulkan/vulkan.h>
 
@@ -15,13 +17,16 @@
 namespace vks::vk {
 
 struct ShaderInterface {
-    uint32_t n_bindings = 0;         // storage buffers at set 0, bindings 0..n-1
+    uint32_t n_bindings = 0;         // bindings 0..n-1 at set 0
+    // Per binding: VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, or VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+    // (a `usamplerBuffer` read with texelFetch; always viewed as R32G32B32A32_UINT texels).
+    std::vector<VkDescriptorType> types;
     bool uses_push_constants = false;
     uint32_t n_spec_constants = 0;   // highest SpecId + 1
 };
 
 // Parses just enough SPIR-V to learn the interface. Throws Status::internal on modules that use
-// anything but storage buffers in descriptor set 0.
+// anything but storage buffers and uniform texel buffers in descriptor set 0.
 ShaderInterface reflect(std::span<const uint32_t> spirv, const char* name);
 
 class Pipeline {
