@@ -8,5 +8,6 @@ namespace vks::cli {
 using Args = std::vector<std::string>;  // arguments after the subcommand name
 
 int cmd_info(const Args& args);
+int cmd_bench(const Args& args);  // cmd_bench.cpp: --kernels now, -m MODEL later
 
 }  // namespace vks::cli

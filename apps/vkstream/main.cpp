@@ -16,6 +16,7 @@ struct Command {
 
 const Command k_commands[] = {
     {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]"},
+    {"bench", vks::cli::cmd_bench, "benchmarks: --kernels (matvec/matmul per weight type vs copy bandwidth) [--json] [--quick]"},
 };
 
 void usage() {

@@ -116,6 +116,7 @@ shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uin
 // CPU devices (lavapipe, SwiftShader) run the portable one-row-per-invocation matvec faster
 // than the subgroup one: its X loads are uniform (scalar) and it needs no reduction. Measured
 // numbers are in docs/BENCHMARKS.md.
+
 bool matvec_uses_subgroup(const vk::Capabilities& caps) {
     return caps.subgroup_reduce() && caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
@@ -196,13 +197,19 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     if (sg && !caps.subgroup_reduce())
         fail(Status::unsupported, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
     const std::string name = matvec_variant_name(w.type, sg);
-    const uint32_t wg = k.wg_size(64);
-    const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg;
+    uint32_t wg = k.wg_size(64);
+    // Portable: R rows per invocation share every X load (16 for 1-2 columns; fewer for more
+    // columns, whose accumulators would not fit registers). Measured in docs/BENCHMARKS.md.
+    const uint32_t slots_max = n_cols == 1 ? 1 : n_cols == 2 ? 2 : n_cols <= 4 ? 4 : 8;
+    const uint32_t rows_per_lane = sg ? 1 : slots_max <= 2 ? 16 : 4;
+    // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
+    while (!sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
+    const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
         // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
         const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
-        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots});
+        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots, rows_per_lane});
         for (const auto& c : w.chunks) {
             const auto p = params_for(w, c, n, col0);
             const Grid g = grid_for((c.n_rows + rows_per_wg - 1) / rows_per_wg, caps);
