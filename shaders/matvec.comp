@@ -37,22 +37,21 @@ layout(constant_id = 3) const uint R = 1;
 
 float acc[NC * R];  // acc[c * R + j]: column c, j-th row of this invocation
 
-// x[o .. o+3]; `guard`: elements at or past p.K (only in the last, partial sub-block of a
-// float-type row) read as 0.
-vec4 load_x4(uint o, uint k, bool guard) {
+// x[o .. o+3] (o = column start + k). Float-type rows may end inside a sub-block: elements
+// at or past p.K read as 0, and the index is clamped to the column so the load stays in bounds.
+vec4 load_x4(uint o, uint k) {
 #ifdef X_VEC4
     return xv[o >> 2];
 #else
-    if (!guard) return vec4(x[o], x[o + 1u], x[o + 2u], x[o + 3u]);
-    vec4 r = vec4(0.0);
-    [[unroll]] for (uint i = 0; i < 4u; ++i)
-        if (k + i < p.K) r[i] = x[o + i];
+    const uint last = o - k + p.K - 1u;
+    vec4 r;
+    [[unroll]] for (uint i = 0; i < 4u; ++i) r[i] = k + i < p.K ? x[min(o + i, last)] : 0.0;
     return r;
 #endif
 }
 
 // Sub-block s of rows row0 + j * row_step (j < R) against every column.
-void dot_sub(uint row0, uint row_step, uint s, bool guard) {
+void dot_sub(uint row0, uint row_step, uint s) {
     vec4 v[R][8];
     [[unroll]] for (uint j = 0; j < R; ++j) load_sub32(min(row0 + j * row_step, p.M - 1u), s, v[j]);
     [[unroll]] for (uint c = 0; c < NC; ++c) {
@@ -61,7 +60,7 @@ void dot_sub(uint row0, uint row_step, uint s, bool guard) {
         float t[R];
         [[unroll]] for (uint j = 0; j < R; ++j) t[j] = 0.0;
         [[unroll]] for (uint i = 0; i < 8u; ++i) {
-            const vec4 xx = load_x4(o + 4u * i, 32u * s + 4u * i, guard);
+            const vec4 xx = load_x4(o + 4u * i, 32u * s + 4u * i);
             [[unroll]] for (uint j = 0; j < R; ++j) t[j] += dot(v[j][i], xx);
         }
         [[unroll]] for (uint j = 0; j < R; ++j) acc[c * R + j] += t[j];
@@ -71,15 +70,7 @@ void dot_sub(uint row0, uint row_step, uint s, bool guard) {
 // Sub-blocks first, first + step, ... of the rows into acc[].
 void dot_rows(uint row0, uint row_step, uint first, uint step) {
     [[unroll]] for (uint c = 0; c < NC * R; ++c) acc[c] = 0.0;
-#ifdef W_FLOAT
-    const uint n_full = p.K / 32u;  // the partial last sub-block (if any) needs guarded x reads
-#else
-    const uint n_full = p.n_sub;
-#endif
-    for (uint s = first; s < n_full; s += step) dot_sub(row0, row_step, s, false);
-#ifdef W_FLOAT
-    if (n_full < p.n_sub && n_full % step == first) dot_sub(row0, row_step, n_full, true);
-#endif
+    for (uint s = first; s < p.n_sub; s += step) dot_sub(row0, row_step, s);
 }
 
 void store_rows(uint row0, uint row_step) {

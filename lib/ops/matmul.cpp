@@ -123,6 +123,12 @@ bool matvec_uses_subgroup(const vk::Capabilities& caps) {
 
 }  // namespace
 
+// On CPU devices shared memory and barriers cost per lane (lavapipe: the tiled kernel ran at
+// ~0.3 GFLOP/s vs several GFLOP/s for matvec in groups of 8 columns), so prefill uses matvec.
+bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols) {
+    return n_cols <= k_matvec_max_cols || caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
+
 uint64_t WeightTensor::device_bytes() const {
     uint64_t s = 0;
     for (const auto& c : chunks) s += c.buffer.size();
@@ -198,10 +204,10 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
         fail(Status::unsupported, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
     const std::string name = matvec_variant_name(w.type, sg);
     uint32_t wg = k.wg_size(64);
-    // Portable: R rows per invocation share every X load (16 for 1-2 columns; fewer for more
-    // columns, whose accumulators would not fit registers). Measured in docs/BENCHMARKS.md.
-    const uint32_t slots_max = n_cols == 1 ? 1 : n_cols == 2 ? 2 : n_cols <= 4 ? 4 : 8;
-    const uint32_t rows_per_lane = sg ? 1 : slots_max <= 2 ? 16 : 4;
+    // Portable: R = 16 rows per invocation share every X load. On lavapipe each SSBO load is a
+    // per-lane loop, so loads, not bytes or registers, set the speed (R = 1, 2, 4, 8, 16 and
+    // 4 for 8 columns were measured; docs/BENCHMARKS.md).
+    const uint32_t rows_per_lane = sg ? 1 : 16;
     // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
     while (!sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
@@ -245,7 +251,7 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols) {
-    if (n_cols <= k_matvec_max_cols) matvec(k, cmd, w, x, y, n_cols);
+    if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols);
     else matmul_tiled(k, cmd, w, x, y, n_cols);
 }
 
@@ -259,9 +265,12 @@ std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps
                           Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
     for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg), why});
     const bool big = (64 + 64) * 33 * 4 <= caps.max_shared_memory && caps.max_workgroup_invocations >= 256;
+    const bool cpu = matmul_uses_matvec(caps, k_matvec_max_cols + 1);
     for (Type t : types)
-        out.push_back({"matmul", matmul_variant_name(t),
-                       big ? "shared-memory tiles 64x64, f32 accumulation" : "shared-memory tiles 32x32 (limits), f32 accumulation"});
+        out.push_back({"matmul (> 8 columns)", cpu ? matvec_variant_name(t, sg) : matmul_variant_name(t),
+                       cpu ? "CPU device: matvec in groups of 8 columns (shared-memory tiles measured ~10-30x slower)"
+                           : big ? "shared-memory tiles 64x64, f32 accumulation"
+                                 : "shared-memory tiles 32x32 (limits), f32 accumulation"});
     return out;
 }
 
