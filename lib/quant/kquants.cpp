@@ -63,9 +63,17 @@ void store_block(uint8_t* dst, int64_t i, const Block& b) {
     std::memcpy(dst + i * int64_t(sizeof(Block)), &b, sizeof(Block));
 }
 
+// Nearest integer (ties to even) of v clamped to [lo, hi]; nan gives lo. Inline on purpose:
+// lrintf is a library call here, and the scale search below calls this ~40 times per element.
+// Adding 1.5 * 2^23 puts the rounded integer in the low mantissa bits (valid for |v| < 2^22,
+// which the clamp guarantees).
 int round_clamp(float v, int lo, int hi) {
-    const long r = std::lrintf(v);
-    return int(std::clamp<long>(r, lo, hi));
+    v = v > float(lo) ? v : float(lo);
+    v = v < float(hi) ? v : float(hi);
+    const float t = v + 12582912.0f;
+    uint32_t bits;
+    std::memcpy(&bits, &t, 4);
+    return int(bits & 0x7fffffu) - 0x400000;
 }
 
 float signed_absmax(const float* x, int n) {
@@ -94,9 +102,10 @@ constexpr int k_n_refine = 3;      // round / least-squares alternations per sta
 
 // x ~ a * q + b with q in 0..qmax. Rounds every element to the grid; returns the squared error.
 float assign_affine(const float* x, int n, int qmax, float a, float b, int* q) {
+    const float inv_a = a > 0 ? 1.0f / a : 0.0f;
     float err = 0;
     for (int i = 0; i < n; ++i) {
-        q[i] = a > 0 ? round_clamp((x[i] - b) / a, 0, qmax) : 0;
+        q[i] = round_clamp((x[i] - b) * inv_a, 0, qmax);
         const float diff = a * float(q[i]) + b - x[i];
         err += diff * diff;
     }
@@ -154,9 +163,10 @@ AffineFit fit_affine(const float* x, int n, int qmax) {
 
 // x ~ a * q with q in -nmax..nmax-1. Rounds every element; returns the squared error.
 float assign_symmetric(const float* x, int n, int nmax, float a, int* q) {
+    const float inv_a = a != 0 ? 1.0f / a : 0.0f;
     float err = 0;
     for (int i = 0; i < n; ++i) {
-        q[i] = a != 0 ? round_clamp(x[i] / a, -nmax, nmax - 1) : 0;
+        q[i] = round_clamp(x[i] * inv_a, -nmax, nmax - 1);
         const float diff = a * float(q[i]) - x[i];
         err += diff * diff;
     }
