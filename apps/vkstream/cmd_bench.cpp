@@ -78,22 +78,21 @@ private:
     vk::Device& dev_;
 };
 
-// Repeats `one(cmd)` with barriers until a measurement takes >= target seconds; returns
-// seconds per repetition.
-template <class F>
-double per_op(Timer& timer, double target, uint32_t max_reps, F&& one) {
-    // Pipelines are built while recording, outside the timed region; the first, single
-    // repetition doubles as the warm-up unless it is already long enough to count.
+// Runs warm(cmd) once (lavapipe compiles a pipeline on its first dispatch, inside the timed
+// region), then repeats one(cmd) with barriers until a measurement takes >= target seconds;
+// returns seconds per repetition.
+template <class W, class F>
+double per_op(Timer& timer, double target, uint32_t max_reps, W&& warm, F&& one) {
+    timer.time([&](vk::Commands& c) { warm(c); });
     uint32_t reps = 1;
-    for (bool warm = false;; warm = true) {
+    for (;;) {
         double t = timer.time([&](vk::Commands& c) {
             for (uint32_t i = 0; i < reps; ++i) {
                 one(c);
                 c.barrier();
             }
         });
-        if ((warm || reps > 1) && (t >= target || reps >= max_reps)) return t / reps;
-        if (!warm && reps == 1 && t >= target) return t;
+        if (t >= target || reps >= max_reps) return t / reps;
         const double want = t > 0 ? target / t * reps * 1.2 : reps * 10.0;
         reps = uint32_t(std::min<double>(max_reps, std::max<double>(reps * 2.0, want)));
     }
@@ -156,7 +155,8 @@ int bench_kernels(const BenchOptions& o) {
         shader::CopyParams p{uint32_t(copy_bytes / 4)};
         // Enough invocations for any device, each copying a contiguous stretch on CPU devices.
         const ops::Grid g = ops::grid_for(std::min<uint64_t>(4096, (p.n_words + wg - 1) / wg), caps);
-        const double s = per_op(timer, target, 1000, [&](vk::Commands& c) { c.dispatch(pipe, {src, dst}, p, g.x, g.y); });
+        auto copy = [&](vk::Commands& c) { c.dispatch(pipe, {src, dst}, p, g.x, g.y); };
+        const double s = per_op(timer, target, 1000, copy, copy);
         copy_gbps = 2.0 * double(copy_bytes) / s * 1e-9;
     }
 
@@ -168,6 +168,11 @@ int bench_kernels(const BenchOptions& o) {
     std::vector<Result> results;
     for (Type t : o.types) {
         for (const Shape* sh : shapes) {
+            if (sh->K % quant::info(t).block_size != 0) {  // e.g. K-quants need K % 256 == 0
+                if (!o.json)
+                    std::printf("%-5s %-18s  n/a (K %% %u != 0)\n", quant::info(t).name, sh->name, quant::info(t).block_size);
+                continue;
+            }
             Result r{t, sh};
             const auto raw = bench_weights(t, sh->M, sh->K);
             ops::WeightTensor w = ops::upload_weight(device, t, raw.data(), sh->M, sh->K, "bench_w");
@@ -175,14 +180,18 @@ int bench_kernels(const BenchOptions& o) {
             vk::Buffer x(device, uint64_t(mm_cols) * sh->K * 4, vk::BufferKind::device, "x");
             vk::Buffer y(device, uint64_t(mm_cols) * sh->M * 4, vk::BufferKind::device, "y");
             x.fill_zero();
-            r.matvec_s = per_op(timer, target, 100000, [&](vk::Commands& c) { ops::matvec(k, c, w, x, y, 1, o.variant); });
+            auto mv = [&](vk::Commands& c) { ops::matvec(k, c, w, x, y, 1, o.variant); };
+            r.matvec_s = per_op(timer, target, 100000, mv, mv);
             r.matvec_gbps = wbytes / r.matvec_s * 1e-9;
             if (o.matmul) {
-                r.matmul_s = per_op(timer, o.quick ? 0.0 : target, o.quick ? 1 : 100,
-                                    [&](vk::Commands& c) {
-                                        if (o.tiled) ops::matmul_tiled(k, c, w, x, y, mm_cols);
-                                        else ops::matmul(k, c, w, x, y, mm_cols);
-                                    });
+                // Warm-up on 64 columns builds the same pipelines as the full 512.
+                auto mm = [&](uint32_t n) {
+                    return [&, n](vk::Commands& c) {
+                        if (o.tiled) ops::matmul_tiled(k, c, w, x, y, n);
+                        else ops::matmul(k, c, w, x, y, n);
+                    };
+                };
+                r.matmul_s = per_op(timer, o.quick ? 0.0 : target, o.quick ? 1 : 100, mm(64), mm(mm_cols));
                 r.matmul_gflops = 2.0 * sh->M * double(sh->K) * mm_cols / r.matmul_s * 1e-9;
             }
             results.push_back(r);

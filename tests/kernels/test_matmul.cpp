@@ -22,6 +22,7 @@ using test::gpu;
 namespace {
 
 constexpr double k_nmse_bound = 1e-9;
+double g_worst_nmse = 0;  // over the cases of the current type, reported by run_type
 
 struct Problem {
     std::vector<uint8_t> w;   // (M rows of GGUF bytes)
@@ -69,6 +70,7 @@ void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path 
     double ref_max = 0;
     for (float v : pr.ref) ref_max = std::max(ref_max, double(std::fabs(v)));
     const double mad = test::max_abs_diff(got.data(), pr.ref.data(), got.size());
+    g_worst_nmse = std::max(g_worst_nmse, e);
     CHECK_MESSAGE(e <= k_nmse_bound, what << ": NMSE " << e);
     CHECK_MESSAGE(mad <= 1e-4 * (1 + ref_max), what << ": max |err| " << mad << " (max |ref| " << ref_max << ")");
 }
@@ -97,6 +99,7 @@ std::vector<Shape> shapes_for(Type t) {
 // 8-slot pipelines cold, and the slot logic is type-independent).
 void run_type(Type t, uint32_t seed, bool full_n = false) {
     const bool sg = have_subgroups();
+    g_worst_nmse = 0;
     const auto shapes = shapes_for(t);
     for (size_t i = 0; i < shapes.size(); ++i) {
         const auto [M, K] = shapes[i];
@@ -113,6 +116,7 @@ void run_type(Type t, uint32_t seed, bool full_n = false) {
     for (size_t i = 0; i < tiled.size(); ++i)
         for (size_t j = 0; j < 4; ++j)
             if (i == 0 || j % 2 == (i % 2)) check_case(t, tiled[i].M, tiled[i].K, ns[j], seed + 100 + uint32_t(i), Path::tiled);
+    MESSAGE(quant::info(t).name << ": worst NMSE " << g_worst_nmse << (sg ? " (portable, _sg and tiled)" : " (portable and tiled)"));
 }
 
 }  // namespace
