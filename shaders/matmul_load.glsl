@@ -5,7 +5,7 @@
 //   wq[p.d_offset ...]             split types (Q4_0, Q5_0, Q8_0, Q6_K): the f16 factors d of
 //                                  all blocks of the chunk, row-major, two per word
 // Float types (F32/F16/BF16) have rows zero-padded to a multiple of 32 elements.
-// Needs: `wq` (uint[]), push block `p` (MatmulParams), dequant.glsl.
+// Needs: `wq` (uint[]) and `wq4` (uvec4[], the same binding), push block `p` (MatmulParams), dequant.glsl.
 #ifndef VKS_MATMUL_LOAD_GLSL
 #define VKS_MATMUL_LOAD_GLSL
 
@@ -14,6 +14,8 @@
 #endif
 
 uvec4 words4(uint b) { return uvec4(wq[b], wq[b + 1u], wq[b + 2u], wq[b + 3u]); }
+// Same for b % 4 == 0: one 16-byte load (CPU devices pay per load instruction, not per byte).
+uvec4 words4a(uint b) { return wq4[b >> 2]; }
 
 // f16 factor of block `blk` (chunk-local, row-major) in the split d array.
 float split_d(uint blk) { return half_at(wq[p.d_offset + (blk >> 1)], blk); }
@@ -22,15 +24,23 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
     const uint rb = row * p.row_words;
 #if defined(W_F32)
     const uint b = rb + 32u * s;
-    [[unroll]] for (uint i = 0; i < 8u; ++i) v[i] = uintBitsToFloat(words4(b + 4u * i));
+    [[unroll]] for (uint i = 0; i < 8u; ++i) v[i] = uintBitsToFloat(words4a(b + 4u * i));
 #elif defined(W_F16)
     const uint b = rb + 16u * s;
-    [[unroll]] for (uint i = 0; i < 8u; ++i) v[i] = vec4(unpackHalf2x16(wq[b + 2u * i]), unpackHalf2x16(wq[b + 2u * i + 1u]));
+    [[unroll]] for (uint i = 0; i < 4u; ++i) {
+        const uvec4 w = words4a(b + 4u * i);
+        v[2u * i] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
+        v[2u * i + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
+    }
 #elif defined(W_BF16)
     const uint b = rb + 16u * s;
-    [[unroll]] for (uint i = 0; i < 8u; ++i) v[i] = vec4(bf16x2(wq[b + 2u * i]), bf16x2(wq[b + 2u * i + 1u]));
+    [[unroll]] for (uint i = 0; i < 4u; ++i) {
+        const uvec4 w = words4a(b + 4u * i);
+        v[2u * i] = vec4(bf16x2(w.x), bf16x2(w.y));
+        v[2u * i + 1u] = vec4(bf16x2(w.z), bf16x2(w.w));
+    }
 #elif defined(W_Q4_0)
-    dq_q4_0(words4(rb + 4u * s), split_d(row * p.n_sub + s), v);
+    dq_q4_0(words4a(rb + 4u * s), split_d(row * p.n_sub + s), v);
 #elif defined(W_Q4_1)
     const uint b = rb + 5u * s;
     dq_q4_1(words4(b + 1u), unpackHalf2x16(wq[b]), v);
@@ -42,16 +52,17 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
     dq_q5_1(wq[b + 1u], words4(b + 2u), unpackHalf2x16(wq[b]), v);
 #elif defined(W_Q8_0)
     const uint b = rb + 8u * s;
-    dq_q8_0(words4(b), words4(b + 4u), split_d(row * p.n_sub + s), v);
+    dq_q8_0(words4a(b), words4a(b + 4u), split_d(row * p.n_sub + s), v);
 #elif defined(W_Q4_K)
     const uint j = s & 7u, base = rb + 36u * (s >> 3);   // 144-byte super-block = 36 words
     const uint q = base + 4u + 8u * (j >> 1);
-    dq_q4_k(words4(q), words4(q + 4u), unpackHalf2x16(wq[base]), uvec3(wq[base + 1u], wq[base + 2u], wq[base + 3u]), j, v);
+    const uvec4 hd = words4a(base);                    // d|dmin, 12 scale bytes
+    dq_q4_k(words4a(q), words4a(q + 4u), unpackHalf2x16(hd.x), hd.yzw, j, v);
 #elif defined(W_Q5_K)
     const uint j = s & 7u, base = rb + 44u * (s >> 3);   // 176-byte super-block = 44 words
     const uint q = base + 12u + 8u * (j >> 1);
-    dq_q5_k(words4(q), words4(q + 4u), words4(base + 4u), words4(base + 8u), unpackHalf2x16(wq[base]),
-            uvec3(wq[base + 1u], wq[base + 2u], wq[base + 3u]), j, v);
+    const uvec4 hd = words4a(base);                    // d|dmin, 12 scale bytes
+    dq_q5_k(words4a(q), words4a(q + 4u), words4a(base + 4u), words4a(base + 8u), unpackHalf2x16(hd.x), hd.yzw, j, v);
 #elif defined(W_Q6_K)
     const uint j = s & 7u, sb = s >> 3, base = rb + 52u * sb;  // 208 bytes without d = 52 words
     const uint h = j >> 2, k = j & 3u;
@@ -59,7 +70,7 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
     const uint qh = base + 32u + 8u * h;               // qh bytes 32h + l
     const uint sw = wq[base + 48u + 2u * h + (k >> 1)] >> (16u * (k & 1u));  // scales 8h+2k, +1
     const float s0 = float(int(sw << 24) >> 24), s1 = float(int(sw << 16) >> 24);
-    dq_q6_k(words4(l), words4(l + 4u), words4(qh), words4(qh + 4u), split_d(row * (p.n_sub >> 3) + sb), s0, s1, k, v);
+    dq_q6_k(words4a(l), words4a(l + 4u), words4a(qh), words4a(qh + 4u), split_d(row * (p.n_sub >> 3) + sb), s0, s1, k, v);
 #else
 #error "matmul_load.glsl: no W_<TYPE> define"
 #endif

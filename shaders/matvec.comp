@@ -6,9 +6,9 @@
 //   USE_SUBGROUP: each subgroup owns one row at a time; lane i walks the row's 32-element
 //                 sub-blocks i, i + subgroup size, ... and subgroupAdd finishes the dot.
 //                 Works for any subgroup size; ROWS_PER_WG rows per workgroup.
-//   portable:     each invocation owns a whole row (ROWS_PER_WG = WG_SIZE): no reduction at
-//                 all. X reads are then uniform across the subgroup (a CPU device turns them
-//                 into one scalar load), weight reads are one stream per lane.
+//   portable:     each invocation owns R whole rows (ROWS_PER_WG = R * WG_SIZE): no reduction
+//                 at all, and each X load serves R rows (CPU devices pay per load instruction
+//                 and lane, so this is what makes the portable variant fast there).
 // Accumulation: f32 (per lane, then the subgroup sum). Each chunk of rows (see
 // lib/ops/matmul.hpp) is one dispatch; linear_group_id() spans grids over 65535 groups.
 #include "common.glsl"
@@ -21,6 +21,7 @@ layout(local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push { MatmulParams p; };
 layout(std430, binding = 0) readonly buffer W { uint wq[]; };     // device weight layout
+layout(std430, binding = 0) readonly buffer W4 { uvec4 wq4[]; };  // the same, 16 bytes at a time
 #ifdef X_VEC4
 layout(std430, binding = 1) readonly buffer X { vec4 xv[]; };     // (N, K), K % 32 == 0
 #else
@@ -31,51 +32,54 @@ layout(std430, binding = 2) writeonly buffer Y { float y[]; };    // (N, y_strid
 #include "dequant.glsl"
 #include "matmul_load.glsl"
 
-float acc[NC];
+// Rows per invocation in the portable variant: X is loaded once per sub-block for all of them.
+layout(constant_id = 3) const uint R = 1;
 
-// x[o .. o+3]; `guard`: elements at or past p.K (only in the last, partial sub-block of a
-// float-type row) read as 0.
-vec4 load_x4(uint o, uint k, bool guard) {
+float acc[NC * R];  // acc[c * R + j]: column c, j-th row of this invocation
+
+// x[o .. o+3] (o = column start + k). Float-type rows may end inside a sub-block: elements
+// at or past p.K read as 0, and the index is clamped to the column so the load stays in bounds.
+vec4 load_x4(uint o, uint k) {
 #ifdef X_VEC4
     return xv[o >> 2];
 #else
-    if (!guard) return vec4(x[o], x[o + 1u], x[o + 2u], x[o + 3u]);
-    vec4 r = vec4(0.0);
-    [[unroll]] for (uint i = 0; i < 4u; ++i)
-        if (k + i < p.K) r[i] = x[o + i];
+    const uint last = o - k + p.K - 1u;
+    vec4 r;
+    [[unroll]] for (uint i = 0; i < 4u; ++i) r[i] = k + i < p.K ? x[min(o + i, last)] : 0.0;
     return r;
 #endif
 }
 
-void dot_sub(uint row, uint s, bool guard) {
-    vec4 v[8];
-    load_sub32(row, s, v);
+// Sub-block s of rows row0 + j * row_step (j < R) against every column.
+void dot_sub(uint row0, uint row_step, uint s) {
+    vec4 v[R][8];
+    [[unroll]] for (uint j = 0; j < R; ++j) load_sub32(min(row0 + j * row_step, p.M - 1u), s, v[j]);
     [[unroll]] for (uint c = 0; c < NC; ++c) {
         if (c > 0u && c >= p.N) break;  // uniform; X has only p.N columns
         const uint o = (p.col0 + c) * p.K + 32u * s;
-        float t = 0.0;
-        [[unroll]] for (uint i = 0; i < 8u; ++i) t += dot(v[i], load_x4(o + 4u * i, 32u * s + 4u * i, guard));
-        acc[c] += t;
+        float t[R];
+        [[unroll]] for (uint j = 0; j < R; ++j) t[j] = 0.0;
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+            const vec4 xx = load_x4(o + 4u * i, 32u * s + 4u * i);
+            [[unroll]] for (uint j = 0; j < R; ++j) t[j] += dot(v[j][i], xx);
+        }
+        [[unroll]] for (uint j = 0; j < R; ++j) acc[c * R + j] += t[j];
     }
 }
 
-// Sub-blocks first, first + step, ... of `row` into acc[].
-void dot_row(uint row, uint first, uint step) {
-    [[unroll]] for (uint c = 0; c < NC; ++c) acc[c] = 0.0;
-#ifdef W_FLOAT
-    const uint n_full = p.K / 32u;  // the partial last sub-block (if any) needs guarded x reads
-#else
-    const uint n_full = p.n_sub;
-#endif
-    for (uint s = first; s < n_full; s += step) dot_sub(row, s, false);
-#ifdef W_FLOAT
-    if (n_full < p.n_sub && n_full % step == first) dot_sub(row, n_full, true);
-#endif
+// Sub-blocks first, first + step, ... of the rows into acc[].
+void dot_rows(uint row0, uint row_step, uint first, uint step) {
+    [[unroll]] for (uint c = 0; c < NC * R; ++c) acc[c] = 0.0;
+    for (uint s = first; s < p.n_sub; s += step) dot_sub(row0, row_step, s);
 }
 
-void store_row(uint row) {
-    [[unroll]] for (uint c = 0; c < NC; ++c)
-        if (c < p.N) y[(p.col0 + c) * p.y_stride + p.y_row0 + row] = acc[c];
+void store_rows(uint row0, uint row_step) {
+    [[unroll]] for (uint j = 0; j < R; ++j) {
+        const uint row = row0 + j * row_step;
+        if (row >= p.M) break;
+        [[unroll]] for (uint c = 0; c < NC; ++c)
+            if (c < p.N) y[(p.col0 + c) * p.y_stride + p.y_row0 + row] = acc[c * R + j];
+    }
 }
 
 void main() {
@@ -84,14 +88,15 @@ void main() {
     for (uint r = gl_SubgroupID; r < ROWS_PER_WG; r += gl_NumSubgroups) {
         const uint row = row0 + r;
         if (row >= p.M) break;  // uniform across the subgroup
-        dot_row(row, gl_SubgroupInvocationID, gl_SubgroupSize);
+        dot_rows(row, 0u, gl_SubgroupInvocationID, gl_SubgroupSize);  // R == 1
         [[unroll]] for (uint c = 0; c < NC; ++c) acc[c] = subgroupAdd(acc[c]);
-        if (subgroupElect()) store_row(row);
+        if (subgroupElect()) store_rows(row, 0u);
     }
 #else
+    // Rows row0 + i + j * WG_SIZE for j < R (ROWS_PER_WG = R * WG_SIZE).
     const uint row = row0 + gl_LocalInvocationIndex;
     if (row >= p.M) return;
-    dot_row(row, 0u, 1u);
-    store_row(row);
+    dot_rows(row, WG_SIZE, 0u, 1u);
+    store_rows(row, WG_SIZE);
 #endif
 }

@@ -12,5 +12,6 @@ int cmd_inspect(const Args& args);
 int cmd_quantize(const Args& args);
 int cmd_run(const Args& args);
 int cmd_chat(const Args& args);
+int cmd_bench(const Args& args);  // cmd_bench.cpp: --kernels now, -m MODEL later
 
 }  // namespace vks::cli

@@ -20,6 +20,7 @@ const Command k_commands[] = {
     {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]"},
     {"inspect", vks::cli::cmd_inspect, "show a GGUF file: metadata, tensor table, totals by type [--json]"},
     {"quantize", vks::cli::cmd_quantize, "re-quantize a GGUF model: IN.gguf OUT.gguf TYPE [--threads N]"},
+    {"bench", vks::cli::cmd_bench, "benchmarks: --kernels (matvec/matmul per weight type vs copy bandwidth) [--json] [--quick]"},
 };
 
 void usage() {

@@ -116,11 +116,18 @@ shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uin
 // CPU devices (lavapipe, SwiftShader) run the portable one-row-per-invocation matvec faster
 // than the subgroup one: its X loads are uniform (scalar) and it needs no reduction. Measured
 // numbers are in docs/BENCHMARKS.md.
+
 bool matvec_uses_subgroup(const vk::Capabilities& caps) {
     return caps.subgroup_reduce() && caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
 }  // namespace
+
+// On CPU devices shared memory and barriers cost per lane (lavapipe: the tiled kernel ran at
+// ~0.3 GFLOP/s vs several GFLOP/s for matvec in groups of 8 columns), so prefill uses matvec.
+bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols) {
+    return n_cols <= k_matvec_max_cols || caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+}
 
 uint64_t WeightTensor::device_bytes() const {
     uint64_t s = 0;
@@ -196,13 +203,19 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     if (sg && !caps.subgroup_reduce())
         fail(Status::unsupported, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
     const std::string name = matvec_variant_name(w.type, sg);
-    const uint32_t wg = k.wg_size(64);
-    const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg;
+    uint32_t wg = k.wg_size(64);
+    // Portable: R = 16 rows per invocation share every X load. On lavapipe each SSBO load is a
+    // per-lane loop, so loads, not bytes or registers, set the speed (R = 1, 2, 4, 8, 16 and
+    // 4 for 8 columns were measured; docs/BENCHMARKS.md).
+    const uint32_t rows_per_lane = sg ? 1 : 16;
+    // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
+    while (!sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
+    const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
         // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
         const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
-        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots});
+        const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots, rows_per_lane});
         for (const auto& c : w.chunks) {
             const auto p = params_for(w, c, n, col0);
             const Grid g = grid_for((c.n_rows + rows_per_wg - 1) / rows_per_wg, caps);
@@ -238,7 +251,7 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols) {
-    if (n_cols <= k_matvec_max_cols) matvec(k, cmd, w, x, y, n_cols);
+    if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols);
     else matmul_tiled(k, cmd, w, x, y, n_cols);
 }
 
@@ -252,9 +265,12 @@ std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps
                           Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
     for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg), why});
     const bool big = (64 + 64) * 33 * 4 <= caps.max_shared_memory && caps.max_workgroup_invocations >= 256;
+    const bool cpu = matmul_uses_matvec(caps, k_matvec_max_cols + 1);
     for (Type t : types)
-        out.push_back({"matmul", matmul_variant_name(t),
-                       big ? "shared-memory tiles 64x64, f32 accumulation" : "shared-memory tiles 32x32 (limits), f32 accumulation"});
+        out.push_back({"matmul (> 8 columns)", cpu ? matvec_variant_name(t, sg) : matmul_variant_name(t),
+                       cpu ? "CPU device: matvec in groups of 8 columns (shared-memory tiles measured ~10-30x slower)"
+                           : big ? "shared-memory tiles 64x64, f32 accumulation"
+                                 : "shared-memory tiles 32x32 (limits), f32 accumulation"});
     return out;
 }
 

@@ -76,8 +76,10 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
 void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
                   uint32_t n_cols);
 
-// Picks matvec for n_cols <= k_matvec_max_cols, the tiled path above.
+// Picks matvec for n_cols <= k_matvec_max_cols (and for any n_cols on CPU devices, where
+// shared-memory tiles are slow), the tiled path above.
 constexpr uint32_t k_matvec_max_cols = 8;
+bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols);
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols);
 

@@ -1,6 +1,6 @@
 // Quantized matvec / tiled matmul shaders against ref::matmul (double accumulation on the same
 // dequantized weights). Dequantization is exact in f32 on both sides, so the only difference
-// is the kernels' f32 accumulation order: NMSE is ~1e-14..1e-12 in practice. Bound for every
+// is the kernels' f32 accumulation order: worst NMSE per type 4e-14..7e-13 on lavapipe. Bound for every
 // type: NMSE <= 1e-9 (F32: the issue's 1e-6 is far looser) and max |err| <= 1e-4 * (1 + max |ref|).
 #include <doctest/doctest.h>
 
@@ -22,6 +22,7 @@ using test::gpu;
 namespace {
 
 constexpr double k_nmse_bound = 1e-9;
+double g_worst_nmse = 0;  // over the cases of the current type, reported by run_type
 
 struct Problem {
     std::vector<uint8_t> w;   // (M rows of GGUF bytes)
@@ -69,6 +70,7 @@ void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path 
     double ref_max = 0;
     for (float v : pr.ref) ref_max = std::max(ref_max, double(std::fabs(v)));
     const double mad = test::max_abs_diff(got.data(), pr.ref.data(), got.size());
+    g_worst_nmse = std::max(g_worst_nmse, e);
     CHECK_MESSAGE(e <= k_nmse_bound, what << ": NMSE " << e);
     CHECK_MESSAGE(mad <= 1e-4 * (1 + ref_max), what << ": max |err| " << mad << " (max |ref| " << ref_max << ")");
 }
@@ -92,14 +94,16 @@ std::vector<Shape> shapes_for(Type t) {
     return {{1, 256}, {3, 512}, {8, 256}, {15, 768}, {16, 256}, {33, 512}, {64, 256}, {127, 256}, {257, 512}};
 }
 
-// full_n: every column count 1..9 (9 = a group of 8 then 1) on every shape; otherwise one
-// extra count per shape, cycling through 2..9 (lavapipe builds each pipeline in ~0.3 s cold).
+// full_n: every column count 1..9 (9 = a group of 8 then 1) on every 4th shape; otherwise
+// 1 and 3 or 4 columns (column slots 1 and 4: lavapipe takes seconds to build the large
+// 8-slot pipelines cold, and the slot logic is type-independent).
 void run_type(Type t, uint32_t seed, bool full_n = false) {
     const bool sg = have_subgroups();
+    g_worst_nmse = 0;
     const auto shapes = shapes_for(t);
     for (size_t i = 0; i < shapes.size(); ++i) {
         const auto [M, K] = shapes[i];
-        std::vector<uint32_t> ns = {1u, uint32_t(2 + (i + seed / 100) % 8)};
+        std::vector<uint32_t> ns = {1u, uint32_t(3 + i % 2)};
         if (full_n && i % 4 == 0) ns = {1, 2, 3, 4, 5, 6, 7, 8, 9};
         for (uint32_t N : ns) {
             check_case(t, M, K, N, seed + uint32_t(i), Path::matvec_portable);
@@ -112,11 +116,13 @@ void run_type(Type t, uint32_t seed, bool full_n = false) {
     for (size_t i = 0; i < tiled.size(); ++i)
         for (size_t j = 0; j < 4; ++j)
             if (i == 0 || j % 2 == (i % 2)) check_case(t, tiled[i].M, tiled[i].K, ns[j], seed + 100 + uint32_t(i), Path::tiled);
+    MESSAGE(std::string(quant::info(t).name) << ": worst NMSE " << g_worst_nmse
+                                             << std::string(sg ? " (portable, _sg and tiled)" : " (portable and tiled)"));
 }
 
 }  // namespace
 
-TEST_CASE_FIXTURE(test::GpuTest, "matmul f32 weights") { run_type(Type::F32, 1000, true); }
+TEST_CASE_FIXTURE(test::GpuTest, "matmul f32 weights") { run_type(Type::F32, 1000); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul f16 weights") { run_type(Type::F16, 1100); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul bf16 weights") { run_type(Type::BF16, 1200); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q4_0 weights") { run_type(Type::Q4_0, 1300, true); }
@@ -126,7 +132,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul q5_1 weights") { run_type(Type::Q5_1, 1
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q8_0 weights") { run_type(Type::Q8_0, 1700); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q4_K weights") { run_type(Type::Q4_K, 1800); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q5_K weights") { run_type(Type::Q5_K, 1900); }
-TEST_CASE_FIXTURE(test::GpuTest, "matmul q6_K weights") { run_type(Type::Q6_K, 2000, true); }
+TEST_CASE_FIXTURE(test::GpuTest, "matmul q6_K weights") { run_type(Type::Q6_K, 2000); }
 
 TEST_CASE_FIXTURE(test::GpuTest, "matmul: a weight larger than one binding is split by rows with identical results") {
     // A second device whose per-binding limit is 32 KiB (VKS_LIMITS, as a user would set it).
@@ -137,8 +143,8 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul: a weight larger than one binding is sp
     REQUIRE(small.caps().max_binding_bytes() == 32 * 1024);
     ops::Kernels ks(small);
     auto& g = gpu();
-    for (Type t : {Type::Q4_0, Type::Q6_K, Type::F16, Type::Q4_K}) {
-        const uint32_t M = 203, K = 512, N = 5, seed = 77;
+    for (Type t : {Type::Q6_K, Type::F16}) {  // a split-d type and a padded-row type
+        const uint32_t M = 203, K = 512, N = 3, seed = 77;
         CAPTURE(quant::info(t).name);
         Problem pr = make_problem(t, M, K, N, seed);
         ops::WeightTensor w_big = ops::upload_weight(*g.device, t, pr.w.data(), M, K);
@@ -147,21 +153,27 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul: a weight larger than one binding is sp
         CHECK(w_small.chunks.size() > 1);
         for (const auto& c : w_small.chunks) CHECK(c.buffer.size() <= 32 * 1024);
         for (uint32_t n : {N, 12u}) {
+            // n <= 8: matvec; 12: the tiled kernel (ops::matmul would pick matvec on CPU devices).
+            auto mm = [&](ops::Kernels& kk, vk::Commands& cmd, const ops::WeightTensor& w, vk::Buffer& xb,
+                          vk::Buffer& yb) {
+                if (n <= 8) ops::matvec(kk, cmd, w, xb, yb, n);
+                else ops::matmul_tiled(kk, cmd, w, xb, yb, n);
+            };
             std::vector<float> x = test::random_floats(size_t(n) * K, seed);
             vk::Buffer xb = test::upload(x), yb = test::guarded_buffer(size_t(n) * M);
-            test::run([&](vk::Commands& cmd) { ops::matmul(*g.kernels, cmd, w_big, xb, yb, n); });
+            test::run([&](vk::Commands& cmd) { mm(*g.kernels, cmd, w_big, xb, yb); });
             std::vector<float> want = test::read_guarded(yb, size_t(n) * M);
 
             vk::Buffer xs(small, x.size() * 4), ys(small, size_t(n) * M * 4);
             xs.upload(x.data(), x.size() * 4);
             vk::Commands cmd(small);
             cmd.begin();
-            ops::matmul(ks, cmd, w_small, xs, ys, n);
+            mm(ks, cmd, w_small, xs, ys);
             cmd.end();
             cmd.submit();
             std::vector<float> got(size_t(n) * M);
             ys.download(got.data(), got.size() * 4);
-            CHECK_MESSAGE(got == want, quant::info(t).name << " N=" << n << ": chunked result differs");
+            CHECK_MESSAGE(got == want, std::string(quant::info(t).name) << " N=" << n << ": chunked result differs");
         }
     }
     CHECK(inst.validation_message_count() == 0);

@@ -1,0 +1,312 @@
+// vkstream bench: a dispatcher over benchmark modes.
+//   --kernels   matvec bandwidth / tiled matmul GFLOP/s per weight type, against the device's
+//               copy bandwidth measured in the same run (shaders/copy.comp).
+//   -m MODEL    end-to-end decode/prefill (not implemented yet).
+// Timing: GPU timestamps when the device has them, else wall clock around one submission;
+// either way many dispatches are recorded into one command buffer (barriers between them, as
+// in a real decode step), and the matvec is repeated until one measurement takes >= ~100 ms.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "common/error.hpp"
+#include "ops/matmul.hpp"
+#include "quant/quant.hpp"
+#include "shaders/params.h"
+#include "vk/buffer.hpp"
+#include "vk/commands.hpp"
+#include "vk/device.hpp"
+#include "vk/instance.hpp"
+
+namespace vks::cli {
+
+namespace {
+
+using quant::Type;
+
+struct BenchOptions {
+    bool kernels = false, json = false, quick = false;
+    std::string model;
+    std::vector<Type> types;
+    std::string shapes = "all";  // all | 4096 | smollm
+    ops::MatmulVariant variant = ops::MatmulVariant::auto_;
+    bool matmul = true;
+    bool tiled = false;  // force the shared-memory tiled kernel for the matmul column
+};
+
+struct Shape {
+    const char* name;
+    uint32_t M, K;
+};
+
+// SmolLM2-135M: hidden 576, ffn 1536, vocab 49152, 9 heads x 64, 3 kv heads.
+const Shape k_shapes_4096[] = {{"4096x4096", 4096, 4096}};
+const Shape k_shapes_smollm[] = {{"q/o 576x576", 576, 576},     {"k/v 192x576", 192, 576},
+                                 {"gate/up 1536x576", 1536, 576}, {"down 576x1536", 576, 1536},
+                                 {"lm_head 49152x576", 49152, 576}};
+
+const Type k_all_types[] = {Type::F32,  Type::F16,  Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0,
+                            Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
+
+class Timer {
+public:
+    Timer(vk::Device& dev) : dev_(dev) {}
+    bool gpu() const { return dev_.caps().timestamps; }
+    // Records body(cmd) between two timestamps, submits, returns seconds.
+    template <class F>
+    double time(F&& body) {
+        vk::Commands cmd(dev_, 2);
+        cmd.begin();
+        cmd.timestamp(0);
+        body(cmd);
+        cmd.timestamp(1);
+        cmd.end();
+        auto t0 = std::chrono::steady_clock::now();
+        cmd.submit();
+        double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (std::getenv("VKS_BENCH_DEBUG")) std::fprintf(stderr, "wall %.6f s, timestamps %.6f s\n", wall, cmd.elapsed_ns(0, 1) * 1e-9);
+        return gpu() ? cmd.elapsed_ns(0, 1) * 1e-9 : wall;
+    }
+
+private:
+    vk::Device& dev_;
+};
+
+// Runs warm(cmd) once (lavapipe compiles a pipeline on its first dispatch, inside the timed
+// region), then repeats one(cmd) with barriers until a measurement takes >= target seconds;
+// returns seconds per repetition.
+template <class W, class F>
+double per_op(Timer& timer, double target, uint32_t max_reps, W&& warm, F&& one) {
+    timer.time([&](vk::Commands& c) { warm(c); });
+    uint32_t reps = 1;
+    for (;;) {
+        double t = timer.time([&](vk::Commands& c) {
+            for (uint32_t i = 0; i < reps; ++i) {
+                one(c);
+                c.barrier();
+            }
+        });
+        if (t >= target || reps >= max_reps) return t / reps;
+        const double want = t > 0 ? target / t * reps * 1.2 : reps * 10.0;
+        reps = uint32_t(std::min<double>(max_reps, std::max<double>(reps * 2.0, want)));
+    }
+}
+
+// Weight rows for benchmarking: 16 distinct quantized rows, repeated (speed does not depend on
+// the values, and quantizing 16M elements with the K-quant search would take seconds).
+std::vector<uint8_t> bench_weights(Type t, uint32_t M, uint32_t K) {
+    const size_t rb = quant::row_bytes(t, K);
+    const uint32_t n_distinct = std::min<uint32_t>(16, M);
+    std::vector<uint8_t> w(rb * M);
+    std::vector<float> row(K);
+    uint32_t s = 12345;
+    for (uint32_t r = 0; r < n_distinct; ++r) {
+        for (auto& v : row) {
+            s = s * 1664525u + 1013904223u;
+            v = float(int32_t(s >> 8) - (1 << 23)) / float(1 << 23);
+        }
+        quant::quantize_row(t, row.data(), w.data() + rb * r, K);
+    }
+    for (uint32_t r = n_distinct; r < M; ++r) std::memcpy(w.data() + rb * r, w.data() + rb * (r % n_distinct), rb);
+    return w;
+}
+
+struct Result {
+    Type type;
+    const Shape* shape;
+    double matvec_s = 0, matvec_gbps = 0;
+    double matmul_s = 0, matmul_gflops = 0;
+};
+
+std::string json_escape(const std::string& s) {
+    std::string o;
+    for (char ch : s) {
+        if (ch == '"' || ch == '\\') o += '\\';
+        if (uint8_t(ch) < 0x20) continue;
+        o += ch;
+    }
+    return o;
+}
+
+int bench_kernels(const BenchOptions& o) {
+    vk::Instance instance;
+    vk::Device device(instance);
+    ops::Kernels k(device);
+    const auto& caps = device.caps();
+    Timer timer(device);
+    const double target = o.quick ? 0.02 : 0.1;
+    const uint32_t mm_cols = 512;
+
+    // Copy bandwidth: 64 MiB (or the binding limit) source -> destination, read + write bytes.
+    // Measured before and after the kernels (shared machines drift); percentages use the higher.
+    const uint64_t copy_bytes = std::min<uint64_t>(64ull << 20, caps.max_binding_bytes()) & ~uint64_t(3);
+    auto measure_copy = [&]() {
+        vk::Buffer src(device, copy_bytes, vk::BufferKind::device, "copy_src");
+        vk::Buffer dst(device, copy_bytes, vk::BufferKind::device, "copy_dst");
+        src.fill_zero();
+        const uint32_t wg = k.wg_size(64);
+        const vk::Pipeline& pipe = k.pipeline("copy_u32", {wg});
+        shader::CopyParams p{uint32_t(copy_bytes / 4)};
+        // Enough invocations for any device, each copying a strided stretch.
+        const ops::Grid g = ops::grid_for(std::min<uint64_t>(4096, (p.n_words + wg - 1) / wg), caps);
+        auto copy = [&](vk::Commands& c) { c.dispatch(pipe, {src, dst}, p, g.x, g.y); };
+        const double s = per_op(timer, target, 1000, copy, copy);
+        return 2.0 * double(copy_bytes) / s * 1e-9;
+    };
+    const double copy_gbps_start = measure_copy();
+    double copy_gbps = copy_gbps_start;
+    std::vector<const Shape*> shapes;
+    if (o.shapes == "all" || o.shapes == "4096") shapes.push_back(&k_shapes_4096[0]);
+    if (o.shapes == "all" || o.shapes == "smollm")
+        for (const auto& s : k_shapes_smollm) shapes.push_back(&s);
+
+    std::vector<Result> results;
+    for (Type t : o.types) {
+        for (const Shape* sh : shapes) {
+            if (sh->K % quant::info(t).block_size != 0) {  // e.g. K-quants need K % 256 == 0
+                if (!o.json)
+                    std::printf("%-5s %-18s  n/a (K %% %u != 0)\n", quant::info(t).name, sh->name, quant::info(t).block_size);
+                continue;
+            }
+            Result r{t, sh};
+            const auto raw = bench_weights(t, sh->M, sh->K);
+            ops::WeightTensor w = ops::upload_weight(device, t, raw.data(), sh->M, sh->K, "bench_w");
+            const double wbytes = double(raw.size());
+            vk::Buffer x(device, uint64_t(mm_cols) * sh->K * 4, vk::BufferKind::device, "x");
+            vk::Buffer y(device, uint64_t(mm_cols) * sh->M * 4, vk::BufferKind::device, "y");
+            x.fill_zero();
+            auto mv = [&](vk::Commands& c) { ops::matvec(k, c, w, x, y, 1, o.variant); };
+            r.matvec_s = per_op(timer, target, 100000, mv, mv);
+            r.matvec_gbps = wbytes / r.matvec_s * 1e-9;
+            if (o.matmul) {
+                // Warm-up on 64 columns builds the same pipelines as the full 512.
+                auto mm = [&](uint32_t n) {
+                    return [&, n](vk::Commands& c) {
+                        if (o.tiled) ops::matmul_tiled(k, c, w, x, y, n);
+                        else ops::matmul(k, c, w, x, y, n);
+                    };
+                };
+                r.matmul_s = per_op(timer, o.quick ? 0.0 : target, o.quick ? 1 : 100, mm(64), mm(mm_cols));
+                r.matmul_gflops = 2.0 * sh->M * double(sh->K) * mm_cols / r.matmul_s * 1e-9;
+            }
+            results.push_back(r);
+            if (!o.json) {
+                std::printf("%-5s %-18s  matvec %9.1f us %7.2f GB/s (%3.0f%% of copy)", quant::info(t).name, sh->name,
+                            r.matvec_s * 1e6, r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps);
+                if (o.matmul) std::printf("   matmul x%u %9.2f ms %7.2f GFLOP/s", mm_cols, r.matmul_s * 1e3, r.matmul_gflops);
+                std::printf("\n");
+                std::fflush(stdout);
+            }
+        }
+    }
+
+    const double copy_gbps_end = measure_copy();
+    copy_gbps = std::max(copy_gbps_start, copy_gbps_end);
+    const char* timing = timer.gpu() ? "gpu_timestamps" : "wall_clock";
+    const char* variant = o.variant == ops::MatmulVariant::auto_ ? "auto"
+                        : o.variant == ops::MatmulVariant::subgroup ? "subgroup" : "portable";
+    if (o.json) {
+        std::printf("{\n  \"device\": \"%s\",\n  \"driver\": \"%s\",\n  \"timing\": \"%s\",\n  \"matvec_variant\": \"%s\",\n",
+                    json_escape(caps.name).c_str(), json_escape(caps.driver_info).c_str(), timing, variant);
+        std::printf("  \"copy_bytes\": %llu,\n  \"copy_gbps_start\": %.3f,\n  \"copy_gbps_end\": %.3f,\n  \"copy_gbps\": %.3f,\n  \"matmul_columns\": %u,\n  \"matmul_path\": \"%s\",\n  \"results\": [\n",
+                    (unsigned long long)copy_bytes, copy_gbps_start, copy_gbps_end, copy_gbps, mm_cols,
+                    o.tiled || !ops::matmul_uses_matvec(caps, mm_cols) ? "tiled" : "matvec_8_columns");
+        for (size_t i = 0; i < results.size(); ++i) {
+            const auto& r = results[i];
+            std::printf("    {\"type\": \"%s\", \"shape\": \"%s\", \"M\": %u, \"K\": %u, \"matvec_us\": %.3f, "
+                        "\"matvec_gbps\": %.3f, \"matvec_pct_of_copy\": %.1f",
+                        quant::info(r.type).name, r.shape->name, r.shape->M, r.shape->K, r.matvec_s * 1e6,
+                        r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps);
+            if (o.matmul) std::printf(", \"matmul_ms\": %.3f, \"matmul_gflops\": %.3f", r.matmul_s * 1e3, r.matmul_gflops);
+            std::printf("}%s\n", i + 1 < results.size() ? "," : "");
+        }
+        std::printf("  ]\n}\n");
+    } else {
+        std::printf("\nsummary (%% of the higher copy bandwidth)\n%-5s %-18s %12s %9s %8s %12s %10s\n", "type", "shape",
+                    "matvec us", "GB/s", "% copy", "matmul ms", "GFLOP/s");
+        for (const auto& r : results) {
+            std::printf("%-5s %-18s %12.1f %9.3f %7.0f%%", quant::info(r.type).name, r.shape->name, r.matvec_s * 1e6,
+                        r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps);
+            if (o.matmul) std::printf(" %12.1f %10.2f", r.matmul_s * 1e3, r.matmul_gflops);
+            std::printf("\n");
+        }
+        std::printf("\ndevice: %s (%s)\ntiming: %s; matvec variant: %s\n", caps.name.c_str(), caps.driver_info.c_str(),
+                    timing, variant);
+        std::printf("copy bandwidth (copy_u32, %llu MiB, read + write): %.2f GB/s before, %.2f GB/s after the kernels\n",
+                    (unsigned long long)(copy_bytes >> 20), copy_gbps_start, copy_gbps_end);
+        std::printf("matvec: 1 column, GB/s = GGUF weight bytes / time; matmul: %u columns, %s\n", mm_cols,
+                    o.tiled ? "shared-memory tiled kernel (forced)"
+                    : ops::matmul_uses_matvec(caps, mm_cols) ? "ops::matmul = matvec in groups of 8 columns on this device"
+                                                             : "ops::matmul = shared-memory tiled kernel");
+    }
+    return 0;
+}
+
+void bench_usage() {
+    std::fprintf(stderr,
+                 "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
+                 "                      [--matvec-variant auto|portable|subgroup] [--no-matmul] [--tiled]\n"
+                 "       vkstream bench -m MODEL   (end-to-end: not implemented yet)\n");
+}
+
+}  // namespace
+
+int cmd_bench(const Args& args) {
+    BenchOptions o;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&]() -> const std::string& {
+            if (i + 1 >= args.size()) fail(Status::invalid_argument, "bench: %s needs a value", a.c_str());
+            return args[++i];
+        };
+        if (a == "--kernels") o.kernels = true;
+        else if (a == "--json") o.json = true;
+        else if (a == "--quick") o.quick = true;
+        else if (a == "--no-matmul") o.matmul = false;
+        else if (a == "--tiled") o.tiled = true;
+        else if (a == "-m" || a == "--model") o.model = value();
+        else if (a == "--shapes") {
+            o.shapes = value();
+            if (o.shapes != "all" && o.shapes != "4096" && o.shapes != "smollm")
+                fail(Status::invalid_argument, "bench: --shapes must be all, 4096 or smollm, not '%s'", o.shapes.c_str());
+        } else if (a == "--matvec-variant") {
+            const std::string& v = value();
+            if (v == "auto") o.variant = ops::MatmulVariant::auto_;
+            else if (v == "portable") o.variant = ops::MatmulVariant::portable;
+            else if (v == "subgroup") o.variant = ops::MatmulVariant::subgroup;
+            else fail(Status::invalid_argument, "bench: --matvec-variant must be auto, portable or subgroup");
+        } else if (a == "--types") {
+            std::string list = value();
+            size_t p = 0;
+            while (p <= list.size()) {
+                size_t q = list.find(',', p);
+                std::string name = list.substr(p, q == std::string::npos ? std::string::npos : q - p);
+                auto t = quant::parse_type(name);
+                if (!t || !ops::matmul_supports(*t))
+                    fail(Status::invalid_argument, "bench: unknown or unsupported weight type '%s'", name.c_str());
+                o.types.push_back(*t);
+                if (q == std::string::npos) break;
+                p = q + 1;
+            }
+        } else if (a == "-h" || a == "--help") {
+            bench_usage();
+            return 0;
+        } else {
+            bench_usage();
+            fail(Status::invalid_argument, "bench: unknown argument '%s'", a.c_str());
+        }
+    }
+    if (o.types.empty()) o.types.assign(std::begin(k_all_types), std::end(k_all_types));
+    if (o.kernels) return bench_kernels(o);
+    if (!o.model.empty()) fail(Status::unsupported, "bench -m MODEL: the end-to-end benchmark is not implemented yet");
+    bench_usage();
+    return 2;
+}
+
+}  // namespace vks::cli
