@@ -1,7 +1,7 @@
 // vkstream bench: a dispatcher over benchmark modes.
 //   --kernels   matvec bandwidth / tiled matmul GFLOP/s per weight type, against the device's
 //               copy bandwidth measured in the same run (shaders/copy.comp).
-//   -m MODEL    end-to-end decode/prefill (not implemented yet).
+//   -m MODEL    end-to-end prefill/decode (cmd_bench_model.cpp).
 // Timing: GPU timestamps when the device has them, else wall clock around one submission;
 // either way many dispatches are recorded into one command buffer (barriers between them, as
 // in a real decode step), and the matvec is repeated until one measurement takes >= ~100 ms.
@@ -252,12 +252,15 @@ void bench_usage() {
     std::fprintf(stderr,
                  "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
                  "                      [--matvec-variant auto|portable|subgroup] [--no-matmul] [--tiled]\n"
-                 "       vkstream bench -m MODEL   (end-to-end: not implemented yet)\n");
+                 "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]\n");
 }
 
 }  // namespace
 
 int cmd_bench(const Args& args) {
+    // -m MODEL: the end-to-end benchmark has options of its own (cmd_bench_model.cpp).
+    for (const auto& a : args)
+        if (a == "-m" || a == "--model") return bench_model(args);
     BenchOptions o;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
@@ -304,7 +307,7 @@ int cmd_bench(const Args& args) {
     }
     if (o.types.empty()) o.types.assign(std::begin(k_all_types), std::end(k_all_types));
     if (o.kernels) return bench_kernels(o);
-    if (!o.model.empty()) fail(Status::unsupported, "bench -m MODEL: the end-to-end benchmark is not implemented yet");
+    if (!o.model.empty()) return bench_model(args);
     bench_usage();
     return 2;
 }

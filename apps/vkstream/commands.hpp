@@ -12,6 +12,7 @@ int cmd_inspect(const Args& args);
 int cmd_quantize(const Args& args);
 int cmd_run(const Args& args);
 int cmd_chat(const Args& args);
-int cmd_bench(const Args& args);  // cmd_bench.cpp: --kernels now, -m MODEL later
+int cmd_bench(const Args& args);  // cmd_bench.cpp: --kernels; -m MODEL goes to bench_model
+int bench_model(const Args& args);  // cmd_bench_model.cpp
 
 }  // namespace vks::cli

@@ -67,7 +67,10 @@ ShaderInterface reflect(std::span<const uint32_t> spirv, const char* name) {
             fail(Status::internal,
                  "shader %s: binding %u is neither a storage buffer nor a uniform texel buffer (usamplerBuffer)", name,
                  b->second);
-        if (types.count(b->second)) fail(Status::internal, "shader %s: binding %u declared twice", name, b->second);
+        // Several declarations may alias one binding (e.g. uint[] and uvec4[] views of a buffer),
+        // as long as they agree on the descriptor type.
+        if (types.count(b->second) && types[b->second] != type)
+            fail(Status::internal, "shader %s: binding %u declared with two descriptor types", name, b->second);
         types[b->second] = type;
         out.n_bindings = std::max(out.n_bindings, b->second + 1);
     }

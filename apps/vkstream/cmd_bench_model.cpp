@@ -1,0 +1,157 @@
+// vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--sink S] [--window W] [--json]
+// End-to-end speed on one model: prefill tokens/s on an N-token prompt, decode tokens/s (and
+// latency percentiles) over M greedy tokens, the decode's effective weight bandwidth (weight
+// bytes read per token x tokens/s) and, in the same run, the device's copy bandwidth.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "commands.hpp"
+#include "json.hpp"
+#include "options.hpp"
+#include "ops/kernels.hpp"
+#include "shaders/params.h"
+#include "vk/shader_registry.hpp"
+
+namespace vks::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Copy bandwidth (read + write bytes per second) of a trivial copy shader, 64 MiB or the
+// binding limit, best of a few repeats of 8 dispatches in one submission.
+double copy_bandwidth(engine::Model& m, const char* variant) {
+    vk::Device& dev = m.device();
+    ops::Kernels& k = m.kernels();
+    if (!shaders::find(variant)) return 0;
+    const uint64_t bytes = std::min<uint64_t>(64ull << 20, dev.caps().max_binding_bytes()) & ~uint64_t(15);
+    vk::Buffer src(dev, bytes, vk::BufferKind::device, "copy_src"), dst(dev, bytes, vk::BufferKind::device, "copy_dst");
+    src.fill_zero();
+    const uint32_t wg = k.wg_size(64);
+    const vk::Pipeline& pipe = k.pipeline(variant, {wg});
+    shader::CopyParams p{uint32_t(bytes / 4)};
+    const ops::Grid g = ops::grid_for(std::min<uint64_t>(4096, (p.n_words + wg - 1) / wg), dev.caps());
+    vk::Commands cmd(dev);
+    cmd.begin();
+    for (int i = 0; i < 8; ++i) {
+        cmd.dispatch(pipe, {src, dst}, p, g.x, g.y);
+        cmd.barrier();
+    }
+    cmd.end();
+    cmd.submit();  // warm-up
+    double best = 1e30;
+    for (int r = 0; r < 3; ++r) {
+        auto t0 = Clock::now();
+        cmd.submit();
+        best = std::min(best, seconds_since(t0) / 8);
+    }
+    return 2.0 * double(bytes) / best * 1e-9;
+}
+
+std::vector<int32_t> bench_prompt(const engine::Model& m, uint32_t n) {
+    static const char* text =
+        "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in "
+        "want of a wife. However little known the feelings or views of such a man may be on his first entering a "
+        "neighbourhood, this truth is so well fixed in the minds of the surrounding families, that he is considered "
+        "the rightful property of some one or other of their daughters. ";
+    std::vector<int32_t> ids = m.tokenizer().encode("", true, false);
+    while (ids.size() < n) {
+        auto more = m.tokenizer().encode(text, false, false);
+        ids.insert(ids.end(), more.begin(), more.end());
+    }
+    ids.resize(n);
+    return ids;
+}
+
+}  // namespace
+
+int bench_model(const Args& args) {
+    ModelArgs o;
+    uint32_t n_prompt = 512, n_decode = 128;
+    o.session.n_window = 1020;
+    o.session.sampling.temperature = 0;
+    std::string error;
+    bool ok = parse_model_args(args, o, error, [&](const Args& a, size_t i) -> size_t {
+        auto num = [&](uint32_t& v) -> size_t {
+            if (i + 1 >= a.size()) return 0;
+            v = uint32_t(std::strtoul(a[i + 1].c_str(), nullptr, 10));
+            return v ? 2 : 0;
+        };
+        if (a[i] == "--prompt-tokens") return num(n_prompt);
+        if (a[i] == "--decode-tokens") return num(n_decode);
+        return 0;
+    });
+    if (!ok) {
+        std::fprintf(stderr, "vkstream bench: %s\nusage: vkstream bench -m MODEL [--prompt-tokens 512] [--decode-tokens 128] "
+                             "[--sink 4] [--window 1020] [--batch 256] [--json]\n", error.c_str());
+        return 2;
+    }
+    auto model = load_model_with_progress(o.model);
+    engine::Session session(model, o.session);
+    const auto prompt = bench_prompt(*model, n_prompt);
+
+    // Warm-up: pipelines and recordings for the chunk sizes used below, then a fresh stream.
+    session.feed(prompt);
+    for (int i = 0; i < 3; ++i) {
+        int32_t t = session.sample();
+        session.feed({&t, 1});
+    }
+    session.reset();
+
+    auto t0 = Clock::now();
+    session.feed(prompt);
+    const double prefill_s = seconds_since(t0);
+    std::vector<double> lat;
+    auto t1 = Clock::now();
+    for (uint32_t i = 0; i < n_decode; ++i) {
+        auto ts = Clock::now();
+        int32_t t = session.sample();
+        session.feed({&t, 1});
+        lat.push_back(seconds_since(ts));
+    }
+    const double decode_s = seconds_since(t1);
+    std::sort(lat.begin(), lat.end());
+    const double p50 = lat[lat.size() / 2] * 1e3, p99 = lat[std::min(lat.size() - 1, lat.size() * 99 / 100)] * 1e3;
+    const double prefill_tps = n_prompt / prefill_s, decode_tps = n_decode / decode_s;
+    const double weight_gb = double(model->weight_bytes()) * 1e-9;
+    const double decode_gbps = weight_gb * decode_tps;
+    const double copy_ssbo = copy_bandwidth(*model, "copy_u32");
+    const double copy_texel = copy_bandwidth(*model, "copy_tb");
+    const double copy_best = std::max(copy_ssbo, copy_texel);
+    const auto& caps = model->device().caps();
+
+    if (o.json) {
+        Json j;
+        j.begin_object().kv("model", o.model).kv("device", caps.name).kv("version", VKS_VERSION_STRING);
+        j.kv("n_sink", session.config().n_sink).kv("n_window", session.config().n_window).kv("n_batch", session.config().n_batch);
+        j.kv("prompt_tokens", n_prompt).kv("prefill_tokens_per_s", prefill_tps);
+        j.kv("decode_tokens", n_decode).kv("decode_tokens_per_s", decode_tps);
+        j.kv("decode_ms_p50", p50).kv("decode_ms_p99", p99);
+        j.kv("weight_bytes", model->weight_bytes()).kv("decode_weight_gbps", decode_gbps);
+        j.kv("copy_gbps_ssbo", copy_ssbo).kv("copy_gbps_texel", copy_texel);
+        j.kv("decode_pct_of_copy", copy_best > 0 ? 100.0 * decode_gbps / copy_best : 0.0);
+        j.kv("kv_bytes", session.kv_bytes());
+        j.end_object();
+        std::printf("%s\n", j.str().c_str());
+    } else {
+        std::printf("model    %s (%s, %.1f MiB of weights on the device)\n", o.model.c_str(),
+                    model::arch_name(model->desc().arch), double(model->weight_bytes()) / (1 << 20));
+        std::printf("device   %s\n", caps.name.c_str());
+        std::printf("cache    %u sinks + %u window, %.1f MiB KV, chunks of %u\n", session.config().n_sink,
+                    session.config().n_window, double(session.kv_bytes()) / (1 << 20), session.config().n_batch);
+        std::printf("prefill  %u tokens in %.2f s: %.1f tokens/s\n", n_prompt, prefill_s, prefill_tps);
+        std::printf("decode   %u tokens in %.2f s: %.1f tokens/s (p50 %.1f ms, p99 %.1f ms per token)\n", n_decode,
+                    decode_s, decode_tps, p50, p99);
+        std::printf("weights  %.2f GB/s effective during decode", decode_gbps);
+        if (copy_best > 0) std::printf(" = %.0f%% of copy bandwidth", 100.0 * decode_gbps / copy_best);
+        std::printf("\ncopy     %.2f GB/s (storage buffers)", copy_ssbo);
+        if (copy_texel > 0) std::printf(", %.2f GB/s (texel buffers)", copy_texel);
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace vks::cli
