@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-targets=(fuzz_gguf fuzz_tokenizer fuzz_chat_template)
+targets=(fuzz_gguf fuzz_tokenizer fuzz_chat_template fuzz_session_state)
 if [ $# -gt 0 ]; then targets=("$@"); fi
 
 CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S "$root" -B "$build" \

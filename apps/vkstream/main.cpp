@@ -19,6 +19,7 @@ const Command k_commands[] = {
     {"chat", vks::cli::cmd_chat, "interactive multi-turn chat that never runs out of context: -m MODEL"},
     {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]"},
     {"inspect", vks::cli::cmd_inspect, "show a GGUF file: metadata, tensor table, totals by type [--json]"},
+    {"soak", vks::cli::cmd_soak, "long-run check: stream N tokens, report RSS, device memory, latency, NaN/Inf [--synthetic]"},
     {"quantize", vks::cli::cmd_quantize, "re-quantize a GGUF model: IN.gguf OUT.gguf TYPE [--threads N]"},
     {"bench", vks::cli::cmd_bench, "benchmarks: --kernels (matvec/matmul per weight type vs copy bandwidth) [--json] [--quick]"},
 };

@@ -16,6 +16,7 @@
 
 #include "engine/model.hpp"
 #include "engine/sampler.hpp"
+#include "engine/session_state.hpp"
 #include "kv/cache.hpp"
 #include "ops/attention.hpp"
 #include "vk/commands.hpp"
@@ -79,6 +80,8 @@ public:
     // validates everything before it changes anything: a bad blob leaves the session unchanged.
     std::vector<uint8_t> save_state() const;
     void load_state(std::span<const uint8_t> blob);
+    // What a saved state must match to load into this session (see parse_state).
+    StateFingerprint state_fingerprint() const;
 
 private:
     struct Recording;

@@ -24,6 +24,9 @@ Grid grid_for(uint64_t n_groups, const vk::Capabilities& caps) {
 }
 
 const vk::Pipeline& Kernels::pipeline(const std::string& variant, const std::vector<uint32_t>& spec) {
+    // Sessions of one model record on their own threads: the map is shared, so lock it. std::map
+    // references stay valid after later inserts, so the returned reference needs no lock.
+    std::lock_guard<std::mutex> lock(mutex_);
     auto key = std::make_pair(variant, spec);
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;

@@ -4,6 +4,7 @@
 // shaders/<family>.comp, lib/ref/<family>.{hpp,cpp} and tests/kernels/test_<family>.cpp.
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ public:
 private:
     bool allow_subgroups_ = true;
     vk::Device& device_;
+    std::mutex mutex_;  // guards cache_
     std::map<std::pair<std::string, std::vector<uint32_t>>, vk::Pipeline> cache_;
 };
 

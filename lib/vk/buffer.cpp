@@ -84,17 +84,24 @@ namespace {
 void staged_copy(Device& dev, const Buffer& dst_or_src, VkDeviceSize offset, VkDeviceSize n, const void* up, void* down) {
     const VkDeviceSize chunk = std::min<VkDeviceSize>(n, 64ull << 20);
     Buffer staging(dev, chunk, BufferKind::staging, "staging");
+    // A transient pool of our own: command pools are externally synchronized, and uploads may
+    // run on several threads (one per session) at once.
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
+    pci.queueFamilyIndex = dev.queue_family();
+    VkCommandPool pool = VK_NULL_HANDLE;
+    VKS_VK(vkCreateCommandPool(dev.handle(), &pci, nullptr, &pool));
+    struct Free {
+        Device& d;
+        VkCommandPool p;
+        ~Free() { vkDestroyCommandPool(d.handle(), p, nullptr); }  // frees its command buffer too
+    } free_pool{dev, pool};
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = dev.command_pool();
+    ai.commandPool = pool;
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
     VkCommandBuffer cmd = VK_NULL_HANDLE;
     VKS_VK(vkAllocateCommandBuffers(dev.handle(), &ai, &cmd));
-    struct Free {
-        Device& d;
-        VkCommandBuffer c;
-        ~Free() { vkFreeCommandBuffers(d.handle(), d.command_pool(), 1, &c); }
-    } free_cmd{dev, cmd};
     for (VkDeviceSize done = 0; done < n; done += chunk) {
         VkDeviceSize len = std::min(chunk, n - done);
         if (up) std::memcpy(staging.mapped(), static_cast<const char*>(up) + done, len);

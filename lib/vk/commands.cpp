@@ -7,22 +7,28 @@ namespace vks::vk {
 static constexpr uint32_t kSetsPerPool = 256;
 static constexpr uint32_t kMaxBindingsPerSet = 16;
 
+// Each recording has its own command pool: a VkCommandPool (and every command buffer from it)
+// must be externally synchronized, so sessions recording on different threads must not share one.
 Commands::Commands(Device& device, uint32_t n_timestamps) : device_(device) {
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pci.queueFamilyIndex = device.queue_family();
+    VKS_VK(vkCreateCommandPool(device.handle(), &pci, nullptr, &cmd_pool_));
     VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = device.command_pool();
+    ai.commandPool = cmd_pool_;
     ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     ai.commandBufferCount = 1;
-    VKS_VK(vkAllocateCommandBuffers(device.handle(), &ai, &cmd_));
-    if (n_timestamps > 0 && device.caps().timestamps) {
+    VkResult r = vkAllocateCommandBuffers(device.handle(), &ai, &cmd_);
+    if (r == VK_SUCCESS && n_timestamps > 0 && device.caps().timestamps) {
         VkQueryPoolCreateInfo qci{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
         qci.queryType = VK_QUERY_TYPE_TIMESTAMP;
         qci.queryCount = n_timestamps;
-        VkResult r = vkCreateQueryPool(device.handle(), &qci, nullptr, &queries_);
-        if (r != VK_SUCCESS) {
-            vkFreeCommandBuffers(device.handle(), device.command_pool(), 1, &cmd_);
-            check(r, "vkCreateQueryPool");
-        }
+        r = vkCreateQueryPool(device.handle(), &qci, nullptr, &queries_);
         n_timestamps_ = n_timestamps;
+    }
+    if (r != VK_SUCCESS) {
+        vkDestroyCommandPool(device.handle(), cmd_pool_, nullptr);  // frees its command buffer
+        check(r, cmd_ ? "vkCreateQueryPool" : "vkAllocateCommandBuffers");
     }
 }
 
@@ -30,7 +36,8 @@ Commands::~Commands() {
     VkDevice dev = device_.handle();
     for (VkDescriptorPool p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
     if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
-    vkFreeCommandBuffers(dev, device_.command_pool(), 1, &cmd_);
+    vkFreeCommandBuffers(dev, cmd_pool_, 1, &cmd_);
+    vkDestroyCommandPool(dev, cmd_pool_, nullptr);
 }
 
 void Commands::begin() {

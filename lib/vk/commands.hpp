@@ -59,6 +59,7 @@ private:
     VkDescriptorSet allocate_set(VkDescriptorSetLayout layout);
 
     Device& device_;
+    VkCommandPool cmd_pool_ = VK_NULL_HANDLE;  // owned: one pool per recording (thread safety)
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;
     std::vector<VkDescriptorPool> pools_;
     uint32_t sets_in_last_pool_ = 0;

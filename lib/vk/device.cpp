@@ -45,6 +45,9 @@ Device::Device(const Instance& instance, DeviceOptions opts) : instance_(&instan
              instance.physical_devices().size());
     physical_ = instance.physical_devices()[physical_index_];
     caps_ = instance.capabilities()[physical_index_];
+    // Test hook for programs that only see the C API (tests/capi): VKS_TEST_DEVICE_LOSS_AFTER=N
+    // makes the N-th submission on this device fail as a lost device (see inject_device_loss_after).
+    if (const char* n = std::getenv("VKS_TEST_DEVICE_LOSS_AFTER"); n && *n) inject_after_ = uint32_t(std::strtoul(n, nullptr, 10));
     if (caps_.api_version < VK_API_VERSION_1_1)
         fail(Status::feature_missing, "device '%s' supports Vulkan %s; vkstream needs 1.1 or later", caps_.name.c_str(),
              api_version_string(caps_.api_version).c_str());

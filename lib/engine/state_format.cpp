@@ -1,0 +1,107 @@
+// Session state format: the pure parsing half (no device, no Session), so the fuzzer
+// (tests/fuzz/fuzz_session_state.cpp) can run it on its own. The layout is documented in
+// engine/session_state.cpp, which writes it.
+#include <algorithm>
+#include <cstring>
+
+#include "common/error.hpp"
+#include "engine/sampler.hpp"
+#include "engine/session_state.hpp"
+#include "engine/state_format.hpp"
+
+namespace vks::engine {
+
+uint64_t state_fnv1a(const uint8_t* p, size_t n, uint64_t h) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+namespace {
+
+using state_format::kMagic;
+using state_format::kVersion;
+
+struct Reader {
+    std::span<const uint8_t> in;
+    size_t pos = 0;
+    void bytes(void* p, size_t n, const char* what) {
+        if (n > in.size() - pos) fail(Status::bad_format, "session state is truncated (reading %s at byte %zu)", what, pos);
+        if (n) std::memcpy(p, in.data() + pos, n);  // p may be null for n == 0 (empty vector)
+        pos += n;
+    }
+    template <class T>
+    T get(const char* what) {
+        T v;
+        bytes(&v, sizeof v, what);
+        return v;
+    }
+};
+
+}  // namespace
+
+ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& want) {
+    if (blob.size() < 8 + 4 + 8) fail(Status::bad_format, "session state is truncated (%zu bytes)", blob.size());
+    Reader r{blob};
+    char magic[8];
+    r.bytes(magic, 8, "magic");
+    if (std::memcmp(magic, kMagic, 8) != 0) fail(Status::bad_format, "not a vkstream session state (bad magic)");
+    uint32_t version = r.get<uint32_t>("version");
+    if (version != kVersion) fail(Status::unsupported, "session state version %u is not supported (want %u)", version, kVersion);
+    uint64_t sum;
+    std::memcpy(&sum, blob.data() + blob.size() - 8, 8);
+    if (state_fnv1a(blob.data(), blob.size() - 8) != sum)
+        fail(Status::bad_format, "session state checksum mismatch: the file is corrupted or truncated");
+    Reader body{blob.first(blob.size() - 8), r.pos};
+    const char* names[] = {"n_layer", "n_embd", "n_vocab", "n_head_kv", "head_dim"};
+    const uint32_t want_dims[] = {want.n_layer, want.n_embd, want.n_vocab, want.n_head_kv, want.head_dim};
+    for (int i = 0; i < 5; ++i) {
+        uint32_t got = body.get<uint32_t>(names[i]);
+        if (got != want_dims[i])
+            fail(Status::invalid_argument, "session state is for another model: %s %u, this model has %u", names[i], got,
+                 want_dims[i]);
+    }
+    if (body.get<uint64_t>("model hash") != want.model_hash)
+        fail(Status::invalid_argument, "session state is for another model (tensor table differs)");
+    uint32_t n_sink = body.get<uint32_t>("n_sink"), n_window = body.get<uint32_t>("n_window");
+    if (n_sink != want.n_sink || n_window != want.n_window)
+        fail(Status::invalid_argument, "session state has cache %u+%u, this session %u+%u", n_sink, n_window, want.n_sink,
+             want.n_window);
+    ParsedState st;
+    st.n_past = body.get<uint64_t>("n_past");
+    st.seed = body.get<uint64_t>("seed");
+    uint32_t rng_len = body.get<uint32_t>("rng length");
+    if (rng_len > 1 << 20) fail(Status::bad_format, "session state: rng state of %u bytes", rng_len);
+    if (rng_len > body.in.size() - body.pos) fail(Status::bad_format, "session state: rng state longer than the file");
+    st.rng.assign(rng_len, '\0');
+    body.bytes(st.rng.data(), rng_len, "rng state");
+    uint32_t n_hist = body.get<uint32_t>("history length");
+    if (n_hist > (body.in.size() - body.pos) / 4) fail(Status::bad_format, "session state: history longer than the file");
+    st.history.resize(n_hist);
+    body.bytes(st.history.data(), size_t(n_hist) * 4, "history");
+    for (int32_t t : st.history)
+        if (t < 0 || uint32_t(t) >= want.n_vocab) fail(Status::bad_format, "session state: token id %d out of range", t);
+    st.has_logits = body.get<uint8_t>("has_logits") != 0;
+    if (uint64_t(want.n_vocab) * 4 > body.in.size() - body.pos)
+        fail(Status::bad_format, "session state is truncated (reading logits at byte %zu)", body.pos);
+    st.logits.resize(want.n_vocab);
+    body.bytes(st.logits.data(), st.logits.size() * 4, "logits");
+    st.n_slots = body.get<uint32_t>("n_slots");
+    uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
+    if (slot_bytes != want.slot_bytes)
+        fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
+             (unsigned long long)want.slot_bytes);
+    if (st.n_slots != std::min<uint64_t>(st.n_past, want.capacity))
+        fail(Status::bad_format, "session state: %u cached slots inconsistent with stream position %llu", st.n_slots,
+             (unsigned long long)st.n_past);
+    const uint64_t kv_bytes = uint64_t(st.n_slots) * slot_bytes * 2 * want.n_layer;
+    if (body.in.size() - body.pos != kv_bytes)
+        fail(Status::bad_format, "session state: %zu bytes of cache data, expected %llu", body.in.size() - body.pos,
+             (unsigned long long)kv_bytes);
+    // The sampler state must parse (checked on a scratch sampler; nothing is committed here).
+    Sampler probe(SamplerParams{});
+    probe.set_rng_state(st.rng);
+    st.kv = body.in.subspan(body.pos);
+    return st;
+}
+
+}  // namespace vks::engine
