@@ -12,5 +12,6 @@ int cmd_inspect(const Args& args);
 int cmd_quantize(const Args& args);
 int cmd_run(const Args& args);
 int cmd_chat(const Args& args);
+int cmd_perplexity(const Args& args);
 
 }  // namespace vks::cli
