@@ -123,7 +123,10 @@ public:
         auto now = Clock::now();
         double since = std::chrono::duration<double>(now - last_).count();
         if (!force && since < (tty_ ? 0.25 : 30.0)) return;
+        if (force && printed_ && done == last_done_) return;  // this state is on screen already
         last_ = now;
+        last_done_ = done;
+        printed_ = true;
         double secs = std::chrono::duration<double>(now - t0_).count();
         double rate = secs > 0 ? double(done) / secs : 0;
         double eta = rate > 0 ? double(total_ - done) / rate : -1;
@@ -142,6 +145,8 @@ private:
     uint64_t total_;
     bool tty_;
     Clock::time_point t0_, last_{};
+    uint64_t last_done_ = 0;
+    bool printed_ = false;
 };
 
 // Per-token results, streamed to the CSV as they come.

@@ -24,7 +24,8 @@ double token_nll(std::span<const float> logits, int32_t target) {
                                           : std::numeric_limits<double>::infinity();  // all -inf
     double sum = 0;
     for (float x : logits) sum += std::exp(double(x) - mx);
-    return std::log(sum) + mx - double(logits[size_t(target)]);
+    // (mx - target) first: with |mx| ~ 1e20, log(sum) + mx would round log(sum) away
+    return (mx - double(logits[size_t(target)])) + std::log(sum);
 }
 
 void token_nlls(std::span<const float> logits, size_t n_vocab, std::span<const int32_t> targets, std::span<double> out) {
