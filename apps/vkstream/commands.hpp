@@ -15,5 +15,6 @@ int cmd_chat(const Args& args);
 int cmd_bench(const Args& args);  // cmd_bench.cpp: --kernels; -m MODEL goes to bench_model
 int bench_model(const Args& args);  // cmd_bench_model.cpp
 int cmd_soak(const Args& args);
+int cmd_perplexity(const Args& args);
 
 }  // namespace vks::cli
