@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "common/error.hpp"
 #include "shaders/params.h"
@@ -17,7 +18,6 @@ constexpr uint32_t kMinKeysPerSplit = 32;
 // in flight; on a CPU device (lavapipe) each workgroup costs setup time and a few per thread are
 // enough (measured: 4 splits beat 128 by ~20% for 32 heads x 4096 keys on lavapipe).
 constexpr uint64_t kTargetItemsGpu = 4096;
-constexpr uint64_t kTargetItemsCpu = 64;
 constexpr uint32_t kMaxHeadDim = 512;    // per-invocation register arrays of head_dim floats
 
 uint64_t bytes_of(vk::BufferRange r) { return r.buffer ? r.resolved_size() : 0; }
@@ -227,10 +227,20 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const Atten
     // each when the view is full; a long prefill chunk has enough rows without splitting.
     const uint64_t by_keys = (cap + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
     const vk::Capabilities& caps = cache.device().caps();
-    uint64_t target = kTargetItemsGpu;
-    if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU)  // the portable variant packs 64 items per workgroup
-        target = attention_variant(caps, cfg) == "attention_f16_f32" ? 8 * kAttnWg : kTargetItemsCpu;
-    const uint64_t by_items = std::max<uint64_t>(target / rows, 1);
+    uint64_t by_items = std::max<uint64_t>(kTargetItemsGpu / rows, 1);
+    if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        if (attention_variant(caps, cfg) == "attention_f16_f32") {  // 64 items per workgroup
+            by_items = std::max<uint64_t>(8 * kAttnWg / rows, 1);
+        } else {
+            // One workgroup per (query, block of NQ heads, split), each a CPU thread's job: about
+            // two per thread keeps the threads busy; more only adds per-workgroup setup and
+            // combine work (measured on lavapipe, 2 threads, SmolLM2 shape: 2 splits beat 7).
+            const uint32_t group = cfg.n_head ? cfg.n_head / cache.n_head_kv() : 1;
+            const uint64_t wg_per_split = std::max<uint64_t>(rows / heads_per_workgroup(group, cache.head_dim()), 1);
+            const uint64_t target = 2 * uint64_t(std::max(std::thread::hardware_concurrency(), 1u));
+            by_items = std::max<uint64_t>((target + wg_per_split - 1) / wg_per_split, 1);
+        }
+    }
     return uint32_t(std::max<uint64_t>(std::min(by_keys, by_items), 1));
 }
 
