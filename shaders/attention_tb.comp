@@ -35,8 +35,11 @@ layout(local_size_x_id = 0) in;
 
 #ifdef USE_SUBGROUP
 const uint LANES = WG_SIZE;
+#define UNROLL_LANE [[unroll]]
 #else
 const uint LANES = 1;
+// A whole row per invocation: fully unrolled, head_dim 256 took lavapipe minutes to compile.
+#define UNROLL_LANE [[dont_unroll]]
 #endif
 const uint NG = HEAD_DIM / 8;                       // 8-element groups (texels of the f16 row)
 const uint NP = N_ROT / 2;                          // rotation pairs
@@ -133,7 +136,7 @@ const uint ANCHOR = 16;
 void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
     const uint row = fresh ? (ridx * p.n_head_kv + hk) * (HEAD_DIM / 4) : (ridx * p.n_head_kv + hk) * NG;
     if ((k % ANCHOR) == 0) {
-        [[unroll]] for (uint r = 0; r < RU; ++r) {
+        UNROLL_LANE for (uint r = 0; r < RU; ++r) {
             const uint u = lane + r * LANES;
             if (u < NU) {
                 vec2 c[8];  // (fixed size: spec-constant-sized locals break specialization)
@@ -144,7 +147,7 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
     }
     float d[NQ];
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] = 0.0;
-    [[unroll]] for (uint r = 0; r < RU; ++r) {
+    UNROLL_LANE for (uint r = 0; r < RU; ++r) {
         const uint u = lane + r * LANES;
         if (u < NU) {
             vec2 pr[8];
@@ -156,7 +159,7 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
             }
         }
     }
-    [[unroll]] for (uint r = 0; r < RT; ++r) {
+    UNROLL_LANE for (uint r = 0; r < RT; ++r) {
         const uint g = TG0 + lane + r * LANES;
         if (g < NG) {
             vec2 e[4];
@@ -175,7 +178,7 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
         l[qh] = l[qh] * corr[qh] + pj[qh];
         m[qh] = max(m[qh], sc);
     }
-    [[unroll]] for (uint r = 0; r < RV; ++r) {
+    UNROLL_LANE for (uint r = 0; r < RV; ++r) {
         const uint g = lane + r * LANES;
         if (g < NG) {
             vec2 v[4];
@@ -217,7 +220,7 @@ void main() {
     const uint qpos = n_vis - 1;
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
         const uint qb = (row0 + qh) * HEAD_DIM;
-        [[unroll]] for (uint r = 0; r < RU; ++r) {
+        UNROLL_LANE for (uint r = 0; r < RU; ++r) {
             const uint u = lane + r * LANES;
             vec2 c[8];  // (fixed size: spec-constant-sized locals break specialization)
             if (u < NU) table_unit(qpos, u, c);
@@ -230,7 +233,7 @@ void main() {
                 qr[(qh * RU1 + r) * PU + x] = qv;
             }
         }
-        [[unroll]] for (uint r = 0; r < RT; ++r) {
+        UNROLL_LANE for (uint r = 0; r < RT; ++r) {
             const uint g = TG0 + lane + r * LANES;
             [[unroll]] for (uint x = 0; x < 4; ++x) {
                 const uint e = qb + 8 * g + 2 * x;
@@ -244,7 +247,7 @@ void main() {
         l[qh] = 0.0;
     }
     const bool has_row1 = p.n_sink + p.n_window > 1;  // capacity 1 has no second table row
-    [[unroll]] for (uint r = 0; r < RU; ++r) {
+    UNROLL_LANE for (uint r = 0; r < RU; ++r) {
         const uint u = lane + r * LANES;
         vec2 c[8];  // (fixed size: spec-constant-sized locals break specialization)
         if (u < NU && has_row1) table_unit(1, u, c);
@@ -295,7 +298,7 @@ void main() {
             part[2 * pitem] = m[qh];
             part[2 * pitem + 1] = l[qh];
         }
-        [[unroll]] for (uint r = 0; r < RV; ++r) {
+        UNROLL_LANE for (uint r = 0; r < RV; ++r) {
             const uint g = lane + r * LANES;
             if (g < NG) {
                 [[unroll]] for (uint x = 0; x < 4; ++x) {
