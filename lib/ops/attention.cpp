@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "common/error.hpp"
 #include "shaders/params.h"
@@ -17,7 +18,6 @@ constexpr uint32_t kMinKeysPerSplit = 32;
 // in flight; on a CPU device (lavapipe) each workgroup costs setup time and a few per thread are
 // enough (measured: 4 splits beat 128 by ~20% for 32 heads x 4096 keys on lavapipe).
 constexpr uint64_t kTargetItemsGpu = 4096;
-constexpr uint64_t kTargetItemsCpu = 64;
 constexpr uint32_t kMaxHeadDim = 512;    // per-invocation register arrays of head_dim floats
 
 uint64_t bytes_of(vk::BufferRange r) { return r.buffer ? r.resolved_size() : 0; }
@@ -60,6 +60,8 @@ uint32_t heads_per_workgroup(uint32_t group, uint32_t head_dim) {
         if (group % n == 0) best = n;
     return best;
 }
+
+bool is_texel(const std::string& variant) { return variant.size() > 3 && variant.compare(variant.size() - 3, 3, "_tb") == 0; }
 
 struct Recorded {
     uint32_t n_splits = 1;
@@ -105,10 +107,22 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.scale = score_scale(cache, cfg);
     p.has_sinks = has_sinks ? 1u : 0u;
     const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
-    const std::string variant = attention_variant(k.caps(), cfg);
+    std::string variant = attention_variant(k.caps(), cache, n, cfg);
+    bool texel = is_texel(variant);
+    // Texel views need aligned offsets; the engine's activation buffers start at 0.
+    const uint64_t align = std::max<uint64_t>(k.caps().min_texel_buffer_offset_alignment, 1);
+    const bool aligned = q.offset % align == 0 && k_new.offset % align == 0 && v_new.offset % align == 0;
+    if (texel && !aligned) {
+        if (cfg.reads == AttentionConfig::Reads::texel)
+            fail(Status::invalid_argument, "attention: texel reads need q/k_new/v_new offsets aligned to %llu bytes",
+                 (unsigned long long)align);
+        variant = attention_variant(k.caps(), cfg);
+        texel = false;
+    }
+    const bool sg = variant == "attention_f16_f32_sg" || variant == "attention_f16_f32_sg_tb";
     uint32_t wg = 0, multi_subgroup = 1, nq = 1;
     Grid g;
-    if (variant == "attention_f16_f32_sg") {
+    if (sg) {
         // One workgroup per item, ideally exactly one subgroup (the shader copes with more).
         const vk::Capabilities& caps = k.caps();
         wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
@@ -122,11 +136,31 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         g = grid_for(n_items / nq, k.caps());
     } else {
         wg = k.wg_size(kAttnWg);
-        g = grid_for((n_items + wg - 1) / wg, k.caps());
+        // The portable texel variant walks NQ heads of a GQA group per invocation too.
+        if (texel) nq = heads_per_workgroup(cfg.n_head / cache.n_head_kv(), d);
+        const uint64_t n_inv = n_items / nq;
+        g = grid_for((n_inv + wg - 1) / wg, k.caps());
     }
-    const std::vector<uint32_t> spec = variant == "attention_f16_f32_sg"
+    const std::vector<uint32_t> spec = sg || texel
                                            ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup, nq}
                                            : std::vector<uint32_t>{wg, d, neox};
+    if (texel) {
+        // Texel views cover exactly the bytes read: every size is a multiple of 16 (head_dim % 8
+        // == 0, n_rot % 16 == 0), and the cache's buffers start at offset 0.
+        const uint64_t q_bytes = uint64_t(n) * cfg.n_head * row_bytes;
+        const uint64_t kv_bytes = uint64_t(n) * cache.n_head_kv() * row_bytes;
+        const uint64_t ring_bytes = cache.bytes_per_layer() / 2;
+        const uint64_t rope_bytes = uint64_t(cache.capacity()) * cache.n_rot() * 4;
+        cmd.dispatch(k.pipeline(variant, spec),
+                     {cache.step_params(), vk::BufferRange(*q.buffer, q.offset, q_bytes),
+                      vk::BufferRange(cache.k(layer), 0, ring_bytes), vk::BufferRange(cache.v(layer), 0, ring_bytes),
+                      vk::BufferRange(*k_new.buffer, k_new.offset, kv_bytes),
+                      vk::BufferRange(*v_new.buffer, v_new.offset, kv_bytes),
+                      vk::BufferRange(cache.rope_table(), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
+                      part},
+                     p, g.x, g.y);
+        return rec;
+    }
     cmd.dispatch(k.pipeline(variant, spec),
                  {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
                   has_sinks ? cfg.sink_logits : q, out, part},
@@ -156,6 +190,35 @@ std::string attention_variant(const vk::Capabilities& caps, const AttentionConfi
     return caps.subgroup_reduce() ? "attention_f16_f32_sg" : "attention_f16_f32";
 }
 
+std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
+                                    const AttentionConfig& cfg) {
+    if (!caps.texel_buffers) return "no uniform texel buffers (or VKS_DISABLE=texel)";
+    const uint32_t d = cache.head_dim(), n_rot = cache.n_rot();
+    if (d % 8 != 0) return strfmt("head_dim %u is not a multiple of 8 (8 halves per texel)", d);
+    if (n_rot % 16 != 0) return strfmt("n_rot %u is not a multiple of 16", n_rot);
+    const uint64_t limit = caps.max_texel_buffer_elements;
+    const uint64_t ring = uint64_t(cache.capacity()) * cache.n_head_kv() * d / 8;
+    const uint64_t rope = uint64_t(cache.capacity()) * n_rot / 4;
+    const uint64_t qt = uint64_t(std::max(n_tokens, 1u)) * std::max(cfg.n_head, 1u) * d / 4;
+    const uint64_t kvt = uint64_t(std::max(n_tokens, 1u)) * cache.n_head_kv() * d / 4;
+    const uint64_t most = std::max({ring, rope, qt, kvt});
+    if (most > limit)
+        return strfmt("a binding needs %llu texels, over the device's %llu", (unsigned long long)most,
+                      (unsigned long long)limit);
+    return "";
+}
+
+std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
+                              const AttentionConfig& cfg) {
+    const std::string base = attention_variant(caps, cfg);
+    if (cfg.reads == AttentionConfig::Reads::ssbo) return base;
+    const std::string why = attention_texel_blocker(caps, cache, n_tokens, cfg);
+    if (why.empty()) return base + "_tb";
+    if (cfg.reads == AttentionConfig::Reads::texel)
+        fail(Status::feature_missing, "attention: texel reads requested but %s", why.c_str());
+    return base;
+}
+
 uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
     const uint32_t cap = cache.capacity();
     if (cfg.n_splits != 0) return std::min(cfg.n_splits, cap);  // more splits than keys is pointless
@@ -164,10 +227,20 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const Atten
     // each when the view is full; a long prefill chunk has enough rows without splitting.
     const uint64_t by_keys = (cap + kMinKeysPerSplit - 1) / kMinKeysPerSplit;
     const vk::Capabilities& caps = cache.device().caps();
-    uint64_t target = kTargetItemsGpu;
-    if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU)  // the portable variant packs 64 items per workgroup
-        target = attention_variant(caps, cfg) == "attention_f16_f32" ? 8 * kAttnWg : kTargetItemsCpu;
-    const uint64_t by_items = std::max<uint64_t>(target / rows, 1);
+    uint64_t by_items = std::max<uint64_t>(kTargetItemsGpu / rows, 1);
+    if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        if (attention_variant(caps, cfg) == "attention_f16_f32") {  // 64 items per workgroup
+            by_items = std::max<uint64_t>(8 * kAttnWg / rows, 1);
+        } else {
+            // One workgroup per (query, block of NQ heads, split), each a CPU thread's job: about
+            // two per thread keeps the threads busy; more only adds per-workgroup setup and
+            // combine work (measured on lavapipe, 2 threads, SmolLM2 shape: 2 splits beat 7).
+            const uint32_t group = cfg.n_head ? cfg.n_head / cache.n_head_kv() : 1;
+            const uint64_t wg_per_split = std::max<uint64_t>(rows / heads_per_workgroup(group, cache.head_dim()), 1);
+            const uint64_t target = 2 * uint64_t(std::max(std::thread::hardware_concurrency(), 1u));
+            by_items = std::max<uint64_t>((target + wg_per_split - 1) / wg_per_split, 1);
+        }
+    }
     return uint32_t(std::max<uint64_t>(std::min(by_keys, by_items), 1));
 }
 
@@ -224,10 +297,17 @@ void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, 
 
 std::vector<VariantChoice> describe_attention_variants(const vk::Capabilities& caps) {
     const bool sg = caps.subgroup_reduce();
+    const std::string base = sg ? "attention_f16_f32_sg" : "attention_f16_f32";
+    std::string why = sg ? "subgroup arithmetic: one subgroup per (query, head block, split), lanes over head dims"
+                         : "no subgroup arithmetic: one invocation per (query, head, split)";
+    if (caps.texel_buffers)
+        why += strfmt("; reads through uniform texel buffers (up to %llu texels per binding; storage buffers "
+                      "for head_dim %% 8 != 0, n_rot %% 16 != 0 or larger caches)",
+                      (unsigned long long)caps.max_texel_buffer_elements);
+    else
+        why += "; storage-buffer reads (no uniform texel buffers)";
     return {
-        {"attention", sg ? "attention_f16_f32_sg" : "attention_f16_f32",
-         sg ? "subgroup arithmetic: one subgroup per (query, head, split), lanes over head dims"
-            : "no subgroup arithmetic: one invocation per (query, head, split)"},
+        {"attention", caps.texel_buffers ? base + "_tb" : base, why},
         {"attention_combine", "attention_combine_f32", "portable: merges flash-decoding split partials"},
         {"kv_store", "kv_store_f16_f32", "portable: f16 packed in uint words, no 16-bit storage needed"},
     };

@@ -34,10 +34,29 @@ struct AttentionConfig {
     // Subgroup variant's workgroup size; 0 = the device's subgroup size. Tests set a multiple of
     // it to exercise the several-subgroups-per-workgroup path.
     uint32_t subgroup_workgroup = 0;
+    // How the kernel reads q, K/V and the RoPE table: uniform texel buffers (texelFetch; ~10x
+    // faster on lavapipe, where storage-buffer loads are per-lane scalar loops) or storage
+    // buffers. automatic = texel wherever attention_texel_blocker() is empty; texel = required
+    // (throws where it cannot run); ssbo = never.
+    enum class Reads : uint8_t { automatic, ssbo, texel } reads = Reads::automatic;
 };
 
-// The attention variant name that `cfg` selects on this device (e.g. "attention_f16_f32_sg").
+// The storage-buffer variant that `cfg` selects on this device (e.g. "attention_f16_f32_sg"):
+// the choice of work split, before the choice of reads below.
 std::string attention_variant(const vk::Capabilities& caps, const AttentionConfig& cfg);
+
+// Why the texel-buffer variant cannot run an n_tokens chunk on this cache with these caps ("" when
+// it can): no texel buffers (or VKS_DISABLE=texel), head_dim % 8 != 0, n_rot % 16 != 0, or a
+// binding (one layer's K, the RoPE table, q, k_new) over caps.max_texel_buffer_elements texels
+// (the baseline profile's 65536 texels = 1 MiB). Offsets of the caller's ranges are checked at
+// record time (a misaligned q / k_new / v_new also falls back to storage buffers).
+std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
+                                    const AttentionConfig& cfg);
+
+// The full variant name for an n_tokens chunk (e.g. "attention_f16_f32_sg_tb"), assuming aligned
+// ranges. Throws feature_missing when cfg forces what `caps` cannot do.
+std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
+                              const AttentionConfig& cfg);
 
 // The split count used for a chunk (automatic unless cfg.n_splits is set).
 uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);

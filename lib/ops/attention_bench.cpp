@@ -31,6 +31,7 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     ac.n_head = shape.n_head;
     ac.n_splits = shape.n_splits;
     ac.variant = shape.variant;
+    ac.reads = shape.reads;
     const uint64_t q_bytes = uint64_t(n) * shape.n_head * shape.head_dim * 4;
     const uint64_t kv_bytes = uint64_t(n) * shape.n_head_kv * shape.head_dim * 4;
     vk::Buffer q(dev, q_bytes, vk::BufferKind::device, "bench.q");

@@ -20,6 +20,7 @@ struct AttentionBenchShape {
     bool learned_sinks = false;
     uint32_t n_splits = 0;   // 0 = automatic
     AttentionConfig::Variant variant = AttentionConfig::Variant::automatic;
+    AttentionConfig::Reads reads = AttentionConfig::Reads::automatic;
     uint32_t n_iters = 20;   // timed submissions
     uint32_t n_repeat = 8;   // decode steps recorded per submission (amortizes submit latency)
     uint32_t n_tokens = 1;   // queries per step: 1 = decode; more = one prefill chunk ending at stream_length

@@ -25,6 +25,7 @@ struct AttnCase {
     uint32_t n_layer = 2;          // the stream runs on the last layer (checks layer indexing)
     ops::AttentionConfig::Variant variant = ops::AttentionConfig::Variant::portable;
     uint32_t subgroup_workgroup = 0;
+    ops::AttentionConfig::Reads reads = ops::AttentionConfig::Reads::ssbo;
 
     std::string describe() const;  // for CAPTURE
 };

@@ -11,6 +11,7 @@
 
 #include "attention_harness.hpp"
 #include <algorithm>
+#include <memory>
 
 #include "common/error.hpp"
 #include "ops/attention_bench.hpp"
@@ -42,24 +43,37 @@ void check_stream(const AttnCase& c, uint64_t n_tokens, uint32_t chunk, uint32_t
 }
 
 using Variant = ops::AttentionConfig::Variant;
+using Reads = ops::AttentionConfig::Reads;
 
 }  // namespace
 
-// Each scenario runs as two test cases, one per kernel variant, whatever the device would pick:
-// the portable one always, the subgroup one where the device has subgroup arithmetic.
-#define ATTN_CASE(FN, TITLE)                                                              \
-    static void FN(Variant variant);                                                      \
-    TEST_CASE_FIXTURE(test::GpuTest, "attention[portable]: " TITLE) { FN(Variant::portable); } \
-    TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup]: " TITLE) {                     \
-        if (!test::gpu().device->caps().subgroup_reduce())                                \
-            VKS_SKIP("device has no subgroup arithmetic in compute");                     \
-        FN(Variant::subgroup);                                                            \
-    }                                                                                     \
-    static void FN(Variant variant)
+// Each scenario runs as four test cases, one per kernel variant, whatever the device would pick:
+// portable and subgroup work splits, each with storage-buffer and texel-buffer reads (the subgroup
+// ones where the device has subgroup arithmetic, the texel ones where it has texel buffers).
+#define ATTN_CASE(FN, TITLE)                                                                   \
+    static void FN(Variant variant, Reads reads);                                              \
+    TEST_CASE_FIXTURE(test::GpuTest, "attention[portable]: " TITLE) { FN(Variant::portable, Reads::ssbo); } \
+    TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup]: " TITLE) {                          \
+        if (!test::gpu().device->caps().subgroup_reduce())                                     \
+            VKS_SKIP("device has no subgroup arithmetic in compute");                          \
+        FN(Variant::subgroup, Reads::ssbo);                                                    \
+    }                                                                                          \
+    TEST_CASE_FIXTURE(test::GpuTest, "attention[portable_tb]: " TITLE) {                       \
+        if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers"); \
+        FN(Variant::portable, Reads::texel);                                                   \
+    }                                                                                          \
+    TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb]: " TITLE) {                       \
+        if (!test::gpu().device->caps().subgroup_reduce())                                     \
+            VKS_SKIP("device has no subgroup arithmetic in compute");                          \
+        if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers"); \
+        FN(Variant::subgroup, Reads::texel);                                                   \
+    }                                                                                          \
+    static void FN(Variant variant, Reads reads)
 
 ATTN_CASE(causal_when_window_covers_stream, "window >= stream equals plain causal attention") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_sink = 4;
     c.n_window = 64;
     for (uint32_t chunk : {1u, 7u, 60u}) check_stream(c, 60, chunk, 11, /*causal=*/true);
@@ -71,6 +85,7 @@ ATTN_CASE(causal_when_window_covers_stream, "window >= stream equals plain causa
 ATTN_CASE(decode_matches_reference, "10*window+3 tokens one at a time match StreamingLLM at every step") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_sink = 4;
     c.n_window = 16;
     for (uint32_t splits : {0u, 1u, 3u, 20u}) {
@@ -82,6 +97,7 @@ ATTN_CASE(decode_matches_reference, "10*window+3 tokens one at a time match Stre
 ATTN_CASE(chunked_equals_one_at_a_time, "chunked prefill gives the same outputs as one at a time") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_sink = 4;
     c.n_window = 16;
     const uint64_t n_tokens = 10 * c.n_window + 3;
@@ -109,6 +125,7 @@ ATTN_CASE(chunked_equals_one_at_a_time, "chunked prefill gives the same outputs 
 ATTN_CASE(window_only, "window-only policy (n_sink = 0)") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_sink = 0;
     c.n_window = 16;
     for (uint32_t chunk : {1u, 5u, 40u}) check_stream(c, 3 * c.n_window + 7, chunk, 41);
@@ -117,6 +134,7 @@ ATTN_CASE(window_only, "window-only policy (n_sink = 0)") {
 ATTN_CASE(learned_sinks, "learned per-head sink logits") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_sink = 4;
     c.n_window = 16;
     c.learned_sinks = true;
@@ -144,6 +162,7 @@ ATTN_CASE(gqa_head_dims_rope_styles, "GQA ratios 1, 3, 8 x head dims 64, 128, 25
             const kv::RopeStyle style = (ri + di) % 2 ? kv::RopeStyle::neox : kv::RopeStyle::normal;
                 AttnCase c;
                 c.variant = variant;
+                c.reads = reads;
                 c.n_sink = 3;
                 c.n_window = 12;
                 c.n_head_kv = ratio == 8 ? 1 : 2;
@@ -161,6 +180,7 @@ ATTN_CASE(gqa_head_dims_rope_styles, "GQA ratios 1, 3, 8 x head dims 64, 128, 25
 ATTN_CASE(long_window, "long window (300 slots), splits spanning many keys") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_sink = 4;
     c.n_window = 296;
     c.head_dim = 128;
@@ -173,6 +193,7 @@ ATTN_CASE(partial_rotary_linear_scaling, "partial rotary and linear rope scaling
     for (kv::RopeStyle style : {kv::RopeStyle::normal, kv::RopeStyle::neox}) {
         AttnCase c;
         c.variant = variant;
+        c.reads = reads;
         c.n_window = 16;
         c.head_dim = 64;
         c.rope.n_rot = 32;
@@ -186,6 +207,7 @@ ATTN_CASE(partial_rotary_linear_scaling, "partial rotary and linear rope scaling
 ATTN_CASE(lossy_f16_storage, "f16 storage of raw f32 keys/values stays within the stated bound") {
     AttnCase c;
     c.variant = variant;
+    c.reads = reads;
     c.n_window = 16;
     c.head_dim = 128;
     c.f16_exact = false;
@@ -202,11 +224,74 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup]: workgroups spanning sever
     c.variant = Variant::subgroup;
     c.subgroup_workgroup = wg;
     c.n_window = 16;
-    for (uint32_t d : {64u, 256u}) {
-        c.head_dim = d;
-        check_stream(c, 2 * c.n_window + 3, 1, 101);
-        check_stream(c, 2 * c.n_window + 3, 7, 101);
+    for (Reads reads : {Reads::ssbo, Reads::texel}) {
+        if (reads == Reads::texel && !caps.texel_buffers) continue;  // (the ssbo pass still ran)
+        c.reads = reads;
+        for (uint32_t d : {64u, 256u}) {
+            c.head_dim = d;
+            check_stream(c, 2 * c.n_window + 3, 1, 101);
+            check_stream(c, 2 * c.n_window + 3, 7, 101);
+        }
     }
+}
+
+// The texel/storage choice: texel reads wherever the shape and the device's texel-element limit
+// allow, storage buffers otherwise (checked against edited copies of the real caps, so every
+// branch runs on every device).
+TEST_CASE_FIXTURE(test::GpuTest, "attention: texel reads are chosen only where they fit") {
+    vk::Device& dev = *test::gpu().device;
+    vk::Capabilities caps = dev.caps();
+    caps.texel_buffers = true;
+    caps.max_texel_buffer_elements = 65536;  // the Vulkan minimum (baseline profile)
+    auto make = [&](uint32_t window, uint32_t n_head_kv, uint32_t head_dim, uint32_t n_rot) {
+        kv::CacheConfig cc;
+        cc.shape = kv::make_cache_shape(4, window);
+        cc.n_layer = 1;
+        cc.n_head_kv = n_head_kv;
+        cc.head_dim = head_dim;
+        cc.rope.n_rot = n_rot;
+        return std::make_unique<kv::Cache>(dev, cc);
+    };
+    ops::AttentionConfig ac;
+    ac.variant = Variant::portable;
+    ac.n_head = 8;
+    const auto small = make(1020, 2, 64, 0);  // 1024 x 2 x 8 = 16384 texels per layer
+    CHECK(ops::attention_texel_blocker(caps, *small, 1, ac).empty());
+    CHECK(ops::attention_variant(caps, *small, 1, ac) == "attention_f16_f32_tb");
+    // q of a 1100-token chunk: 1100 x 8 x 16 = 140800 texels > 65536.
+    CHECK(!ops::attention_texel_blocker(caps, *small, 1100, ac).empty());
+    CHECK(ops::attention_variant(caps, *small, 1100, ac) == "attention_f16_f32");
+    ac.reads = Reads::ssbo;
+    CHECK(ops::attention_variant(caps, *small, 1, ac) == "attention_f16_f32");
+    ac.reads = Reads::automatic;
+    const auto big = make(8188, 2, 64, 0);  // 8192 x 2 x 8 = 131072 texels per layer
+    CHECK(ops::attention_texel_blocker(caps, *big, 1, ac).find("texels") != std::string::npos);
+    CHECK(ops::attention_variant(caps, *big, 1, ac) == "attention_f16_f32");
+    ac.reads = Reads::texel;
+    CHECK_THROWS_AS(ops::attention_variant(caps, *big, 1, ac), Error);
+    ac.reads = Reads::automatic;
+    const auto odd_dim = make(60, 2, 36, 0);  // 36 % 8 != 0
+    CHECK(ops::attention_variant(caps, *odd_dim, 1, ac) == "attention_f16_f32");
+    const auto partial = make(60, 2, 64, 8);  // n_rot 8 % 16 != 0
+    CHECK(ops::attention_variant(caps, *partial, 1, ac) == "attention_f16_f32");
+    caps.texel_buffers = false;
+    CHECK(ops::attention_variant(caps, *small, 1, ac) == "attention_f16_f32");
+    const auto rows = ops::describe_attention_variants(caps);
+    REQUIRE(!rows.empty());
+    CHECK(rows[0].variant.find("_tb") == std::string::npos);
+}
+
+// Whatever the device's texel limits (the baseline profile allows 65536 texels), a cache too large
+// for a texel view still runs, through the storage-buffer variant, and matches the reference.
+ATTN_CASE(large_cache_falls_back, "large cache (8196 slots) is correct whichever reads fit") {
+    AttnCase c;
+    c.variant = variant;
+    c.reads = reads == Reads::texel ? Reads::automatic : reads;
+    c.n_sink = 4;
+    c.n_window = 8192;  // 8196 x 2 kv heads x 64 / 8 = 131136 texels per layer
+    c.n_layer = 1;
+    check_stream(c, 24, 1, 121, /*causal=*/true);
+    check_stream(c, 24, 9, 121, /*causal=*/true);
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention: the decode bench hook runs and reports sane numbers") {

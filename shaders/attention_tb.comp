@@ -1,0 +1,317 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Texel-buffer variants of attention.comp / attention_sg.comp (same semantics, binding numbers and
+// push constants; read attention.comp first). Every bulk read (q, the f16 K/V ring, the chunk's
+// fresh f32 K/V, the RoPE table) is a `uniform usamplerBuffer` texelFetch of one 16-byte uvec4:
+// on CPU devices (lavapipe) that is a vector gather, where an SSBO load is a per-lane scalar loop
+// (~10x slower, see docs/DESIGN.md). Host-side requirements (lib/ops/attention.cpp checks them and
+// otherwise picks the SSBO variant): HEAD_DIM % 8 == 0 (a cache row is HEAD_DIM / 8 texels of 8
+// halves, a fresh f32 row HEAD_DIM / 4 texels), N_ROT % 16 == 0 (rotated/unrotated boundaries and
+// neox partners fall on texel boundaries), every texel binding within the device's element limit.
+//
+// Work split. A row's 8-element groups ("texels" g = 0 .. HEAD_DIM/8-1) are dealt out to LANES
+// lanes: lane l owns groups l, l + LANES, ... The rotated part is dealt out in "units": with normal
+// RoPE a unit is one group (4 pairs (2i, 2i+1)); with neox it is group u and its partner group
+// u + N_ROT/16 (8 pairs (i, i + N_ROT/2)). Groups >= N_ROT/8 are the un-rotated tail.
+//  * USE_SUBGROUP (_sg_tb): one workgroup per (query, block of NQ heads sharing a kv head, split),
+//    LANES = WG_SIZE, a key's dot product is one subgroupAdd (shared memory only when the
+//    workgroup spans several subgroups, as in attention_sg.comp).
+//  * portable (_tb): one invocation per (query, block of NQ heads, split), LANES = 1: it walks
+//    whole rows itself; no subgroup ops, no shared memory, no barriers.
+// Keys are visited in runs of one kind (ring or fresh), so the ring/fresh choice is not a
+// per-key branch; the RoPE (cos, sin) of each owned pair is advanced by angle addition and
+// re-read from the table every ANCHOR keys (as attention_sg.comp does).
+#include "common.glsl"
+#include "params.h"
+#include "attention_common.glsl"
+
+layout(constant_id = 0) const uint WG_SIZE = 32;
+layout(constant_id = 1) const uint HEAD_DIM = 128;  // multiple of 8
+layout(constant_id = 2) const uint ROPE_NEOX = 0;
+layout(constant_id = 3) const uint N_ROT = 128;     // == p.n_rot, multiple of 16
+layout(constant_id = 4) const uint MULTI_SUBGROUP = 1;
+layout(constant_id = 5) const uint NQ = 1;          // query heads per item; divides n_head / n_head_kv
+layout(local_size_x_id = 0) in;
+
+#ifdef USE_SUBGROUP
+const uint LANES = WG_SIZE;
+#define UNROLL_LANE [[unroll]]
+#else
+const uint LANES = 1;
+// A whole row per invocation: fully unrolled, head_dim 256 took lavapipe minutes to compile.
+#define UNROLL_LANE [[dont_unroll]]
+#endif
+const uint NG = HEAD_DIM / 8;                       // 8-element groups (texels of the f16 row)
+const uint NP = N_ROT / 2;                          // rotation pairs
+const uint PU = ROPE_NEOX == 0 ? 4 : 8;             // pairs per rotated unit
+const uint NU = NP / PU;                            // rotated units
+const uint TG0 = N_ROT / 8;                         // first un-rotated group
+const uint RU = (NU + LANES - 1) / LANES;           // units per lane
+const uint RT = (NG - TG0 + LANES - 1) / LANES;     // tail groups per lane
+const uint RV = (NG + LANES - 1) / LANES;           // value groups per lane
+const uint RU1 = RU > 0 ? RU : 1;
+const uint RT1 = RT > 0 ? RT : 1;
+
+layout(push_constant) uniform Push { AttnParams p; };
+layout(std430, binding = 0) readonly buffer Steps { AttnStep steps[]; };
+layout(binding = 1) uniform usamplerBuffer q_tb;    // (n_tokens, n_head, HEAD_DIM) f32 bits
+layout(binding = 2) uniform usamplerBuffer kc_tb;   // (C, n_head_kv, NG) texels of 8 halves
+layout(binding = 3) uniform usamplerBuffer vc_tb;
+layout(binding = 4) uniform usamplerBuffer kn_tb;   // (n_tokens, n_head_kv, HEAD_DIM) f32 bits
+layout(binding = 5) uniform usamplerBuffer vn_tb;
+layout(binding = 6) uniform usamplerBuffer cs_tb;   // (C, NP) (cos, sin) f32: 2 pairs per texel
+layout(std430, binding = 7) readonly buffer Sinks { float sinks[]; };
+layout(std430, binding = 8) writeonly buffer Out { float o[]; };
+layout(std430, binding = 9) writeonly buffer Part { float part[]; };
+
+#ifdef USE_SUBGROUP
+shared float red[WG_SIZE];
+float group_sum(float v) {
+    v = subgroupAdd(v);
+    if (MULTI_SUBGROUP == 0 || gl_NumSubgroups == 1) return v;
+    barrier();
+    if (subgroupElect()) red[gl_SubgroupID] = v;
+    barrier();
+    float s = 0.0;
+    for (uint k = 0; k < gl_NumSubgroups; ++k) s += red[k];
+    return s;
+}
+#else
+float group_sum(float v) { return v; }
+#endif
+
+vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y * c.x); }
+
+// Group g of a row as 4 element pairs (2c, 2c+1). Ring rows: `row` is the row's first texel;
+// fresh rows: `row` is the row's first f32 texel (4 floats). (Macros: samplers as function
+// arguments are best avoided.)
+#define DEFINE_GROUP(NAME, RING, FRESH)                                         \
+    void NAME(const bool fresh, uint row, uint g, out vec2 e[4]) {              \
+        if (fresh) {                                                            \
+            const vec4 a = uintBitsToFloat(texelFetch(FRESH, int(row + 2 * g))); \
+            const vec4 c = uintBitsToFloat(texelFetch(FRESH, int(row + 2 * g + 1))); \
+            e[0] = a.xy; e[1] = a.zw; e[2] = c.xy; e[3] = c.zw;                 \
+        } else {                                                                \
+            const uvec4 w = texelFetch(RING, int(row + g));                     \
+            e[0] = unpackHalf2x16(w.x); e[1] = unpackHalf2x16(w.y);             \
+            e[2] = unpackHalf2x16(w.z); e[3] = unpackHalf2x16(w.w);             \
+        }                                                                       \
+    }
+DEFINE_GROUP(group_k, kc_tb, kn_tb)
+DEFINE_GROUP(group_v, vc_tb, vn_tb)
+// Rotated unit u as PU pairs (x, y) to rotate together.
+void unit_of(const bool fresh, uint row, uint u, out vec2 pr[8]) {
+    vec2 a[4];
+    if (ROPE_NEOX == 0) {
+        group_k(fresh, row, u, a);
+        [[unroll]] for (uint c = 0; c < 4; ++c) pr[c] = a[c];
+    } else {
+        vec2 b[4];
+        group_k(fresh, row, u, a);
+        group_k(fresh, row, u + NP / 8, b);
+        [[unroll]] for (uint c = 0; c < 8; ++c) pr[c] = vec2(a[c >> 1][c & 1], b[c >> 1][c & 1]);
+    }
+}
+// (cos, sin) of the PU pairs of unit u at position pos.
+void table_unit(uint pos, uint u, out vec2 cs[8]) {
+    const uint t = pos * (NP / 2) + u * (PU / 2);
+    [[unroll]] for (uint m = 0; m < PU / 2; ++m) {
+        const vec4 x = uintBitsToFloat(texelFetch(cs_tb, int(t + m)));
+        cs[2 * m] = x.xy;
+        cs[2 * m + 1] = x.zw;
+    }
+}
+float q_elem(uint i) { return uintBitsToFloat(texelFetch(q_tb, int(i >> 2))[i & 3]); }
+
+// Per lane, per query head qh of the item (flattened):
+vec2 qr[NQ * RU1 * PU];  // rotated query pairs of the owned units
+vec2 qt[NQ * RT1 * 4];   // un-rotated query pairs of the owned tail groups
+vec2 acc[NQ * RV * 4];   // value pairs of the owned groups: running sum of p_j * v_j
+float m[NQ], l[NQ];
+vec2 rc[RU1 * PU];       // current key's (cos, sin) per owned pair
+vec2 rstep[RU1 * PU];    // rotation by one position (table row 1)
+const uint ANCHOR = 16;
+
+// One key at visible index j (k = j - j_begin), stored at row `r` of the ring or the chunk.
+void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
+    const uint row = fresh ? (ridx * p.n_head_kv + hk) * (HEAD_DIM / 4) : (ridx * p.n_head_kv + hk) * NG;
+    if ((k % ANCHOR) == 0) {
+        UNROLL_LANE for (uint r = 0; r < RU; ++r) {
+            const uint u = lane + r * LANES;
+            if (u < NU) {
+                vec2 c[8];  // (fixed size: spec-constant-sized locals break specialization)
+                table_unit(j, u, c);
+                [[unroll]] for (uint x = 0; x < PU; ++x) rc[r * PU + x] = c[x];
+            }
+        }
+    }
+    float d[NQ];
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] = 0.0;
+    UNROLL_LANE for (uint r = 0; r < RU; ++r) {
+        const uint u = lane + r * LANES;
+        if (u < NU) {
+            vec2 pr[8];
+            unit_of(fresh, row, u, pr);
+            [[unroll]] for (uint x = 0; x < PU; ++x) {
+                const vec2 kr = rotate(pr[x], rc[r * PU + x]);
+                [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qr[(qh * RU1 + r) * PU + x], kr);
+                rc[r * PU + x] = rotate(rc[r * PU + x], rstep[r * PU + x]);  // position j + 1
+            }
+        }
+    }
+    UNROLL_LANE for (uint r = 0; r < RT; ++r) {
+        const uint g = TG0 + lane + r * LANES;
+        if (g < NG) {
+            vec2 e[4];
+            group_k(fresh, row, g, e);
+            [[unroll]] for (uint x = 0; x < 4; ++x)
+                [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qt[(qh * RT1 + r) * 4 + x], e[x]);
+        }
+    }
+    float corr[NQ], pj[NQ];
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+        const float sc = group_sum(d[qh]) * p.scale;
+        const float e = exp(-abs(sc - m[qh]));  // one exp: rescale the old terms or the new one
+        const bool new_max = sc > m[qh];
+        corr[qh] = new_max ? e : 1.0;
+        pj[qh] = new_max ? 1.0 : e;
+        l[qh] = l[qh] * corr[qh] + pj[qh];
+        m[qh] = max(m[qh], sc);
+    }
+    UNROLL_LANE for (uint r = 0; r < RV; ++r) {
+        const uint g = lane + r * LANES;
+        if (g < NG) {
+            vec2 v[4];
+            group_v(fresh, row, g, v);
+            [[unroll]] for (uint qh = 0; qh < NQ; ++qh)
+                [[unroll]] for (uint x = 0; x < 4; ++x)
+                    acc[(qh * RV + r) * 4 + x] = acc[(qh * RV + r) * 4 + x] * corr[qh] + pj[qh] * v[x];
+        }
+    }
+}
+
+void main() {
+    const uint n_hblk = p.n_head / NQ;
+    const uint n_items = p.n_tokens * n_hblk * p.n_splits;
+#ifdef USE_SUBGROUP
+    const uint item = linear_group_id();
+    const uint lane = gl_LocalInvocationIndex;
+#else
+    const uint item = linear_group_id() * WG_SIZE + gl_LocalInvocationIndex;
+    const uint lane = 0;
+#endif
+    if (item >= n_items) return;  // uniform per workgroup in the subgroup variant
+    const uint s = item % p.n_splits;
+    const uint rowb = item / p.n_splits;  // i * n_hblk + head block
+    const uint h0 = (rowb % n_hblk) * NQ;
+    const uint i = rowb / n_hblk;
+    const uint row0 = i * p.n_head + h0;
+    const uint hk = h0 / (p.n_head / p.n_head_kv);
+
+    const AttnStep st = steps[p.step_index];
+    uint nsv, nwv;
+    chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
+    const uint n_vis = nsv + nwv;
+    const uint per = (n_vis + p.n_splits - 1) / p.n_splits;
+    const uint j_begin = min(n_vis, s * per);
+    const uint j_end = min(n_vis, j_begin + per);
+
+    // Queries, rotated at L - 1.
+    const uint qpos = n_vis - 1;
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+        const uint qb = (row0 + qh) * HEAD_DIM;
+        UNROLL_LANE for (uint r = 0; r < RU; ++r) {
+            const uint u = lane + r * LANES;
+            vec2 c[8];  // (fixed size: spec-constant-sized locals break specialization)
+            if (u < NU) table_unit(qpos, u, c);
+            [[unroll]] for (uint x = 0; x < PU; ++x) {
+                const uint pi = u * PU + x;
+                vec2 qv = vec2(0.0);  // (lanes without this unit read nothing: no out-of-range fetch)
+                if (u < NU)
+                    qv = rotate(ROPE_NEOX == 0 ? vec2(q_elem(qb + 2 * pi), q_elem(qb + 2 * pi + 1))
+                                               : vec2(q_elem(qb + pi), q_elem(qb + pi + NP)), c[x]);
+                qr[(qh * RU1 + r) * PU + x] = qv;
+            }
+        }
+        UNROLL_LANE for (uint r = 0; r < RT; ++r) {
+            const uint g = TG0 + lane + r * LANES;
+            [[unroll]] for (uint x = 0; x < 4; ++x) {
+                const uint e = qb + 8 * g + 2 * x;
+                vec2 qv = vec2(0.0);
+                if (g < NG) qv = vec2(q_elem(e), q_elem(e + 1));
+                qt[(qh * RT1 + r) * 4 + x] = qv;
+            }
+        }
+        [[unroll]] for (uint r = 0; r < RV * 4; ++r) acc[qh * RV * 4 + r] = vec2(0.0);
+        m[qh] = kNegHuge;
+        l[qh] = 0.0;
+    }
+    const bool has_row1 = p.n_sink + p.n_window > 1;  // capacity 1 has no second table row
+    UNROLL_LANE for (uint r = 0; r < RU; ++r) {
+        const uint u = lane + r * LANES;
+        vec2 c[8];  // (fixed size: spec-constant-sized locals break specialization)
+        if (u < NU && has_row1) table_unit(1, u, c);
+        [[unroll]] for (uint x = 0; x < PU; ++x) {
+            rstep[r * PU + x] = (u < NU && has_row1) ? c[x] : vec2(1.0, 0.0);
+            rc[r * PU + x] = vec2(1.0, 0.0);
+        }
+    }
+
+    // Runs of one kind: fresh keys of query i are the sinks at j >= t0_clamped and the window's
+    // last min(i + 1, nwv) entries (see chunk_token); everything else is in the ring.
+    const uint fresh_sink = min(st.t0_clamped, nsv);
+    const uint fresh_win = nsv + nwv - min(i + 1, nwv);
+    uint j = j_begin;
+    while (j < j_end) {  // at most 4 runs; uniform per workgroup
+        uint idx;
+        const bool fresh = chunk_token(st, i, j, nsv, nwv, p.n_sink, p.n_window, idx);
+        const uint run_end = min(j_end, j < fresh_sink ? fresh_sink : j < nsv ? nsv : j < fresh_win ? fresh_win : n_vis);
+        if (fresh) {
+            for (; j < run_end; ++j) {
+                chunk_token(st, i, j, nsv, nwv, p.n_sink, p.n_window, idx);
+                step_key(true, lane, j - j_begin, j, idx, hk);
+            }
+        } else {
+            for (; j < run_end; ++j) {
+                chunk_token(st, i, j, nsv, nwv, p.n_sink, p.n_window, idx);
+                step_key(false, lane, j - j_begin, j, idx, hk);
+            }
+        }
+    }
+
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+        const uint row = row0 + qh;
+        float f = 1.0, denom = 1.0;
+        if (p.n_splits == 1) {
+            denom = l[qh];  // > 0: every view holds the query itself
+            if (p.has_sinks != 0) {
+                const float sk = sinks[h0 + qh];
+                const float mm = max(m[qh], sk);
+                f = exp(m[qh] - mm);
+                denom = l[qh] * f + exp(sk - mm);
+            }
+        }
+        const float rr = f / denom;
+        const uint pitem = row * p.n_splits + s;
+        const uint ob = p.n_splits == 1 ? row * HEAD_DIM : 2 * p.n_tokens * p.n_head * p.n_splits + pitem * HEAD_DIM;
+        if (p.n_splits > 1 && lane == 0) {
+            part[2 * pitem] = m[qh];
+            part[2 * pitem + 1] = l[qh];
+        }
+        UNROLL_LANE for (uint r = 0; r < RV; ++r) {
+            const uint g = lane + r * LANES;
+            if (g < NG) {
+                [[unroll]] for (uint x = 0; x < 4; ++x) {
+                    const vec2 a = acc[(qh * RV + r) * 4 + x] * rr;
+                    if (p.n_splits == 1) {
+                        o[ob + 8 * g + 2 * x] = a.x;
+                        o[ob + 8 * g + 2 * x + 1] = a.y;
+                    } else {
+                        part[ob + 8 * g + 2 * x] = a.x;
+                        part[ob + 8 * g + 2 * x + 1] = a.y;
+                    }
+                }
+            }
+        }
+    }
+}
