@@ -46,6 +46,7 @@ struct WeightTensor {
     uint32_t n_rows = 0;     // M
     uint32_t n_cols = 0;     // K
     uint32_t row_words = 0;  // words per row in each chunk's row region
+    bool texel = false;      // every chunk fits one texel view (the _tb variants can bind it)
     std::vector<WeightChunk> chunks;
 
     uint64_t device_bytes() const;  // sum of the chunks' buffer sizes
@@ -63,7 +64,9 @@ WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* row
                            const std::string& name = "weight", uint64_t max_chunk_bytes = 0);
 
 // Which shader variant runs. auto_: the choice describe_matmul_variants reports.
-enum class MatmulVariant { auto_, portable, subgroup };
+// *_texel: the _tb shaders (weights and X read as uniform texel buffers); they throw
+// unsupported where texel_blocker-style conditions fail (no texel buffers, K % 4 != 0, ...).
+enum class MatmulVariant { auto_, portable, subgroup, portable_texel, subgroup_texel };
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.
@@ -84,7 +87,7 @@ void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
             uint32_t n_cols);
 
 // Variant names (for tests and the benchmark).
-std::string matvec_variant_name(quant::Type t, bool subgroup);
+std::string matvec_variant_name(quant::Type t, bool subgroup, bool texel = false);
 std::string matmul_variant_name(quant::Type t);
 
 // One row per type: the matvec variant `matvec` uses on this device and why, then the tiled one.
