@@ -23,6 +23,11 @@
 //                    Upload moves the f16 d (first field; last field for Q6_K) to the d array
 //                    and keeps the other bytes of each block in order (16, 20, 32, 208 B).
 //                    Same total bytes as the file, every load a plain aligned uint load.
+// Every chunk buffer is padded to whole 16-byte texels. With uniform texel buffers
+// (caps.texel_buffers) chunks are also capped at caps.max_texel_view_bytes() when a row fits
+// (WeightTensor::texel): the _tb variants bind a chunk as one texel view (uvec4 texels) and read
+// the SAME layout through texelFetch; rows of F32/F16/BF16, Q4_0, Q8_0 and the K-quants start
+// on texel boundaries, Q4_1 / Q5_0 / Q5_1 blocks (20/20/24 B) are read as two texels + select.
 #include <cstdint>
 #include <string>
 #include <vector>
