@@ -108,4 +108,41 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
 #error "matmul_load.glsl: no W_<TYPE> define"
 #endif
 }
+
+// Affine types: the 32 weights of a sub-block are a * q + b with small integer q (exact in
+// f32). load_sub32_affine returns q and (a, b), so a dot product is a * dot(q, x) + b * sum(x):
+// sum(x) is computed once per sub-block and column for all rows, which saves the 32 scale
+// multiply-adds per row and sub-block (matvec texel variants; ALU-bound on CPU devices).
+#if defined(W_Q4_0) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1) || defined(W_Q8_0)
+#define W_AFFINE 1
+vec2 load_sub32_affine(uint row, uint s, out vec4 q[8]) {
+    const uint rb = row * p.row_words;
+#if defined(W_Q4_0)
+    const float d = split_d(row * p.n_sub + s);
+    dq_q4_1(words4a(rb + 4u * s), vec2(1.0, 0.0), q);
+    return vec2(d, -8.0 * d);
+#elif defined(W_Q4_1)
+    uint dm;
+    uvec4 qs;
+    words5(rb + 5u * s, dm, qs);
+    dq_q4_1(qs, vec2(1.0, 0.0), q);
+    return unpackHalf2x16(dm);
+#elif defined(W_Q5_0)
+    uint qh;
+    uvec4 qs;
+    words5(rb + 5u * s, qh, qs);
+    const float d = split_d(row * p.n_sub + s);
+    dq_q5_1(qh, qs, vec2(1.0, 0.0), q);
+    return vec2(d, -16.0 * d);
+#elif defined(W_Q5_1)
+    const uint b = rb + 6u * s;
+    dq_q5_1(word(b + 1u), words4(b + 2u), vec2(1.0, 0.0), q);
+    return unpackHalf2x16(word(b));
+#elif defined(W_Q8_0)
+    const uint b = rb + 8u * s;
+    dq_q8_0(words4a(b), words4a(b + 4u), 1.0, q);
+    return vec2(split_d(row * p.n_sub + s), 0.0);
+#endif
+}
+#endif
 #endif

@@ -76,14 +76,30 @@ void dot_sub(uint row0, uint row_step, uint s) {
             xs[c][i] = (c < p.N && t < kq) ? uintBitsToFloat(texelFetch(xt, int(c * kq + t))) : vec4(0.0);
         }
     }
+#ifdef W_AFFINE
+    float xsum[NC];  // sum of the column's 32 X values (weights are a * q + b)
+    [[unroll]] for (uint c = 0; c < NC; ++c) {
+        vec4 t = xs[c][0];
+        [[unroll]] for (uint i = 1; i < 8u; ++i) t += xs[c][i];
+        xsum[c] = t.x + t.y + t.z + t.w;
+    }
+#endif
     [[unroll]] for (uint j = 0; j < R; ++j) {
         vec4 v[8];
+#ifdef W_AFFINE
+        const vec2 ab = load_sub32_affine(min(row0 + j * row_step, p.M - 1u), s, v);
+#else
         load_sub32(min(row0 + j * row_step, p.M - 1u), s, v);
+#endif
         [[unroll]] for (uint c = 0; c < NC; ++c) {
             if (c > 0u && c >= p.N) break;  // uniform
-            float t = 0.0;
-            [[unroll]] for (uint i = 0; i < 8u; ++i) t += dot(v[i], xs[c][i]);
-            acc[c * R + j] += t;
+            vec4 t = v[0] * xs[c][0];
+            [[unroll]] for (uint i = 1; i < 8u; ++i) t += v[i] * xs[c][i];
+#ifdef W_AFFINE
+            acc[c * R + j] += ab.x * ((t.x + t.y) + (t.z + t.w)) + ab.y * xsum[c];
+#else
+            acc[c * R + j] += (t.x + t.y) + (t.z + t.w);
+#endif
         }
     }
 }
