@@ -17,7 +17,6 @@ layout(local_size_x_id = 2) in;
 
 layout(push_constant) uniform Push { MatmulParams p; };
 layout(std430, binding = 0) readonly buffer W { uint wq[]; };     // device weight layout
-layout(std430, binding = 0) readonly buffer W4 { uvec4 wq4[]; };  // the same, 16 bytes at a time
 layout(std430, binding = 1) readonly buffer X { float x[]; };     // (N, K)
 layout(std430, binding = 2) writeonly buffer Y { float y[]; };    // (N, y_stride)
 

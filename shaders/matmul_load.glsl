@@ -5,7 +5,11 @@
 //   wq[p.d_offset ...]             split types (Q4_0, Q5_0, Q8_0, Q6_K): the f16 factors d of
 //                                  all blocks of the chunk, row-major, two per word
 // Float types (F32/F16/BF16) have rows zero-padded to a multiple of 32 elements.
-// Needs: `wq` (uint[]) and `wq4` (uvec4[], the same binding), push block `p` (MatmulParams), dequant.glsl.
+// Needs: push block `p` (MatmulParams), dequant.glsl, and the weight binding: with W_TEXEL a
+// `uniform usamplerBuffer wt` (16-byte texels, texelFetch: the fast read path on lavapipe),
+// else the storage buffer `wq` (uint[]; one declaration per binding, the runtime's reflection
+// rejects aliases). Both read the
+// same layout through word() / words4a(), so the texel and SSBO variants cannot drift.
 #ifndef VKS_MATMUL_LOAD_GLSL
 #define VKS_MATMUL_LOAD_GLSL
 
@@ -13,12 +17,35 @@
 #define W_FLOAT 1
 #endif
 
+#ifdef W_TEXEL
+// Word b of the chunk: one texel fetch, then a lane select (ALU is cheap, fetches are not).
+uint word(uint b) { return texelFetch(wt, int(b >> 2))[b & 3u]; }
+// Words b .. b+3 for b % 4 == 0: one texel.
+uvec4 words4a(uint b) { return texelFetch(wt, int(b >> 2)); }
+// Words b .. b+3, any b: two texels and a select (the 20- and 24-byte blocks of Q4_1, Q5_0, Q5_1).
+uvec4 words4(uint b) {
+    const uvec4 t0 = texelFetch(wt, int(b >> 2)), t1 = texelFetch(wt, int(b >> 2) + 1);
+    const uint o = b & 3u;
+    return o == 0u ? t0 : o == 1u ? uvec4(t0.yzw, t1.x) : o == 2u ? uvec4(t0.zw, t1.xy) : uvec4(t0.w, t1.xyz);
+}
+// Words b (w0) and b+1 .. b+4 (w14), any b: they lie in two texels, fetched once.
+void words5(uint b, out uint w0, out uvec4 w14) {
+    const uvec4 t0 = texelFetch(wt, int(b >> 2)), t1 = texelFetch(wt, int(b >> 2) + 1);
+    const uint o = b & 3u;
+    w0 = t0[o];
+    w14 = o == 0u ? uvec4(t0.yzw, t1.x) : o == 1u ? uvec4(t0.zw, t1.xy) : o == 2u ? uvec4(t0.w, t1.xyz) : t1;
+}
+#else
+uint word(uint b) { return wq[b]; }
+void words5(uint b, out uint w0, out uvec4 w14) { w0 = wq[b]; w14 = uvec4(wq[b + 1u], wq[b + 2u], wq[b + 3u], wq[b + 4u]); }
 uvec4 words4(uint b) { return uvec4(wq[b], wq[b + 1u], wq[b + 2u], wq[b + 3u]); }
-// Same for b % 4 == 0: one 16-byte load (CPU devices pay per load instruction, not per byte).
-uvec4 words4a(uint b) { return wq4[b >> 2]; }
+// Same for b % 4 == 0 (the texel variant fetches one texel; here 4 word loads, which cost
+// lavapipe the same as one uvec4 load: 4 per-lane loops either way).
+uvec4 words4a(uint b) { return words4(b); }
+#endif
 
 // f16 factor of block `blk` (chunk-local, row-major) in the split d array.
-float split_d(uint blk) { return half_at(wq[p.d_offset + (blk >> 1)], blk); }
+float split_d(uint blk) { return half_at(word(p.d_offset + (blk >> 1)), blk); }
 
 void load_sub32(uint row, uint s, out vec4 v[8]) {
     const uint rb = row * p.row_words;
@@ -43,13 +70,19 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
     dq_q4_0(words4a(rb + 4u * s), split_d(row * p.n_sub + s), v);
 #elif defined(W_Q4_1)
     const uint b = rb + 5u * s;
-    dq_q4_1(words4(b + 1u), unpackHalf2x16(wq[b]), v);
+    uint dm;
+    uvec4 qs;
+    words5(b, dm, qs);
+    dq_q4_1(qs, unpackHalf2x16(dm), v);
 #elif defined(W_Q5_0)
     const uint b = rb + 5u * s;
-    dq_q5_0(wq[b], words4(b + 1u), split_d(row * p.n_sub + s), v);
+    uint qh;
+    uvec4 qs;
+    words5(b, qh, qs);
+    dq_q5_0(qh, qs, split_d(row * p.n_sub + s), v);
 #elif defined(W_Q5_1)
     const uint b = rb + 6u * s;
-    dq_q5_1(wq[b + 1u], words4(b + 2u), unpackHalf2x16(wq[b]), v);
+    dq_q5_1(word(b + 1u), words4(b + 2u), unpackHalf2x16(word(b)), v);
 #elif defined(W_Q8_0)
     const uint b = rb + 8u * s;
     dq_q8_0(words4a(b), words4a(b + 4u), split_d(row * p.n_sub + s), v);
@@ -68,11 +101,48 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
     const uint h = j >> 2, k = j & 3u;
     const uint l = base + 16u * h + 8u * (k & 1u);     // ql bytes 64h + 32(k%2) + l
     const uint qh = base + 32u + 8u * h;               // qh bytes 32h + l
-    const uint sw = wq[base + 48u + 2u * h + (k >> 1)] >> (16u * (k & 1u));  // scales 8h+2k, +1
+    const uint sw = word(base + 48u + 2u * h + (k >> 1)) >> (16u * (k & 1u));  // scales 8h+2k, +1
     const float s0 = float(int(sw << 24) >> 24), s1 = float(int(sw << 16) >> 24);
     dq_q6_k(words4a(l), words4a(l + 4u), words4a(qh), words4a(qh + 4u), split_d(row * (p.n_sub >> 3) + sb), s0, s1, k, v);
 #else
 #error "matmul_load.glsl: no W_<TYPE> define"
 #endif
 }
+
+// Affine types: the 32 weights of a sub-block are a * q + b with small integer q (exact in
+// f32). load_sub32_affine returns q and (a, b), so a dot product is a * dot(q, x) + b * sum(x):
+// sum(x) is computed once per sub-block and column for all rows, which saves the 32 scale
+// multiply-adds per row and sub-block (matvec texel variants; ALU-bound on CPU devices).
+#if defined(W_Q4_0) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1) || defined(W_Q8_0)
+#define W_AFFINE 1
+vec2 load_sub32_affine(uint row, uint s, out vec4 q[8]) {
+    const uint rb = row * p.row_words;
+#if defined(W_Q4_0)
+    const float d = split_d(row * p.n_sub + s);
+    dq_q4_1(words4a(rb + 4u * s), vec2(1.0, 0.0), q);
+    return vec2(d, -8.0 * d);
+#elif defined(W_Q4_1)
+    uint dm;
+    uvec4 qs;
+    words5(rb + 5u * s, dm, qs);
+    dq_q4_1(qs, vec2(1.0, 0.0), q);
+    return unpackHalf2x16(dm);
+#elif defined(W_Q5_0)
+    uint qh;
+    uvec4 qs;
+    words5(rb + 5u * s, qh, qs);
+    const float d = split_d(row * p.n_sub + s);
+    dq_q5_1(qh, qs, vec2(1.0, 0.0), q);
+    return vec2(d, -16.0 * d);
+#elif defined(W_Q5_1)
+    const uint b = rb + 6u * s;
+    dq_q5_1(word(b + 1u), words4(b + 2u), vec2(1.0, 0.0), q);
+    return unpackHalf2x16(word(b));
+#elif defined(W_Q8_0)
+    const uint b = rb + 8u * s;
+    dq_q8_0(words4a(b), words4a(b + 4u), 1.0, q);
+    return vec2(split_d(row * p.n_sub + s), 0.0);
+#endif
+}
+#endif
 #endif

@@ -20,9 +20,18 @@ layout(constant_id = 2) const uint NC = 1;  // column slots: 1, 2, 4 or 8; p.N <
 layout(local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push { MatmulParams p; };
+#ifdef W_TEXEL
+// Texel variants (_tb): weights and X read through uniform texel buffers (uvec4 texels). On
+// lavapipe a texel fetch is a vector gather while an SSBO load is a per-lane loop (~10x).
+// X is bound from column p.col0 on (the host binds that sub-range: K % 4 == 0, so a column is
+// whole texels), so X column c of this dispatch starts at texel c * K / 4.
+layout(binding = 0) uniform usamplerBuffer wt;                     // device weight layout
+layout(binding = 1) uniform usamplerBuffer xt;                     // (N, K) f32 bits, K % 4 == 0
+#else
 layout(std430, binding = 0) readonly buffer W { uint wq[]; };     // device weight layout
-layout(std430, binding = 0) readonly buffer W4 { uvec4 wq4[]; };  // the same, 16 bytes at a time
-#ifdef X_VEC4
+#endif
+#if defined(W_TEXEL)
+#elif defined(X_VEC4)
 layout(std430, binding = 1) readonly buffer X { vec4 xv[]; };     // (N, K), K % 32 == 0
 #else
 layout(std430, binding = 1) readonly buffer X { float x[]; };     // (N, K)
@@ -39,6 +48,7 @@ float acc[NC * R];  // acc[c * R + j]: column c, j-th row of this invocation
 
 // x[o .. o+3] (o = column start + k). Float-type rows may end inside a sub-block: elements
 // at or past p.K read as 0, and the index is clamped to the column so the load stays in bounds.
+#ifndef W_TEXEL
 vec4 load_x4(uint o, uint k) {
 #ifdef X_VEC4
     return xv[o >> 2];
@@ -49,7 +59,51 @@ vec4 load_x4(uint o, uint k) {
     return r;
 #endif
 }
+#endif
 
+#ifdef W_TEXEL
+// Sub-block s of rows row0 + j * row_step (j < R) against every column: the X slice of every
+// column is fetched once (NC * 8 texels), then each row is fetched, dequantized and dotted
+// in turn, so only one row's 32 weights are live at a time.
+void dot_sub(uint row0, uint row_step, uint s) {
+    vec4 xs[NC][8];
+    const uint kq = p.K >> 2;  // texels per X column
+    [[unroll]] for (uint c = 0; c < NC; ++c) {
+        // Columns past p.N and elements past K (float-type tails) read as 0; the padded weights
+        // there are 0 too, but 0 * (another column's value) must not be an inf * 0.
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+            const uint t = 8u * s + i;
+            xs[c][i] = (c < p.N && t < kq) ? uintBitsToFloat(texelFetch(xt, int(c * kq + t))) : vec4(0.0);
+        }
+    }
+#ifdef W_AFFINE
+    float xsum[NC];  // sum of the column's 32 X values (weights are a * q + b)
+    [[unroll]] for (uint c = 0; c < NC; ++c) {
+        vec4 t = xs[c][0];
+        [[unroll]] for (uint i = 1; i < 8u; ++i) t += xs[c][i];
+        xsum[c] = t.x + t.y + t.z + t.w;
+    }
+#endif
+    [[unroll]] for (uint j = 0; j < R; ++j) {
+        vec4 v[8];
+#ifdef W_AFFINE
+        const vec2 ab = load_sub32_affine(min(row0 + j * row_step, p.M - 1u), s, v);
+#else
+        load_sub32(min(row0 + j * row_step, p.M - 1u), s, v);
+#endif
+        [[unroll]] for (uint c = 0; c < NC; ++c) {
+            if (c > 0u && c >= p.N) break;  // uniform
+            vec4 t = v[0] * xs[c][0];
+            [[unroll]] for (uint i = 1; i < 8u; ++i) t += v[i] * xs[c][i];
+#ifdef W_AFFINE
+            acc[c * R + j] += ab.x * ((t.x + t.y) + (t.z + t.w)) + ab.y * xsum[c];
+#else
+            acc[c * R + j] += (t.x + t.y) + (t.z + t.w);
+#endif
+        }
+    }
+}
+#else
 // Sub-block s of rows row0 + j * row_step (j < R) against every column.
 void dot_sub(uint row0, uint row_step, uint s) {
     vec4 v[R][8];
@@ -66,6 +120,7 @@ void dot_sub(uint row0, uint row_step, uint s) {
         [[unroll]] for (uint j = 0; j < R; ++j) acc[c * R + j] += t[j];
     }
 }
+#endif
 
 // Sub-blocks first, first + step, ... of the rows into acc[].
 void dot_rows(uint row0, uint row_step, uint first, uint step) {

@@ -145,22 +145,35 @@ int bench_kernels(const BenchOptions& o) {
 
     // Copy bandwidth: 64 MiB (or the binding limit) source -> destination, read + write bytes.
     // Measured before and after the kernels (shared machines drift); percentages use the higher.
-    const uint64_t copy_bytes = std::min<uint64_t>(64ull << 20, caps.max_binding_bytes()) & ~uint64_t(3);
-    auto measure_copy = [&]() {
-        vk::Buffer src(device, copy_bytes, vk::BufferKind::device, "copy_src");
-        vk::Buffer dst(device, copy_bytes, vk::BufferKind::device, "copy_dst");
+    // Three yardsticks: copy_u32 (SSBO reads, what the SSBO matvec variants use), copy_tb
+    // (texel reads, uvec4 SSBO stores) and read_tb (texel reads only, read bytes). The matvec
+    // "% of copy" uses the copy of the same read path (copy_tb for the _tb variants), so it
+    // compares like with like; on lavapipe texel reads are ~10x SSBO reads.
+    const uint64_t copy_bytes = std::min<uint64_t>(64ull << 20, caps.max_binding_bytes()) & ~uint64_t(15);
+    const uint64_t tb_bytes = std::min<uint64_t>(copy_bytes, caps.max_texel_view_bytes());
+    auto measure_copy = [&](const char* kernel) {
+        const bool texel = std::strcmp(kernel, "copy_u32") != 0;
+        const uint64_t bytes = texel ? tb_bytes : copy_bytes;
+        vk::Buffer src(device, bytes, vk::BufferKind::device, "copy_src");
+        vk::Buffer dst(device, bytes, vk::BufferKind::device, "copy_dst");
         src.fill_zero();
         const uint32_t wg = k.wg_size(64);
-        const vk::Pipeline& pipe = k.pipeline("copy_u32", {wg});
-        shader::CopyParams p{uint32_t(copy_bytes / 4)};
+        const vk::Pipeline& pipe = k.pipeline(kernel, {wg});
+        shader::CopyParams p{uint32_t(bytes / 4)};
         // Enough invocations for any device, each copying a strided stretch.
-        const ops::Grid g = ops::grid_for(std::min<uint64_t>(4096, (p.n_words + wg - 1) / wg), caps);
+        const uint32_t per_step = texel ? 4 : 1;
+        const ops::Grid g = ops::grid_for(std::min<uint64_t>(4096, (p.n_words / per_step + wg - 1) / wg), caps);
         auto copy = [&](vk::Commands& c) { c.dispatch(pipe, {src, dst}, p, g.x, g.y); };
         const double s = per_op(timer, target, 1000, copy, copy);
-        return 2.0 * double(copy_bytes) / s * 1e-9;
+        return (std::strcmp(kernel, "read_tb") == 0 ? 1.0 : 2.0) * double(bytes) / s * 1e-9;
     };
-    const double copy_gbps_start = measure_copy();
+    const bool tb_used = o.variant == ops::MatmulVariant::portable_texel || o.variant == ops::MatmulVariant::subgroup_texel ||
+                         (o.variant == ops::MatmulVariant::auto_ && caps.texel_buffers);
+    const char* yard = tb_used ? "copy_tb" : "copy_u32";
+    const double copy_gbps_start = measure_copy(yard);
     double copy_gbps = copy_gbps_start;
+    const double copy_u32_gbps = tb_used ? measure_copy("copy_u32") : copy_gbps_start;
+    const double read_tb_gbps = caps.texel_buffers ? measure_copy("read_tb") : 0.0;
     std::vector<const Shape*> shapes;
     if (o.shapes == "all" || o.shapes == "4096") shapes.push_back(&k_shapes_4096[0]);
     if (o.shapes == "all" || o.shapes == "smollm")
@@ -206,16 +219,20 @@ int bench_kernels(const BenchOptions& o) {
         }
     }
 
-    const double copy_gbps_end = measure_copy();
+    const double copy_gbps_end = measure_copy(yard);
     copy_gbps = std::max(copy_gbps_start, copy_gbps_end);
     const char* timing = timer.gpu() ? "gpu_timestamps" : "wall_clock";
     const char* variant = o.variant == ops::MatmulVariant::auto_ ? "auto"
-                        : o.variant == ops::MatmulVariant::subgroup ? "subgroup" : "portable";
+                        : o.variant == ops::MatmulVariant::subgroup ? "subgroup"
+                        : o.variant == ops::MatmulVariant::portable_texel ? "portable_tb"
+                        : o.variant == ops::MatmulVariant::subgroup_texel ? "subgroup_tb" : "portable";
     if (o.json) {
         std::printf("{\n  \"device\": \"%s\",\n  \"driver\": \"%s\",\n  \"timing\": \"%s\",\n  \"matvec_variant\": \"%s\",\n",
                     json_escape(caps.name).c_str(), json_escape(caps.driver_info).c_str(), timing, variant);
+        std::printf("  \"copy_kernel\": \"%s\",\n  \"copy_u32_gbps\": %.3f,\n  \"read_tb_gbps\": %.3f,\n", yard, copy_u32_gbps,
+                    read_tb_gbps);
         std::printf("  \"copy_bytes\": %llu,\n  \"copy_gbps_start\": %.3f,\n  \"copy_gbps_end\": %.3f,\n  \"copy_gbps\": %.3f,\n  \"matmul_columns\": %u,\n  \"matmul_path\": \"%s\",\n  \"results\": [\n",
-                    (unsigned long long)copy_bytes, copy_gbps_start, copy_gbps_end, copy_gbps, mm_cols,
+                    (unsigned long long)(tb_used ? tb_bytes : copy_bytes), copy_gbps_start, copy_gbps_end, copy_gbps, mm_cols,
                     o.tiled || !ops::matmul_uses_matvec(caps, mm_cols) ? "tiled" : "matvec_8_columns");
         for (size_t i = 0; i < results.size(); ++i) {
             const auto& r = results[i];
@@ -238,8 +255,11 @@ int bench_kernels(const BenchOptions& o) {
         }
         std::printf("\ndevice: %s (%s)\ntiming: %s; matvec variant: %s\n", caps.name.c_str(), caps.driver_info.c_str(),
                     timing, variant);
-        std::printf("copy bandwidth (copy_u32, %llu MiB, read + write): %.2f GB/s before, %.2f GB/s after the kernels\n",
-                    (unsigned long long)(copy_bytes >> 20), copy_gbps_start, copy_gbps_end);
+        std::printf("copy bandwidth (%s, %llu MiB, read + write): %.2f GB/s before, %.2f GB/s after the kernels"
+                    " (the %% of copy yardstick: same read path as the matvec variant)\n",
+                    yard, (unsigned long long)((tb_used ? tb_bytes : copy_bytes) >> 20), copy_gbps_start, copy_gbps_end);
+        std::printf("other yardsticks: copy_u32 (SSBO reads) %.2f GB/s; read_tb (texel reads only) %.2f GB/s\n",
+                    copy_u32_gbps, read_tb_gbps);
         std::printf("matvec: 1 column, GB/s = GGUF weight bytes / time; matmul: %u columns, %s\n", mm_cols,
                     o.tiled ? "shared-memory tiled kernel (forced)"
                     : ops::matmul_uses_matvec(caps, mm_cols) ? "ops::matmul = matvec in groups of 8 columns on this device"
@@ -251,8 +271,10 @@ int bench_kernels(const BenchOptions& o) {
 void bench_usage() {
     std::fprintf(stderr,
                  "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
-                 "                      [--matvec-variant auto|portable|subgroup] [--no-matmul] [--tiled]\n"
-                 "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]\n");
+                 "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--tiled]
+"
+                 "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]
+");
 }
 
 }  // namespace
@@ -283,7 +305,9 @@ int cmd_bench(const Args& args) {
             if (v == "auto") o.variant = ops::MatmulVariant::auto_;
             else if (v == "portable") o.variant = ops::MatmulVariant::portable;
             else if (v == "subgroup") o.variant = ops::MatmulVariant::subgroup;
-            else fail(Status::invalid_argument, "bench: --matvec-variant must be auto, portable or subgroup");
+            else if (v == "portable_tb") o.variant = ops::MatmulVariant::portable_texel;
+            else if (v == "subgroup_tb") o.variant = ops::MatmulVariant::subgroup_texel;
+            else fail(Status::invalid_argument, "bench: --matvec-variant must be auto, portable, subgroup, portable_tb or subgroup_tb");
         } else if (a == "--types") {
             std::string list = value();
             size_t p = 0;

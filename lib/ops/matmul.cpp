@@ -1,6 +1,7 @@
 #include "ops/matmul.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -121,6 +122,31 @@ bool matvec_uses_subgroup(const vk::Capabilities& caps) {
     return caps.subgroup_reduce() && caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
 
+// Why the texel (_tb) variants cannot read this X / W, or nullptr when they can. X is bound
+// per group of k_matvec_max_cols columns from column col0 on, so each group's offset must be
+// texel-aligned and the group must fit one texel view.
+const char* texel_blocker(const vk::Capabilities& caps, const WeightTensor& w, vk::BufferRange x, uint32_t n_cols) {
+    if (!caps.texel_buffers) return "the device has no uniform texel buffers";
+    if (!w.texel) return "the weight was uploaded in chunks that do not fit a texel view";
+    if (w.n_cols % 4 != 0) return "K is not a multiple of 4 (X columns are not whole texels)";
+    const uint64_t col_bytes = uint64_t(w.n_cols) * 4, align = caps.min_texel_buffer_offset_alignment;
+    if (x.offset % align != 0 || (n_cols > k_matvec_max_cols && (col_bytes * k_matvec_max_cols) % align != 0))
+        return "X offset is not texel-view aligned";
+    if (col_bytes * std::min(n_cols, k_matvec_max_cols) > caps.max_texel_view_bytes())
+        return "8 columns of X exceed the texel view limit";
+    return nullptr;
+}
+
+// Development knob for tuning (docs/BENCHMARKS.md): VKS_MATVEC_TUNE="wg,R" overrides the
+// portable variants' workgroup size and rows per invocation. Not a user setting.
+bool tune_override(uint32_t& wg, uint32_t& rows) {
+    const char* e = std::getenv("VKS_MATVEC_TUNE");
+    unsigned a = 0, b = 0;
+    if (!e || std::sscanf(e, "%u,%u", &a, &b) != 2 || a == 0 || b == 0) return false;
+    wg = a, rows = b;
+    return true;
+}
+
 }  // namespace
 
 // On CPU devices shared memory and barriers cost per lane (lavapipe: the tiled kernel ran at
@@ -137,9 +163,9 @@ uint64_t WeightTensor::device_bytes() const {
 
 bool matmul_supports(Type t) { return type_tag(t) != nullptr; }
 
-std::string matvec_variant_name(Type t, bool subgroup) {
+std::string matvec_variant_name(Type t, bool subgroup, bool texel) {
     if (!matmul_supports(t)) fail(Status::unsupported, "matvec: no kernel for weight type %s", quant::info(t).name);
-    return std::string("matvec_") + type_tag(t) + "_f32" + (subgroup ? "_sg" : "");
+    return std::string("matvec_") + type_tag(t) + "_f32" + (subgroup ? "_sg" : "") + (texel ? "_tb" : "");
 }
 
 std::string matmul_variant_name(Type t) {
@@ -169,17 +195,26 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
     if (max_chunk_bytes) limit = std::min(limit, max_chunk_bytes);
     // The shaders index words with 32-bit uints.
     limit = std::min<uint64_t>(limit, uint64_t(UINT32_MAX) & ~uint64_t(3));
-    if (row_bytes + 4 > limit)
+    // Chunks also fit one texel view when a row does (the _tb variants bind a whole chunk as
+    // texels): finer chunks where the texel limit is small (65536 texels = 1 MiB minimum).
+    const uint64_t texel_limit = caps.max_texel_view_bytes();
+    if (texel_limit && row_bytes + 16 <= texel_limit) {
+        limit = std::min(limit, texel_limit);
+        w.texel = true;
+    }
+    // -16: room for the d array's rounding and the padding to whole 16-byte texels.
+    if (row_bytes + 16 > limit)
         fail(Status::unsupported, "upload_weight %s: one row of %llu bytes exceeds the %llu-byte binding limit",
              name.c_str(), (unsigned long long)row_bytes, (unsigned long long)limit);
-    const uint32_t rows_per_chunk = uint32_t(std::min<uint64_t>(M, (limit - 4) / row_bytes));
+    const uint32_t rows_per_chunk = uint32_t(std::min<uint64_t>(M, (limit - 16) / row_bytes));
 
     const uint8_t* src = static_cast<const uint8_t*>(rows);
     std::vector<uint32_t> staging;
     for (uint32_t r0 = 0; r0 < M; r0 += rows_per_chunk) {
         const uint32_t n = std::min(rows_per_chunk, M - r0);
         const uint64_t row_region = uint64_t(n) * w.row_words;
-        const uint64_t n_words = row_region + (d_bytes_per_row * n + 3) / 4;
+        // Buffers are whole 16-byte texels (zero padding at the end).
+        const uint64_t n_words = (row_region + (d_bytes_per_row * n + 3) / 4 + 3) & ~uint64_t(3);
         staging.assign(n_words, 0u);
         WeightChunk c;
         c.row_begin = r0;
@@ -198,28 +233,37 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
             uint32_t n_cols, MatmulVariant variant) {
     check_xy(w, x, y, n_cols);
     const auto& caps = k.caps();
-    bool sg = variant == MatmulVariant::subgroup ||
-              (variant == MatmulVariant::auto_ && matvec_uses_subgroup(caps));
+    const bool want_sg = variant == MatmulVariant::subgroup || variant == MatmulVariant::subgroup_texel;
+    bool sg = want_sg || (variant == MatmulVariant::auto_ && matvec_uses_subgroup(caps));
     if (sg && !caps.subgroup_reduce())
         fail(Status::unsupported, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
-    const std::string name = matvec_variant_name(w.type, sg);
+    const char* blocker = texel_blocker(caps, w, x, n_cols);
+    const bool want_tb = variant == MatmulVariant::portable_texel || variant == MatmulVariant::subgroup_texel;
+    if (want_tb && blocker) fail(Status::unsupported, "matvec: texel variant requested but %s", blocker);
+    const bool tb = want_tb || (variant == MatmulVariant::auto_ && !blocker);
+    const std::string name = matvec_variant_name(w.type, sg, tb);
     uint32_t wg = k.wg_size(64);
-    // Portable: R = 16 rows per invocation share every X load. On lavapipe each SSBO load is a
-    // per-lane loop, so loads, not bytes or registers, set the speed (R = 1, 2, 4, 8, 16 and
-    // 4 for 8 columns were measured; docs/BENCHMARKS.md).
-    const uint32_t rows_per_lane = sg ? 1 : 16;
+    // Portable: R rows per invocation share every X load. SSBO variant: R = 16; on lavapipe
+    // each SSBO load is a per-lane loop, so loads, not bytes or registers, set the speed
+    // (R = 1, 2, 4, 8, 16 and 4 for 8 columns were measured; docs/BENCHMARKS.md).
+    // Texel variant: R = 8 (tuned on lavapipe, docs/BENCHMARKS.md).
+    uint32_t rows_per_lane = sg ? 1 : tb ? 8 : 16;
+    const bool tuned = !sg && tune_override(wg, rows_per_lane);
     // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
-    while (!sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
+    while (!tuned && !sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
         // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
         const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
         const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots, rows_per_lane});
+        // Texel variant: X is bound from column col0 on (the shader indexes it from 0).
+        const uint64_t col_bytes = uint64_t(w.n_cols) * 4;
+        const vk::BufferRange xb = tb ? vk::BufferRange(*x.buffer, x.offset + col0 * col_bytes, n * col_bytes) : x;
         for (const auto& c : w.chunks) {
             const auto p = params_for(w, c, n, col0);
             const Grid g = grid_for((c.n_rows + rows_per_wg - 1) / rows_per_wg, caps);
-            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), x, y}, p, g.x, g.y);
+            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), xb, y}, p, g.x, g.y);
         }
     }
 }
@@ -263,11 +307,15 @@ std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps
                                              : "no subgroup arithmetic: one row per invocation, no reduction";
     const Type types[] = {Type::F32, Type::F16, Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0,
                           Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
-    for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg), why});
+    const bool tb = caps.texel_buffers;
+    const std::string why_tb = tb ? std::string(why) + "; weights and X as uniform texel buffers (texelFetch: vector "
+                                                       "gathers on lavapipe, ~10x SSBO loads) when K % 4 == 0"
+                                  : std::string(why) + "; storage-buffer loads (no uniform texel buffers)";
+    for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg, tb), why_tb});
     const bool big = (64 + 64) * 33 * 4 <= caps.max_shared_memory && caps.max_workgroup_invocations >= 256;
     const bool cpu = matmul_uses_matvec(caps, k_matvec_max_cols + 1);
     for (Type t : types)
-        out.push_back({"matmul (> 8 columns)", cpu ? matvec_variant_name(t, sg) : matmul_variant_name(t),
+        out.push_back({"matmul (> 8 columns)", cpu ? matvec_variant_name(t, sg, tb) : matmul_variant_name(t),
                        cpu ? "CPU device: matvec in groups of 8 columns (shared-memory tiles measured ~10-30x slower)"
                            : big ? "shared-memory tiles 64x64, f32 accumulation"
                                  : "shared-memory tiles 32x32 (limits), f32 accumulation"});

@@ -23,6 +23,11 @@
 //                    Upload moves the f16 d (first field; last field for Q6_K) to the d array
 //                    and keeps the other bytes of each block in order (16, 20, 32, 208 B).
 //                    Same total bytes as the file, every load a plain aligned uint load.
+// Every chunk buffer is padded to whole 16-byte texels. With uniform texel buffers
+// (caps.texel_buffers) chunks are also capped at caps.max_texel_view_bytes() when a row fits
+// (WeightTensor::texel): the _tb variants bind a chunk as one texel view (uvec4 texels) and read
+// the SAME layout through texelFetch; rows of F32/F16/BF16, Q4_0, Q8_0 and the K-quants start
+// on texel boundaries, Q4_1 / Q5_0 / Q5_1 blocks (20/20/24 B) are read as two texels + select.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +51,7 @@ struct WeightTensor {
     uint32_t n_rows = 0;     // M
     uint32_t n_cols = 0;     // K
     uint32_t row_words = 0;  // words per row in each chunk's row region
+    bool texel = false;      // every chunk fits one texel view (the _tb variants can bind it)
     std::vector<WeightChunk> chunks;
 
     uint64_t device_bytes() const;  // sum of the chunks' buffer sizes
@@ -63,7 +69,9 @@ WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* row
                            const std::string& name = "weight", uint64_t max_chunk_bytes = 0);
 
 // Which shader variant runs. auto_: the choice describe_matmul_variants reports.
-enum class MatmulVariant { auto_, portable, subgroup };
+// *_texel: the _tb shaders (weights and X read as uniform texel buffers); they throw
+// unsupported where texel_blocker-style conditions fail (no texel buffers, K % 4 != 0, ...).
+enum class MatmulVariant { auto_, portable, subgroup, portable_texel, subgroup_texel };
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.
@@ -84,7 +92,7 @@ void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
             uint32_t n_cols);
 
 // Variant names (for tests and the benchmark).
-std::string matvec_variant_name(quant::Type t, bool subgroup);
+std::string matvec_variant_name(quant::Type t, bool subgroup, bool texel = false);
 std::string matmul_variant_name(quant::Type t);
 
 // One row per type: the matvec variant `matvec` uses on this device and why, then the tiled one.

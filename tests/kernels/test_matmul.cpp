@@ -45,9 +45,23 @@ Problem make_problem(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed) 
     return pr;
 }
 
-enum class Path { matvec_portable, matvec_sg, tiled };
+enum class Path { matvec_portable, matvec_sg, matvec_tb, matvec_sg_tb, tiled };
 const char* path_name(Path p) {
-    return p == Path::matvec_portable ? "matvec" : p == Path::matvec_sg ? "matvec_sg" : "tiled";
+    switch (p) {
+        case Path::matvec_portable: return "matvec";
+        case Path::matvec_sg: return "matvec_sg";
+        case Path::matvec_tb: return "matvec_tb";
+        case Path::matvec_sg_tb: return "matvec_sg_tb";
+        default: return "tiled";
+    }
+}
+ops::MatmulVariant variant_of(Path p) {
+    switch (p) {
+        case Path::matvec_sg: return ops::MatmulVariant::subgroup;
+        case Path::matvec_tb: return ops::MatmulVariant::portable_texel;
+        case Path::matvec_sg_tb: return ops::MatmulVariant::subgroup_texel;
+        default: return ops::MatmulVariant::portable;
+    }
 }
 
 void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path path) {
@@ -61,9 +75,7 @@ void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path 
     vk::Buffer y = test::guarded_buffer(size_t(N) * M, "y");
     test::run([&](vk::Commands& cmd) {
         if (path == Path::tiled) ops::matmul_tiled(*g.kernels, cmd, w, x, y, N);
-        else
-            ops::matvec(*g.kernels, cmd, w, x, y, N,
-                        path == Path::matvec_sg ? ops::MatmulVariant::subgroup : ops::MatmulVariant::portable);
+        else ops::matvec(*g.kernels, cmd, w, x, y, N, variant_of(path));
     });
     std::vector<float> got = test::read_guarded(y, size_t(N) * M);
     const double e = test::nmse(got.data(), pr.ref.data(), got.size());
@@ -76,6 +88,7 @@ void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path 
 }
 
 bool have_subgroups() { return gpu().device->caps().subgroup_reduce(); }
+bool have_texel() { return gpu().device->caps().texel_buffers; }
 
 struct Shape {
     uint32_t M, K;
@@ -98,7 +111,7 @@ std::vector<Shape> shapes_for(Type t) {
 // 1 and 3 or 4 columns (column slots 1 and 4: lavapipe takes seconds to build the large
 // 8-slot pipelines cold, and the slot logic is type-independent).
 void run_type(Type t, uint32_t seed, bool full_n = false) {
-    const bool sg = have_subgroups();
+    const bool sg = have_subgroups(), tb = have_texel();
     g_worst_nmse = 0;
     const auto shapes = shapes_for(t);
     for (size_t i = 0; i < shapes.size(); ++i) {
@@ -108,6 +121,12 @@ void run_type(Type t, uint32_t seed, bool full_n = false) {
         for (uint32_t N : ns) {
             check_case(t, M, K, N, seed + uint32_t(i), Path::matvec_portable);
             if (sg) check_case(t, M, K, N, seed + uint32_t(i), Path::matvec_sg);
+            // Texel variants: X columns must be whole texels (the automatic choice falls back
+            // to the SSBO variant otherwise; checked in "texel fallback" below).
+            if (tb && K % 4 == 0) {
+                check_case(t, M, K, N, seed + uint32_t(i), Path::matvec_tb);
+                if (sg) check_case(t, M, K, N, seed + uint32_t(i), Path::matvec_sg_tb);
+            }
         }
     }
     // The tiled path: edges of the 64 x 64 tile in M and N.
@@ -117,7 +136,7 @@ void run_type(Type t, uint32_t seed, bool full_n = false) {
         for (size_t j = 0; j < 4; ++j)
             if (i == 0 || j % 2 == (i % 2)) check_case(t, tiled[i].M, tiled[i].K, ns[j], seed + 100 + uint32_t(i), Path::tiled);
     MESSAGE(std::string(quant::info(t).name) << ": worst NMSE " << g_worst_nmse
-                                             << std::string(sg ? " (portable, _sg and tiled)" : " (portable and tiled)"));
+                                             << (sg ? " (portable, _sg" : " (portable") << (tb ? ", their _tb" : "") << " and tiled)");
 }
 
 }  // namespace
@@ -177,6 +196,62 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul: a weight larger than one binding is sp
         }
     }
     CHECK(inst.validation_message_count() == 0);
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul: texel variants on small texel views (finer chunks) match the SSBO variant") {
+    // A device whose texel views hold 1024 texels (16 KiB), as VKS_LIMITS would set it: the
+    // weights are chunked to fit and the _tb result must equal the SSBO result of the same device.
+    setenv("VKS_LIMITS", "texel_elements=1024", 1);
+    vk::Instance inst(vk::InstanceOptions{true});
+    unsetenv("VKS_LIMITS");
+    vk::Device small(inst, vk::DeviceOptions{SIZE_MAX, "off"});
+    if (!small.caps().texel_buffers) VKS_SKIP("device has no uniform texel buffers");
+    ops::Kernels ks(small);
+    for (Type t : {Type::Q4_1, Type::Q8_0, Type::F16}) {
+        const uint32_t M = 203, K = 512, N = 3, seed = 78;
+        CAPTURE(quant::info(t).name);
+        Problem pr = make_problem(t, M, K, N, seed);
+        ops::WeightTensor w = ops::upload_weight(small, t, pr.w.data(), M, K);
+        CHECK(w.texel);
+        CHECK(w.chunks.size() > 1);
+        for (const auto& c : w.chunks) CHECK(c.buffer.size() <= 1024 * 16);
+        vk::Buffer xs(small, pr.x.size() * 4);
+        xs.upload(pr.x.data(), pr.x.size() * 4);
+        std::vector<float> got[2];
+        const ops::MatmulVariant vs[2] = {ops::MatmulVariant::portable, ops::MatmulVariant::portable_texel};
+        for (int v = 0; v < 2; ++v) {
+            vk::Buffer ys(small, size_t(N) * M * 4);
+            vk::Commands cmd(small);
+            cmd.begin();
+            ops::matvec(ks, cmd, w, xs, ys, N, vs[v]);
+            cmd.end();
+            cmd.submit();
+            got[v].resize(size_t(N) * M);
+            ys.download(got[v].data(), got[v].size() * 4);
+        }
+        CHECK_MESSAGE(test::nmse(got[1].data(), pr.ref.data(), got[1].size()) <= k_nmse_bound,
+                      quant::info(t).name << ": chunked texel result off the reference");
+        CHECK_MESSAGE(test::max_abs_diff(got[0].data(), got[1].data(), got[0].size()) <= 1e-4,
+                      quant::info(t).name << ": texel and SSBO variants differ");
+    }
+    CHECK(inst.validation_message_count() == 0);
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul: texel fallback (K % 4 != 0) and explicit texel requests") {
+    auto& g = gpu();
+    if (!g.device->caps().texel_buffers) VKS_SKIP("device has no uniform texel buffers");
+    const uint32_t M = 9, K = 7, N = 2;
+    Problem pr = make_problem(Type::F32, M, K, N, 5);
+    ops::WeightTensor w = ops::upload_weight(*g.device, Type::F32, pr.w.data(), M, K, "w");
+    vk::Buffer x = test::upload(pr.x, "x");
+    vk::Buffer y = test::guarded_buffer(size_t(N) * M, "y");
+    test::run([&](vk::Commands& cmd) { ops::matvec(*g.kernels, cmd, w, x, y, N); });  // auto: SSBO
+    std::vector<float> got = test::read_guarded(y, size_t(N) * M);
+    CHECK(test::nmse(got.data(), pr.ref.data(), got.size()) <= k_nmse_bound);
+    vk::Commands cmd(*g.device);
+    cmd.begin();
+    CHECK_THROWS_AS(ops::matvec(*g.kernels, cmd, w, x, y, N, ops::MatmulVariant::portable_texel), Error);
+    cmd.end();
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "matmul: bad shapes and types are clear errors") {
