@@ -271,10 +271,8 @@ int bench_kernels(const BenchOptions& o) {
 void bench_usage() {
     std::fprintf(stderr,
                  "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
-                 "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--tiled]
-"
-                 "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]
-");
+                 "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--tiled]\n"
+                 "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]\n");
 }
 
 }  // namespace
