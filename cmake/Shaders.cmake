@@ -18,6 +18,8 @@ option(VKS_SPIRV_OPTIMIZE "Run spirv-opt -O on every shader" ON)
 # Reads the variant table into parallel lists VKS_SHADER_NAMES / VKS_SHADER_SOURCES /
 # VKS_SHADER_DEFINES (defines joined with '|').
 function(vks_read_variant_table table)
+  # Re-run the configure step when the table changes (rows become build rules at configure time).
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${table}")
   file(STRINGS "${table}" lines)
   set(names)
   set(sources)
