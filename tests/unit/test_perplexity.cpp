@@ -40,7 +40,7 @@ TEST_CASE("token_nll stays finite for huge logits and is exact for a dominant on
     CHECK(token_nll(two, 1) == doctest::Approx(std::log(2.0)).epsilon(1e-12));
 }
 
-TEST_CASE("token_nll: -inf logits are zero probability; NaN propagates") {
+TEST_CASE("token_nll: -inf logits are zero probability and NaN propagates") {
     const float inf = std::numeric_limits<float>::infinity();
     std::vector<float> logits = {-inf, 0.0f, 0.0f};
     CHECK(token_nll(logits, 1) == doctest::Approx(std::log(2.0)).epsilon(1e-12));

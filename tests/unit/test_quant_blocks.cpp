@@ -118,7 +118,7 @@ TEST_CASE("hand-built Q5_0 / Q5_1 blocks: fifth bit of element e is bit e of the
     check_exact(decode(Type::Q5_1, b1), want1);
 }
 
-TEST_CASE("Q5_0 single bits: qh bit 20 -> element 20 only; nibble order") {
+TEST_CASE("Q5_0 single bits: qh bit 20 -> element 20 only and nibble order") {
     std::vector<uint8_t> blk(22, 0);
     put_u16(blk, 0, k_half_1);
     blk[2 + 2] = 0x10;   // qh byte 2, bit 4 = qh bit 20
@@ -221,7 +221,7 @@ TEST_CASE("hand-built Q3_K block: signed 6-bit scales, hmask high bit, d = 0.5")
     check_exact(decode(Type::Q3_K, blk), want);
 }
 
-TEST_CASE("Q3_K single bits: hmask[5] bit 6 -> element 197; scale 15 high bits in byte 11") {
+TEST_CASE("Q3_K single bits: hmask[5] bit 6 -> element 197 and scale 15 high bits in byte 11") {
     std::vector<uint8_t> blk(110, 0);
     // All scales u = 33 (value +1): low nibbles 1, high bits 10b -> each byte of s[8..11] = 0xaa.
     for (int b = 0; b < 8; ++b) blk[96 + b] = 0x11;
@@ -276,7 +276,7 @@ TEST_CASE("hand-built Q5_K block: Q4_K layout plus qh, d = 0.5, dmin = 0.25") {
     check_exact(decode(Type::Q5_K, blk), want);
 }
 
-TEST_CASE("Q5_K single bits: qh[3] bit 2 -> element 67; scale 4 from byte 8 and byte 0 bits 6..7") {
+TEST_CASE("Q5_K single bits: qh[3] bit 2 -> element 67 and scale 4 from byte 8 and byte 0 bits 6..7") {
     std::vector<uint8_t> blk(176, 0);
     put_u16(blk, 0, k_half_1);
     put_u16(blk, 2, k_half_1);

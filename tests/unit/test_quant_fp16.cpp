@@ -71,7 +71,7 @@ TEST_CASE("f16: rounding is to nearest, ties to even (normal and subnormal range
     CHECK(f32_to_f16(std::ldexp(4095.0f, -11)) == 0x4000);
 }
 
-TEST_CASE("f16: overflow goes to inf exactly past the rounding boundary; nan input stays nan") {
+TEST_CASE("f16: overflow goes to inf exactly past the rounding boundary and nan input stays nan") {
     CHECK(f32_to_f16(65519.0f) == 0x7bff);
     CHECK(f32_to_f16(65520.0f) == 0x7c00);  // tie with 65536 rounds to even = inf
     CHECK(f32_to_f16(-65520.0f) == 0xfc00);

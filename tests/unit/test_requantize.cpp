@@ -405,7 +405,7 @@ TEST_CASE("requantize: 1-D F16 tensors become F32, integer tensors are kept, IQ 
     }
 }
 
-TEST_CASE("requantize: thread count does not change the output; progress ends complete") {
+TEST_CASE("requantize: thread count does not change the output and progress ends complete") {
     const std::vector<uint8_t> src_bytes = make_synth_file();
     const gguf::File in = gguf::File::from_memory(src_bytes);
     const std::vector<uint8_t> one = requantize_bytes(in, Type::Q4_K, 1);
