@@ -234,7 +234,11 @@ typedef int (*vks_token_fn)(int32_t token, const char* piece, size_t piece_len, 
 VKS_API vks_status vks_session_generate(vks_session* session, int64_t max_tokens, vks_token_fn on_token,
                                         void* user_data);
 
-/** Asks a running feed/generate on `session` to stop soon. Safe from any thread. */
+/**
+ * Asks a running feed/generate on `session` to stop soon. Safe from any thread. A request made
+ * while no call is running stays pending and stops the next feed/generate at its first check
+ * (so a cancel that races the start of a call is never lost).
+ */
 VKS_API void vks_session_cancel(vks_session* session);
 
 typedef struct vks_session_stats {
@@ -259,8 +263,11 @@ VKS_API vks_status vks_session_save(const vks_session* session, const char* path
 
 /**
  * Restores a state saved by vks_session_save() into `session`, which must use the same model
- * and the same n_sink/n_window. A truncated, corrupted or foreign file is VKS_ERR_BAD_FORMAT
- * and leaves the session unchanged.
+ * and the same n_sink/n_window. A truncated or corrupted file is VKS_ERR_BAD_FORMAT, a state of
+ * another model or another n_sink/n_window is VKS_ERR_INVALID_ARGUMENT, a state of another
+ * format version is VKS_ERR_UNSUPPORTED; each leaves the session unchanged. A device failure
+ * while the cache is copied in (VKS_ERR_DEVICE_LOST, VKS_ERR_OUT_OF_DEVICE_MEMORY) leaves the
+ * session reset to an empty stream.
  */
 VKS_API vks_status vks_session_load(vks_session* session, const char* path);
 

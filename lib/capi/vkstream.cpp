@@ -2,7 +2,9 @@
 // exception and turns it into a vks_status plus a per-thread message; nothing escapes to C.
 #include "vkstream/vkstream.h"
 
+#include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -32,22 +34,39 @@ thread_local std::string g_last_error;
 
 vks_status to_status(vks::Status s) { return static_cast<vks_status>(static_cast<int>(s)); }
 
-vks_status set_error(vks_status st, const std::string& msg) {
-    g_last_error = msg;
+// Records the message for vks_last_error(). Never throws: if even the message cannot be stored
+// (out of host memory), the status still goes back and the message is left empty.
+vks_status set_error(vks_status st, const char* msg) noexcept {
+    try {
+        g_last_error = msg;
+    } catch (...) {
+        g_last_error.clear();
+    }
     return st;
+}
+
+// printf-style set_error, formatted into a fixed buffer so that argument checks made outside
+// guarded() allocate nothing that could throw (messages longer than the buffer are cut).
+[[gnu::format(printf, 2, 3)]] vks_status set_errorf(vks_status st, const char* fmt, ...) noexcept {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return set_error(st, buf);
 }
 
 template <class F>
 vks_status guarded(F&& f) {
     try {
-        g_last_error.clear();
+        g_last_error.clear();  // noexcept
         return f();
     } catch (const vks::Error& e) {
         return set_error(to_status(e.status()), e.what());
     } catch (const std::bad_alloc&) {
         return set_error(VKS_ERR_OUT_OF_HOST_MEMORY, "out of host memory");
     } catch (const std::exception& e) {
-        return set_error(VKS_ERR_INTERNAL, std::string("internal error: ") + e.what());
+        return set_errorf(VKS_ERR_INTERNAL, "internal error: %s", e.what());
     } catch (...) {
         return set_error(VKS_ERR_INTERNAL, "internal error: unknown exception");
     }
@@ -55,13 +74,13 @@ vks_status guarded(F&& f) {
 
 #define VKS_REQUIRE(cond, ...)                                                                   \
     do {                                                                                         \
-        if (!(cond)) return set_error(VKS_ERR_INVALID_ARGUMENT, vks::strfmt(__VA_ARGS__));       \
+        if (!(cond)) return set_errorf(VKS_ERR_INVALID_ARGUMENT, __VA_ARGS__);       \
     } while (0)
 
 vks_status write_out(const std::string& s, char* buf, size_t capacity, size_t* n_bytes) {
     *n_bytes = s.size();
     if (s.size() > capacity)
-        return set_error(VKS_ERR_BUFFER_TOO_SMALL, vks::strfmt("%zu bytes needed, buffer holds %zu", s.size(), capacity));
+        return set_errorf(VKS_ERR_BUFFER_TOO_SMALL, "%zu bytes needed, buffer holds %zu", s.size(), capacity);
     if (!s.empty()) std::memcpy(buf, s.data(), s.size());
     return VKS_OK;
 }
@@ -104,7 +123,7 @@ vks_status vks_device_get_info(size_t index, vks_device_info* info) {
         vks::vk::Instance inst;
         const auto& caps = inst.capabilities();
         if (index >= caps.size())
-            return set_error(VKS_ERR_INVALID_ARGUMENT, vks::strfmt("device %zu of %zu", index, caps.size()));
+            return set_errorf(VKS_ERR_INVALID_ARGUMENT, "device %zu of %zu", index, caps.size());
         const auto& c = caps[index];
         copy_str(info->name, sizeof info->name, c.name);
         copy_str(info->type, sizeof info->type, vks::vk::device_type_name(c.type));
@@ -189,7 +208,7 @@ vks_status vks_tokenize(const vks_model* model, const char* text, ptrdiff_t text
                                                                     add_special != 0, parse_special != 0);
         *n_tokens = ids.size();
         if (ids.size() > capacity)
-            return set_error(VKS_ERR_BUFFER_TOO_SMALL, vks::strfmt("%zu tokens, buffer holds %zu", ids.size(), capacity));
+            return set_errorf(VKS_ERR_BUFFER_TOO_SMALL, "%zu tokens, buffer holds %zu", ids.size(), capacity);
         if (!ids.empty()) std::memcpy(tokens, ids.data(), ids.size() * 4);
         return VKS_OK;
     });
@@ -356,16 +375,19 @@ vks_status vks_session_save(const vks_session* session, const char* path) {
     return guarded([&] {
         std::vector<uint8_t> blob = session->session->save_state();
         // Atomic: write a temporary file next to the target, flush it to disk, rename it over.
-        std::string tmp = std::string(path) + vks::strfmt(".tmp%d", int(::getpid()));
+        // The temporary name is unique per process and per call, so concurrent saves to one
+        // path never write the same temporary file (the last rename wins, each file whole).
+        static std::atomic<unsigned> n_saves{0};
+        std::string tmp = std::string(path) + vks::strfmt(".tmp%d.%u", int(::getpid()), n_saves++);
         std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (!f) return set_error(VKS_ERR_IO, vks::strfmt("cannot write '%s': %s", tmp.c_str(), std::strerror(errno)));
+        if (!f) return set_errorf(VKS_ERR_IO, "cannot write '%s': %s", tmp.c_str(), std::strerror(errno));
         bool ok = std::fwrite(blob.data(), 1, blob.size(), f) == blob.size();
         ok = std::fflush(f) == 0 && ok;
         ok = ::fsync(fileno(f)) == 0 && ok;
         ok = std::fclose(f) == 0 && ok;
         if (!ok || std::rename(tmp.c_str(), path) != 0) {
             std::remove(tmp.c_str());
-            return set_error(VKS_ERR_IO, vks::strfmt("cannot write session state to '%s'", path));
+            return set_errorf(VKS_ERR_IO, "cannot write session state to '%s'", path);
         }
         return VKS_OK;
     });
@@ -375,9 +397,9 @@ vks_status vks_session_load(vks_session* session, const char* path) {
     VKS_REQUIRE(session && path, "NULL argument");
     return guarded([&] {
         std::ifstream f(path, std::ios::binary);
-        if (!f) return set_error(VKS_ERR_IO, vks::strfmt("cannot open '%s'", path));
+        if (!f) return set_errorf(VKS_ERR_IO, "cannot open '%s'", path);
         std::vector<uint8_t> blob((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        if (f.bad()) return set_error(VKS_ERR_IO, vks::strfmt("cannot read '%s'", path));
+        if (f.bad()) return set_errorf(VKS_ERR_IO, "cannot read '%s'", path);
         session->session->load_state(blob);
         return VKS_OK;
     });

@@ -12,7 +12,9 @@
 //   wraps, so the cached slots are always the first n_slots)
 //   u64 FNV-1a 64 of every byte above
 // load_state parses and checks the whole blob (checksum, fingerprint, shape) with parse_state
-// (engine/state_format.cpp, no device) before it touches the session, so a truncated, corrupted or foreign state leaves the session unchanged.
+// (engine/state_format.cpp, no device) before it touches the session, so a truncated, corrupted
+// or foreign state leaves the session unchanged; a device failure while the cache is copied in
+// leaves it reset (empty stream).
 #include <algorithm>
 #include <cstring>
 
@@ -106,14 +108,21 @@ void Session::load_state(std::span<const uint8_t> blob) {
     const model::Description& d = model_->desc();
     ParsedState st = parse_state(blob, state_fingerprint());
 
-    // Everything checked: commit.
+    // Everything checked: commit. The K/V copies are the only step that can still fail (device
+    // loss, no memory for staging); if one does, the session is reset to an empty stream rather
+    // than left with a half-written cache, and the error goes on.
     const uint8_t* kv = st.kv.data();
     const uint64_t per = uint64_t(st.n_slots) * (cache_->k(0).size() / cache_->capacity());
-    for (uint32_t il = 0; il < d.n_layer && per > 0; ++il) {
-        const_cast<vk::Buffer&>(cache_->k(il)).upload(kv, per);
-        kv += per;
-        const_cast<vk::Buffer&>(cache_->v(il)).upload(kv, per);
-        kv += per;
+    try {
+        for (uint32_t il = 0; il < d.n_layer && per > 0; ++il) {
+            const_cast<vk::Buffer&>(cache_->k(il)).upload(kv, per);
+            kv += per;
+            const_cast<vk::Buffer&>(cache_->v(il)).upload(kv, per);
+            kv += per;
+        }
+    } catch (...) {
+        reset();
+        throw;
     }
     cache_->reset();
     cache_->advance(st.n_past);

@@ -54,6 +54,8 @@ public:
     // Validates `bytes` in place: no copy is made, the caller keeps the buffer alive (and
     // unchanged) for the lifetime of the File and everything read from it.
     static File from_memory(std::span<const uint8_t> bytes);
+    // A temporary buffer would be gone before the File is used: refused at compile time.
+    static File from_memory(std::vector<uint8_t>&& bytes) = delete;
 
     File(File&& other) noexcept;
     File& operator=(File&& other) noexcept;

@@ -137,26 +137,31 @@ Device::Device(const Instance& instance, DeviceOptions opts) : instance_(&instan
 }
 
 void Device::save_pipeline_cache() noexcept {
-    if (cache_path_.empty() || pipeline_cache_ == VK_NULL_HANDLE) return;
-    size_t size = 0;
-    if (vkGetPipelineCacheData(device_, pipeline_cache_, &size, nullptr) != VK_SUCCESS || size == 0) return;
-    std::vector<char> data(size);
-    if (vkGetPipelineCacheData(device_, pipeline_cache_, &size, data.data()) != VK_SUCCESS) return;
-    std::error_code ec;
-    fs::create_directories(fs::path(cache_path_).parent_path(), ec);
-    std::string tmp = cache_path_ + strfmt(".tmp%d", int(::getpid()));
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) return;
-        f.write(data.data(), std::streamsize(size));
-        if (!f) {
-            f.close();
-            fs::remove(tmp, ec);
-            return;
+    // Best effort: a cache that cannot be written is only a slower next start. Runs from the
+    // destructor, so nothing (not even std::bad_alloc) may leave it.
+    try {
+        if (cache_path_.empty() || pipeline_cache_ == VK_NULL_HANDLE) return;
+        size_t size = 0;
+        if (vkGetPipelineCacheData(device_, pipeline_cache_, &size, nullptr) != VK_SUCCESS || size == 0) return;
+        std::vector<char> data(size);
+        if (vkGetPipelineCacheData(device_, pipeline_cache_, &size, data.data()) != VK_SUCCESS) return;
+        std::error_code ec;
+        fs::create_directories(fs::path(cache_path_).parent_path(), ec);
+        std::string tmp = cache_path_ + strfmt(".tmp%d.%p", int(::getpid()), static_cast<const void*>(this));
+        {
+            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+            if (!f) return;
+            f.write(data.data(), std::streamsize(size));
+            if (!f) {
+                f.close();
+                fs::remove(tmp, ec);
+                return;
+            }
         }
+        fs::rename(tmp, cache_path_, ec);
+        if (ec) fs::remove(tmp, ec);
+    } catch (...) {
     }
-    fs::rename(tmp, cache_path_, ec);
-    if (ec) fs::remove(tmp, ec);
 }
 
 Device::~Device() {
@@ -188,25 +193,33 @@ VkDeviceMemory Device::allocate(const VkMemoryRequirements& req, VkMemoryPropert
         fail(Status::out_of_device_memory, "a %llu-byte allocation exceeds the device's maxMemoryAllocationSize (%llu)",
              (unsigned long long)req.size, (unsigned long long)caps_.max_memory_allocation);
     {
+        // Check the budget and reserve the bytes in one step, so two threads cannot both pass.
         std::lock_guard<std::mutex> lock(mem_mutex_);
         if (caps_.device_memory_budget && bytes_allocated_ + req.size > caps_.device_memory_budget)
             fail(Status::out_of_device_memory,
                  "out of device memory: %llu bytes requested, %llu of the %llu-byte budget (VKS_LIMITS device_memory) in use",
                  (unsigned long long)req.size, (unsigned long long)bytes_allocated_,
                  (unsigned long long)caps_.device_memory_budget);
+        bytes_allocated_ += req.size;
+        if (bytes_allocated_ > peak_bytes_) peak_bytes_ = bytes_allocated_;
     }
     VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
     ai.allocationSize = req.size;
     ai.memoryTypeIndex = uint32_t(chosen);
     VkDeviceMemory mem = VK_NULL_HANDLE;
     VkResult r = vkAllocateMemory(device_, &ai, nullptr, &mem);
-    if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
-        fail(Status::out_of_device_memory, "out of device memory allocating %llu bytes (%s); %llu bytes already in use",
-             (unsigned long long)req.size, result_name(r), (unsigned long long)bytes_allocated_);
-    VKS_VK(r);
-    std::lock_guard<std::mutex> lock(mem_mutex_);
-    bytes_allocated_ += req.size;
-    if (bytes_allocated_ > peak_bytes_) peak_bytes_ = bytes_allocated_;
+    if (r != VK_SUCCESS) {
+        uint64_t in_use = 0;
+        {
+            std::lock_guard<std::mutex> lock(mem_mutex_);
+            bytes_allocated_ -= req.size;
+            in_use = bytes_allocated_;
+        }
+        if (r == VK_ERROR_OUT_OF_DEVICE_MEMORY || r == VK_ERROR_OUT_OF_HOST_MEMORY)
+            fail(Status::out_of_device_memory, "out of device memory allocating %llu bytes (%s); %llu bytes already in use",
+                 (unsigned long long)req.size, result_name(r), (unsigned long long)in_use);
+        VKS_VK(r);
+    }
     if (got_flags) *got_flags = caps_.memory_types[chosen].flags;
     return mem;
 }
@@ -220,7 +233,7 @@ void Device::free(VkDeviceMemory mem, VkDeviceSize size) noexcept {
 
 void Device::submit_and_wait(VkCommandBuffer cmd) {
     std::lock_guard<std::mutex> lock(queue_mutex_);
-    if (lost_) fail(Status::device_lost, "the Vulkan device was lost earlier; create a new session");
+    if (lost_) fail(Status::device_lost, "the Vulkan device was lost earlier; free the model and its sessions and load the model again");
     if (inject_after_ > 0 && --inject_after_ == 0) {
         lost_ = true;
         fail(Status::device_lost, "vkQueueSubmit failed: VK_ERROR_DEVICE_LOST (injected by a test)");
@@ -228,13 +241,15 @@ void Device::submit_and_wait(VkCommandBuffer cmd) {
     VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
     si.commandBufferCount = 1;
     si.pCommandBuffers = &cmd;
+    const char* call = "vkQueueSubmit";
     VkResult r = vkQueueSubmit(queue_, 1, &si, fence_);
     if (r == VK_SUCCESS) {
+        call = "vkWaitForFences";
         r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, UINT64_MAX);
         vkResetFences(device_, 1, &fence_);
     }
     if (r == VK_ERROR_DEVICE_LOST) lost_ = true;
-    VKS_VK(r);
+    check(r, call);
 }
 
 }  // namespace vks::vk

@@ -43,8 +43,14 @@ public:
     VkDeviceMemory allocate(const VkMemoryRequirements& req, VkMemoryPropertyFlags required,
                             VkMemoryPropertyFlags preferred, VkMemoryPropertyFlags* got_flags);
     void free(VkDeviceMemory mem, VkDeviceSize size) noexcept;
-    uint64_t bytes_allocated() const { return bytes_allocated_; }
-    uint64_t peak_bytes_allocated() const { return peak_bytes_; }
+    uint64_t bytes_allocated() const {
+        std::lock_guard<std::mutex> lock(mem_mutex_);
+        return bytes_allocated_;
+    }
+    uint64_t peak_bytes_allocated() const {
+        std::lock_guard<std::mutex> lock(mem_mutex_);
+        return peak_bytes_;
+    }
 
     // Submits one command buffer and waits for it. Device loss (real or injected for tests)
     // becomes Status::device_lost; the device then refuses further submissions.
@@ -68,7 +74,7 @@ private:
     VkFence fence_ = VK_NULL_HANDLE;
     VkPipelineCache pipeline_cache_ = VK_NULL_HANDLE;
     std::string cache_path_;
-    std::mutex mem_mutex_;
+    mutable std::mutex mem_mutex_;
     std::mutex queue_mutex_;
     uint64_t bytes_allocated_ = 0;
     uint64_t peak_bytes_ = 0;

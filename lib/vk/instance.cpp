@@ -20,13 +20,17 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeveri
     if (severity < VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) return VK_FALSE;
     auto* log = static_cast<ValidationLog*>(user);
     log->n_messages.fetch_add(1);
-    std::string msg = strfmt("[vulkan %s] %s", severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? "error" : "warning",
-                             data && data->pMessage ? data->pMessage : "(no message)");
-    {
-        std::lock_guard<std::mutex> lock(log->mutex);
-        if (log->messages.size() < 64) log->messages.push_back(msg);
+    try {  // a C callback: nothing may leave it
+        std::string msg = strfmt("[vulkan %s] %s", severity >= VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT ? "error" : "warning",
+                                 data && data->pMessage ? data->pMessage : "(no message)");
+        {
+            std::lock_guard<std::mutex> lock(log->mutex);
+            if (log->messages.size() < 64) log->messages.push_back(msg);
+        }
+        std::fprintf(stderr, "%s\n", msg.c_str());
+    } catch (...) {
+        std::fprintf(stderr, "[vulkan error] (a validation message; out of host memory to show it)\n");
     }
-    std::fprintf(stderr, "%s\n", msg.c_str());
     return VK_FALSE;
 }
 

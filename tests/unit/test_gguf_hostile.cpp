@@ -268,7 +268,8 @@ TEST_CASE("gguf hostile: tensor data offsets") {
         w.override_tensor_offset(1, second_offset);
         return w.to_bytes();
     };
-    CHECK_NOTHROW(File::from_memory(two(64)));                            // the real layout
+    const std::vector<uint8_t> real = two(64);
+    CHECK_NOTHROW(File::from_memory(real));                               // the real layout
     expect_error(two(8), Status::bad_format, "not a multiple of the alignment 32");
     expect_error(two(0), Status::bad_format, "overlap");
     expect_error(two(32), Status::bad_format, "overlap");

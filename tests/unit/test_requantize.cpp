@@ -365,7 +365,8 @@ TEST_CASE("requantize: 1-D F16 tensors become F32, integer tensors are kept, IQ 
     const gguf::File in = gguf::File::from_memory(bytes);
 
     RequantizeResult r;
-    const gguf::File out = gguf::File::from_memory(requantize_bytes(in, Type::Q4_K, 1, &r));
+    const std::vector<uint8_t> out_bytes = requantize_bytes(in, Type::Q4_K, 1, &r);
+    const gguf::File out = gguf::File::from_memory(out_bytes);
     CHECK(!r.file_type_updated);  // absent, and not added
     CHECK(out.metadata().size() == 1);
     const gguf::TensorInfo& n = out.get_tensor("norm.weight");
