@@ -3,7 +3,8 @@
 # policy and cache, one run after the other, writing per-token CSVs, JSON summaries and logs to
 # $VKS_STUDY_DIR (default ~/.cache/vkstream/study), then draws the plot.
 #
-#   tools/streaming_study.sh ppl      [TOKENS]   sink/window at 4+1020, 0+1024, 4+2044, 0+2048
+#   tools/streaming_study.sh ppl      [TOKENS [TOKENS_2K]]  sink/window at 4+1020, 0+1024 (TOKENS,
+#                                    default 65536) and 4+2044, 0+2048 (TOKENS_2K, default TOKENS)
 #   tools/streaming_study.sh dense    [TOKENS]   dense (no eviction) past the trained context
 #   tools/streaming_study.sh recompute [TOKENS] [WINDOW]   sink, window and re-computation on a small cache
 #   tools/streaming_study.sh speed               per-token latency: sink cache vs re-computation
@@ -33,11 +34,11 @@ run() {
 what="${1:-ppl}"
 case "$what" in
 ppl)
-    n="${2:-65536}"
-    run "sink_4_1020"   --tokens "$n" --policy sink   --sink 4 --window 1020
-    run "window_0_1024" --tokens "$n" --policy window --window 1024
-    run "sink_4_2044"   --tokens "$n" --policy sink   --sink 4 --window 2044
-    run "window_0_2048" --tokens "$n" --policy window --window 2048
+    n="${2:-65536}"; n2="${3:-$n}"
+    run "sink_4_1020"   --tokens "$n"  --policy sink   --sink 4 --window 1020
+    run "window_0_1024" --tokens "$n"  --policy window --window 1024
+    run "sink_4_2044"   --tokens "$n2" --policy sink   --sink 4 --window 2044
+    run "window_0_2048" --tokens "$n2" --policy window --window 2048
     ;;
 dense)
     n="${2:-12288}"

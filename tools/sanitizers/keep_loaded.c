@@ -1,9 +1,9 @@
 /* LD_PRELOAD shim for tools/ci_sanitize.sh. The Vulkan loader unloads the driver and the layers
  * (dlclose) when the last instance is destroyed, before LeakSanitizer reports at exit; the
- * report then shows their allocations as "<unknown module>", which no suppression can name.
- * This shim opens them once more with RTLD_NODELETE (and RTLD_LOCAL, so none of their symbols
- * are interposed), which keeps them mapped to the end: their leaks are reported with their
- * library names and matched by tools/sanitizers/lsan.supp. It changes nothing else. */
+ * report then shows the memory they still held (process-lifetime caches, reachable from their
+ * globals while they are mapped) as leaks from "<unknown module>". This shim opens them once
+ * more with RTLD_NODELETE (and RTLD_LOCAL, so none of their symbols are interposed), which keeps
+ * them mapped to the end; a real leak in vkstream is still reported. It changes nothing else. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 
