@@ -332,9 +332,11 @@ int cmd_perplexity(const Args& args_in) {
         double per_token = 2.0 * d.n_layer * d.n_head_kv * d.head_dim * 2;  // K and V, f16
         std::fprintf(stderr,
                      "vkstream perplexity: cannot allocate a %s cache of %u slots (%.1f MiB of KV at %.1f KiB per token) on "
-                     "%s: %s\n  the device cannot hold this stream densely; use fewer --tokens (or --policy sink)\n",
+                     "%s: %s\n  %s\n",
                      policy_name(p.policy), sc.n_sink + sc.n_window, per_token * (sc.n_sink + sc.n_window) / (1 << 20),
-                     per_token / 1024, model->device().caps().name.c_str(), e.what());
+                     per_token / 1024, model->device().caps().name.c_str(), e.what(),
+                     p.policy == Policy::dense ? "the device cannot hold this stream densely; use fewer --tokens (or --policy sink)"
+                                               : "use a smaller --window or --batch");
         return 1;
     }
     const engine::SessionConfig& cfg = session->config();

@@ -4,9 +4,13 @@
 // (tools/ci_sanitize.sh), which checks nothing leaks on these paths.
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <dirent.h>
 #include <string>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 #include "capi_fixtures.hpp"
 
@@ -226,6 +230,122 @@ TEST_CASE("C API: device loss mid-generation is VKS_ERR_DEVICE_LOST and a new mo
     m = capi::load();
     s = capi::session(m);
     CHECK(capi::greedy(s, k_prompt, 6) == want);
+    vks_session_free(s);
+    vks_model_free(m);
+}
+
+TEST_CASE("C API: a model load cancelled from the progress callback is VKS_ERR_CANCELLED, and a later load works") {
+    struct Progress {
+        int calls = 0;
+        int cancel_at = 0;
+        float last = -1;
+    };
+    auto on_progress = [](float fraction, void* user) -> int {
+        auto* p = static_cast<Progress*>(user);
+        p->last = fraction;
+        return ++p->calls >= p->cancel_at ? 1 : 0;
+    };
+    for (int cancel_at : {1, 3}) {
+        CAPTURE(cancel_at);
+        Progress p;
+        p.cancel_at = cancel_at;
+        vks_model_params mp = vks_model_default_params();
+        mp.progress = on_progress;
+        mp.progress_user_data = &p;
+        vks_model* m = reinterpret_cast<vks_model*>(&p);  // must be set to NULL
+        vks_status st = vks_model_load(capi::model_path().c_str(), &mp, &m);
+        CHECK_MESSAGE(st == VKS_ERR_CANCELLED, status_and_message(st));
+        CHECK(m == nullptr);
+        CHECK(p.calls == cancel_at);
+        CHECK(std::string(vks_last_error()).find("cancel") != std::string::npos);
+    }
+    // A load that is not cancelled reports progress up to 1 and works.
+    Progress p;
+    p.cancel_at = 1 << 30;
+    vks_model_params mp = vks_model_default_params();
+    mp.progress = on_progress;
+    mp.progress_user_data = &p;
+    vks_model* m = nullptr;
+    REQUIRE(vks_model_load(capi::model_path().c_str(), &mp, &m) == VKS_OK);
+    CHECK(p.calls >= 2);
+    CHECK(p.last == doctest::Approx(1.0f));
+    vks_session* s = capi::session(m);
+    CHECK(capi::greedy(s, k_prompt, 4).size() == 4);
+    vks_session_free(s);
+    vks_model_free(m);
+}
+
+TEST_CASE("C API: state files: an unwritable path, a missing file and a damaged file are errors, the old file survives") {
+    vks_model* m = capi::load();
+    vks_session* s = capi::session(m);
+    capi::greedy(s, k_prompt, 3);
+    const std::string dir = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+    const std::string path = dir + "/vks-capi-state-" + std::to_string(::getpid()) + ".bin";
+
+    // Unwritable: a folder that does not exist. IO, and nothing is created.
+    vks_status st = vks_session_save(s, "/nonexistent-vks-dir/state.bin");
+    CHECK_MESSAGE(st == VKS_ERR_IO, status_and_message(st));
+    CHECK(std::string(vks_last_error()).find("/nonexistent-vks-dir/") != std::string::npos);
+
+    // Missing file: IO, session unchanged.
+    vks_session_stats before;
+    before.struct_size = sizeof before;
+    REQUIRE(vks_session_get_stats(s, &before) == VKS_OK);
+    st = vks_session_load(s, (path + ".missing").c_str());
+    CHECK_MESSAGE(st == VKS_ERR_IO, status_and_message(st));
+    vks_session_stats after;
+    after.struct_size = sizeof after;
+    REQUIRE(vks_session_get_stats(s, &after) == VKS_OK);
+    CHECK(after.n_past == before.n_past);
+
+    // A good save, then a failed save over it (target is a folder): the old file is intact
+    // and no temporary is left next to it.
+    REQUIRE(vks_session_save(s, path.c_str()) == VKS_OK);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    REQUIRE(f);
+    std::vector<char> saved(1 << 22);
+    saved.resize(std::fread(saved.data(), 1, saved.size(), f));
+    std::fclose(f);
+    CHECK(saved.size() > 16);
+    const std::string as_dir = path + ".d";
+    REQUIRE(::mkdir(as_dir.c_str(), 0700) == 0);
+    st = vks_session_save(s, as_dir.c_str());
+    CHECK_MESSAGE(st == VKS_ERR_IO, status_and_message(st));
+    f = std::fopen(path.c_str(), "rb");
+    REQUIRE(f);
+    std::vector<char> again(saved.size() + 1);
+    again.resize(std::fread(again.data(), 1, again.size(), f));
+    std::fclose(f);
+    CHECK(again == saved);
+    size_t leftovers = 0;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        const std::string prefix = "vks-capi-state-" + std::to_string(::getpid()) + ".bin.d.tmp";
+        while (dirent* e = ::readdir(d)) leftovers += std::strncmp(e->d_name, prefix.c_str(), prefix.size()) == 0;
+        ::closedir(d);
+    }
+    CHECK(leftovers == 0);
+
+    // A damaged copy (one byte flipped) is BAD_FORMAT and changes nothing; the saved one loads.
+    const std::string damaged = path + ".damaged";
+    std::vector<char> bad = saved;
+    bad[bad.size() / 2] ^= 0x10;
+    f = std::fopen(damaged.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(bad.data(), 1, bad.size(), f);
+    std::fclose(f);
+    capi::greedy(s, {65}, 2);
+    REQUIRE(vks_session_get_stats(s, &before) == VKS_OK);
+    st = vks_session_load(s, damaged.c_str());
+    CHECK_MESSAGE(st == VKS_ERR_BAD_FORMAT, status_and_message(st));
+    REQUIRE(vks_session_get_stats(s, &after) == VKS_OK);
+    CHECK(after.n_past == before.n_past);
+    CHECK(vks_session_load(s, path.c_str()) == VKS_OK);
+    REQUIRE(vks_session_get_stats(s, &after) == VKS_OK);
+    CHECK(after.n_past == k_prompt.size() + 3);
+
+    std::remove(path.c_str());
+    std::remove(damaged.c_str());
+    ::rmdir(as_dir.c_str());
     vks_session_free(s);
     vks_model_free(m);
 }
