@@ -16,7 +16,7 @@ if [ -s "$out" ]; then echo "$out"; exit 0; fi
 if ! dpkg -s r-cran-janeaustenr >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
         echo "fetch_austen: installing r-cran-janeaustenr" >&2
-        apt-get install -y r-cran-janeaustenr >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends r-cran-janeaustenr >&2
     else
         echo "fetch_austen: r-cran-janeaustenr is not installed: sudo apt-get install r-cran-janeaustenr" >&2
         exit 1
