@@ -6,7 +6,9 @@
 #   tools/streaming_study.sh ppl      [TOKENS [TOKENS_2K]]  sink/window at 4+1020, 0+1024 (TOKENS,
 #                                    default 65536) and 4+2044, 0+2048 (TOKENS_2K, default TOKENS)
 #   tools/streaming_study.sh dense    [TOKENS]   dense (no eviction) past the trained context
-#   tools/streaming_study.sh recompute [TOKENS] [WINDOW]   sink, window and re-computation on a small cache
+#   tools/streaming_study.sh recompute [TOKENS] [WINDOW]   re-computation, sink and window on a small
+#                                    cache (default 384 tokens, cache 128: re-computation costs
+#                                    WINDOW token evaluations per token)
 #   tools/streaming_study.sh speed               per-token latency: sink cache vs re-computation
 #   tools/streaming_study.sh plot                docs/img/ppl.png from the ppl and dense CSVs
 #
@@ -45,18 +47,18 @@ dense)
     run "dense_$n" --tokens "$n" --policy dense
     ;;
 recompute)
-    n="${2:-1024}"; w="${3:-256}"
+    n="${2:-384}"; w="${3:-128}"
     run "recompute_0_${w}_n$n" --tokens "$n" --policy recompute --window "$w"
     run "sink_4_$((w - 4))_n$n" --tokens "$n" --policy sink --sink 4 --window "$((w - 4))"
     run "window_0_${w}_n$n"    --tokens "$n" --policy window --window "$w"
     ;;
 speed)
-    # Re-computation rebuilds `cache` tokens per token; the sink cache decodes one. Timed over a
-    # few tokens past the point where the cache is full.
+    # Re-computation rebuilds `cache` tokens per token; the sink cache decodes one. Timed over
+    # the tokens past the point where the cache is full: 2 per re-computation run (each costs a
+    # cache-sized prefill), 32 decode steps per sink run.
     for cache in 256 512 1024 2048 4096; do
-        k=3
-        run "speed_recompute_$cache" --tokens $((cache + k + 1)) --policy recompute --window "$cache" --report-latency
-        run "speed_sink_$cache" --tokens $((cache + 64)) --policy sink --sink 4 --window $((cache - 4)) \
+        run "speed_recompute_$cache" --tokens $((cache + 3)) --policy recompute --window "$cache" --report-latency
+        run "speed_sink_$cache" --tokens $((cache + 33)) --policy sink --sink 4 --window $((cache - 4)) \
             --report-latency --decode-from "$cache"
     done
     ;;

@@ -94,6 +94,13 @@ int cmd_soak(const Args& in_args) {
     } cleanup{synth_path};
 
     auto model = load_model_with_progress(o.model);
+    if (synthetic) {
+        // The model keeps the file mapped; unlinking it now means a killed soak leaves nothing
+        // behind in the temp folder.
+        std::error_code ec;
+        std::filesystem::remove(synth_path, ec);
+        cleanup.p.clear();
+    }
     engine::Session session(model, o.session);
     const vk::Device& dev = model->device();
     std::fprintf(stderr, "soak: %lld tokens, %u sinks + %u window, temperature %.2f, seed %llu, report every %lld\n",
