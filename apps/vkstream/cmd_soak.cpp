@@ -137,11 +137,13 @@ int cmd_soak(const Args& in_args) {
             non_finite = 0;
             lat.clear();
             report.push_back(iv);
-            if (!o.json)
-                std::printf("%12llu tokens  rss %8.2f MiB  device %10llu B  decode mean %7.3f ms  p99 %7.3f ms  nan/inf %llu\n",
-                            (unsigned long long)iv.tokens, double(iv.rss) / (1 << 20), (unsigned long long)iv.device,
-                            iv.mean_ms, iv.p99_ms, (unsigned long long)iv.non_finite);
-            std::fflush(stdout);
+            // The interval lines go to stdout, or to stderr with --json (stdout is the summary),
+            // so a long run always shows its progress.
+            std::fprintf(o.json ? stderr : stdout,
+                         "%12llu tokens  rss %8.2f MiB  device %10llu B  decode mean %7.3f ms  p99 %7.3f ms  nan/inf %llu\n",
+                         (unsigned long long)iv.tokens, double(iv.rss) / (1 << 20), (unsigned long long)iv.device,
+                         iv.mean_ms, iv.p99_ms, (unsigned long long)iv.non_finite);
+            std::fflush(o.json ? stderr : stdout);
         }
     }
     const Interval& first = report.front();
