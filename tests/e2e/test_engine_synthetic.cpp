@@ -2,6 +2,7 @@
 // weight type, with a cache small enough that the ring wraps many times.
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <random>
 
 #include "engine/session.hpp"
@@ -232,5 +233,48 @@ TEST_CASE("session state save/restore is exact across ring wrap-around") {
     other.n_window = 7;
     engine::Session d(m, other);
     CHECK_THROWS_AS(d.load_state(state), Error);
+    test::check_no_validation_messages(*m);
+}
+
+TEST_CASE("Model::load refuses what the GPU engine cannot run, naming it, and a good model loads afterwards") {
+    SUBCASE("a weight matrix in a type without a GPU kernel (Q2_K, Q3_K)") {
+        for (quant::Type wt : {quant::Type::Q2_K, quant::Type::Q3_K}) {
+            model::SyntheticConfig cfg;
+            cfg.weight_type = wt;
+            const std::string type_name = quant::info(wt).name;
+            CAPTURE(type_name);
+            const std::string path = test::synthetic_model_path(cfg, "syn_refused_" + type_name);
+            try {
+                test::load_model(path);
+                FAIL("a " << type_name << " model loaded");
+            } catch (const Error& e) {
+                CHECK(e.status() == Status::unsupported);
+                std::string msg = e.what(), want = type_name;  // compared without case: "Q2_K" / "q2_K"
+                for (auto* str : {&msg, &want})
+                    for (char& c : *str) c = char(std::tolower(static_cast<unsigned char>(c)));
+                CHECK_MESSAGE(msg.find(want) != std::string::npos, std::string(e.what()));
+                CHECK_MESSAGE(msg.find("blk.0.attn_q.weight") != std::string::npos, std::string(e.what()));
+            }
+        }
+    }
+    SUBCASE("architecture gemma3 (CPU reference only)") {
+        model::SyntheticConfig cfg;
+        cfg.gemma3 = true;
+        const std::string path = test::synthetic_model_path(cfg, "syn_refused_gemma3");
+        try {
+            test::load_model(path);
+            FAIL("a gemma3 model loaded on the GPU engine");
+        } catch (const Error& e) {
+            CHECK(e.status() == Status::unsupported);
+            CHECK_MESSAGE(std::string(e.what()).find("gemma3") != std::string::npos, std::string(e.what()));
+        }
+    }
+    model::SyntheticConfig good;
+    good.weight_type = quant::Type::Q8_0;
+    auto m = test::load_model(test::synthetic_model_path(good, "syn_after_refusal"));
+    engine::Session s(m, engine::SessionConfig{});
+    int32_t t = 5;
+    s.feed({&t, 1});
+    CHECK(s.logits().size() == good.n_vocab);
     test::check_no_validation_messages(*m);
 }
