@@ -12,29 +12,14 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "support/case_counter.hpp"
 #include "support/test_support.hpp"
 
 namespace {
-
-struct SkipCounter : doctest::IReporter {
-    explicit SkipCounter(const doctest::ContextOptions&) {}
-    void report_query(const doctest::QueryData&) override {}
-    void test_run_start() override {}
-    void test_run_end(const doctest::TestRunStats&) override {}
-    void test_case_start(const doctest::TestCaseData&) override { ++vks::test::g_cases_started; }
-    void test_case_reenter(const doctest::TestCaseData&) override {}
-    void test_case_end(const doctest::CurrentTestCaseStats&) override {}
-    void test_case_exception(const doctest::TestCaseException&) override {}
-    void subcase_start(const doctest::SubcaseSignature&) override {}
-    void subcase_end() override {}
-    void log_assert(const doctest::AssertData&) override {}
-    void log_message(const doctest::MessageData&) override {}
-    void test_case_skipped(const doctest::TestCaseData&) override {}
-};
-
+using CaseCounter = vks::test::CaseCounter<&vks::test::g_cases_started>;
 }  // namespace
 
-DOCTEST_REGISTER_LISTENER("vks_skip_counter", 1, SkipCounter);
+DOCTEST_REGISTER_LISTENER("vks_case_counter", 1, CaseCounter);
 
 int main(int argc, char** argv) {
     setenv("VKS_VALIDATE", "1", 0);
