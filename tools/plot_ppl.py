@@ -46,7 +46,9 @@ def main():
     ap.add_argument("--running", action="store_true", help="plot the running mean NLL instead")
     ap.add_argument("--mark", type=int, action="append", default=[], help="vertical line at this token")
     ap.add_argument("--title", default="")
+    ap.add_argument("--ymin", type=float, default=None)
     ap.add_argument("--ymax", type=float, default=None)
+    ap.add_argument("--xmax", type=int, default=None, help="last token shown")
     ap.add_argument("--logx", action="store_true")
     args = ap.parse_args()
 
@@ -70,6 +72,10 @@ def main():
         ax.set_xscale("log")
     if args.ymax is not None:
         ax.set_ylim(top=args.ymax)
+    if args.ymin is not None:
+        ax.set_ylim(bottom=args.ymin)
+    if args.xmax is not None:
+        ax.set_xlim(0, args.xmax)
     ax.set_title(args.title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
