@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "ops/attention_bench.hpp"
 #include "ops/matmul.hpp"
 #include "quant/quant.hpp"
 #include "shaders/params.h"
@@ -37,6 +38,7 @@ struct BenchOptions {
     std::string shapes = "all";  // all | 4096 | smollm
     ops::MatmulVariant variant = ops::MatmulVariant::auto_;
     bool matmul = true;
+    bool attention = true;  // decode attention vs cache size and vs stream length
     bool tiled = false;  // force the shared-memory tiled kernel for the matmul column
 };
 
@@ -219,6 +221,35 @@ int bench_kernels(const BenchOptions& o) {
         }
     }
 
+    // Decode attention (+ kv_store) on the SmolLM2 shape (9 heads, 3 KV heads, head_dim 64, 4
+    // sinks): against the cache size with the cache full (should grow linearly), and against
+    // the stream length at a fixed 1024-slot cache (should stay flat: the ring never grows).
+    struct AttnRow {
+        const char* axis;
+        uint32_t capacity;
+        uint64_t stream;
+        ops::AttentionBenchResult r;
+    };
+    std::vector<AttnRow> attn;
+    if (o.attention) {
+        ops::AttentionBenchShape shape;
+        shape.n_head = 9;
+        shape.n_head_kv = 3;
+        shape.head_dim = 64;
+        shape.n_iters = o.quick ? 3 : 10;
+        for (uint32_t cap : {256u, 512u, 1024u, 2048u, 4096u, 8192u})
+            attn.push_back({"cache", cap, cap, ops::bench_attention_decode_detailed(k, cap, cap, shape)});
+        for (uint64_t len : {1000ull, 10000ull, 100000ull, 1000000ull})
+            attn.push_back({"stream", 1024, len, ops::bench_attention_decode_detailed(k, 1024, len, shape)});
+        if (!o.json) {
+            std::printf("\ndecode attention + kv_store, SmolLM2 shape (9 heads, 3 KV heads, head_dim 64, 4 sinks):\n"
+                        "%-7s %8s %12s %8s %12s %10s\n", "axis", "cache", "stream", "keys", "ms/step", "KV GB/s");
+            for (const auto& a : attn)
+                std::printf("%-7s %8u %12llu %8u %12.3f %10.2f\n", a.axis, a.capacity, (unsigned long long)a.stream,
+                            a.r.n_visible, a.r.seconds_per_step * 1e3, a.r.gbytes_per_s);
+        }
+    }
+
     const double copy_gbps_end = measure_copy(yard);
     copy_gbps = std::max(copy_gbps_start, copy_gbps_end);
     const char* timing = timer.gpu() ? "gpu_timestamps" : "wall_clock";
@@ -242,6 +273,14 @@ int bench_kernels(const BenchOptions& o) {
                         r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps);
             if (o.matmul) std::printf(", \"matmul_ms\": %.3f, \"matmul_gflops\": %.3f", r.matmul_s * 1e3, r.matmul_gflops);
             std::printf("}%s\n", i + 1 < results.size() ? "," : "");
+        }
+        std::printf("  ],\n  \"attention\": [\n");
+        for (size_t i = 0; i < attn.size(); ++i) {
+            const auto& a = attn[i];
+            std::printf("    {\"axis\": \"%s\", \"capacity\": %u, \"stream_length\": %llu, \"visible_keys\": %u, "
+                        "\"ms_per_step\": %.4f, \"kv_gbps\": %.3f}%s\n",
+                        a.axis, a.capacity, (unsigned long long)a.stream, a.r.n_visible, a.r.seconds_per_step * 1e3,
+                        a.r.gbytes_per_s, i + 1 < attn.size() ? "," : "");
         }
         std::printf("  ]\n}\n");
     } else {
@@ -271,7 +310,7 @@ int bench_kernels(const BenchOptions& o) {
 void bench_usage() {
     std::fprintf(stderr,
                  "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
-                 "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--tiled]\n"
+                 "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--no-attention] [--tiled]\n"
                  "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]\n");
 }
 
@@ -292,6 +331,7 @@ int cmd_bench(const Args& args) {
         else if (a == "--json") o.json = true;
         else if (a == "--quick") o.quick = true;
         else if (a == "--no-matmul") o.matmul = false;
+        else if (a == "--no-attention") o.attention = false;
         else if (a == "--tiled") o.tiled = true;
         else if (a == "-m" || a == "--model") o.model = value();
         else if (a == "--shapes") {
