@@ -72,9 +72,9 @@ vks_status guarded(F&& f) {
     }
 }
 
-#define VKS_REQUIRE(cond, ...)                                                                   \
-    do {                                                                                         \
-        if (!(cond)) return set_errorf(VKS_ERR_INVALID_ARGUMENT, __VA_ARGS__);       \
+#define VKS_REQUIRE(cond, ...)                                                \
+    do {                                                                      \
+        if (!(cond)) return set_errorf(VKS_ERR_INVALID_ARGUMENT, __VA_ARGS__); \
     } while (0)
 
 vks_status write_out(const std::string& s, char* buf, size_t capacity, size_t* n_bytes) {
