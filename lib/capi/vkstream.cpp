@@ -2,7 +2,6 @@
 // exception and turns it into a vks_status plus a per-thread message; nothing escapes to C.
 #include "vkstream/vkstream.h"
 
-#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -10,9 +9,9 @@
 #include <fstream>
 #include <new>
 #include <string>
-#include <unistd.h>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 #include "engine/model.hpp"
 #include "engine/session.hpp"
 #include "tokenizer/chat_template.hpp"
@@ -373,22 +372,9 @@ vks_status vks_session_get_stats(const vks_session* session, vks_session_stats* 
 vks_status vks_session_save(const vks_session* session, const char* path) {
     VKS_REQUIRE(session && path, "NULL argument");
     return guarded([&] {
-        std::vector<uint8_t> blob = session->session->save_state();
-        // Atomic: write a temporary file next to the target, flush it to disk, rename it over.
-        // The temporary name is unique per process and per call, so concurrent saves to one
-        // path never write the same temporary file (the last rename wins, each file whole).
-        static std::atomic<unsigned> n_saves{0};
-        std::string tmp = std::string(path) + vks::strfmt(".tmp%d.%u", int(::getpid()), n_saves++);
-        std::FILE* f = std::fopen(tmp.c_str(), "wb");
-        if (!f) return set_errorf(VKS_ERR_IO, "cannot write '%s': %s", tmp.c_str(), std::strerror(errno));
-        bool ok = std::fwrite(blob.data(), 1, blob.size(), f) == blob.size();
-        ok = std::fflush(f) == 0 && ok;
-        ok = ::fsync(fileno(f)) == 0 && ok;
-        ok = std::fclose(f) == 0 && ok;
-        if (!ok || std::rename(tmp.c_str(), path) != 0) {
-            std::remove(tmp.c_str());
-            return set_errorf(VKS_ERR_IO, "cannot write session state to '%s'", path);
-        }
+        const std::vector<uint8_t> blob = session->session->save_state();
+        // Atomic (common/file_io): the file at `path` is the old one or the whole new one.
+        vks::write_file_atomic(path, [&](std::FILE* f) { std::fwrite(blob.data(), 1, blob.size(), f); });
         return VKS_OK;
     });
 }

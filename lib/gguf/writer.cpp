@@ -1,13 +1,12 @@
 #include "gguf/writer.hpp"
 
-#include <unistd.h>
 
 #include <bit>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace vks::gguf {
 
@@ -200,31 +199,11 @@ std::vector<uint8_t> Writer::to_bytes() const {
 }
 
 void Writer::write_file(const std::string& path) const {
-    std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    std::FILE* fp = std::fopen(tmp.c_str(), "wb");
-    if (!fp) fail(Status::io_error, "cannot create '%s': %s", tmp.c_str(), std::strerror(errno));
-    bool ok = true;
-    try {
+    write_file_atomic(path, [&](std::FILE* fp) {
         emit([&](const void* p, size_t n) {
-            if (ok && n > 0 && std::fwrite(p, 1, n, fp) != n) ok = false;
+            if (n > 0 && !std::ferror(fp)) std::fwrite(p, 1, n, fp);
         });
-    } catch (...) {
-        std::fclose(fp);
-        std::remove(tmp.c_str());
-        throw;
-    }
-    ok = ok && std::fflush(fp) == 0 && ::fsync(::fileno(fp)) == 0;
-    int e = errno;
-    ok = (std::fclose(fp) == 0) && ok;
-    if (!ok) {
-        std::remove(tmp.c_str());
-        fail(Status::io_error, "cannot write '%s': %s", tmp.c_str(), std::strerror(e));
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        e = errno;
-        std::remove(tmp.c_str());
-        fail(Status::io_error, "cannot rename '%s' to '%s': %s", tmp.c_str(), path.c_str(), std::strerror(e));
-    }
+    });
 }
 
 }  // namespace vks::gguf

@@ -7,8 +7,7 @@
 #include <fstream>
 #include <vector>
 
-#include <unistd.h>
-
+#include "common/file_io.hpp"
 #include "vk/check.hpp"
 
 namespace vks::vk {
@@ -147,19 +146,7 @@ void Device::save_pipeline_cache() noexcept {
         if (vkGetPipelineCacheData(device_, pipeline_cache_, &size, data.data()) != VK_SUCCESS) return;
         std::error_code ec;
         fs::create_directories(fs::path(cache_path_).parent_path(), ec);
-        std::string tmp = cache_path_ + strfmt(".tmp%d.%p", int(::getpid()), static_cast<const void*>(this));
-        {
-            std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-            if (!f) return;
-            f.write(data.data(), std::streamsize(size));
-            if (!f) {
-                f.close();
-                fs::remove(tmp, ec);
-                return;
-            }
-        }
-        fs::rename(tmp, cache_path_, ec);
-        if (ec) fs::remove(tmp, ec);
+        write_file_atomic(cache_path_, [&](std::FILE* f) { std::fwrite(data.data(), 1, size, f); });
     } catch (...) {
     }
 }

@@ -12,7 +12,7 @@ words = "the a of sea ship river town house garden letter sister brother morning
 open(sys.argv[1], "w").write(" ".join(random.choice(words) for _ in range(1200)))
 PY
 
-# ppl_of ARGS...: mean NLL of a run, from its JSON summary.
+# mean_nll ARGS...: mean NLL of a run, from its JSON summary.
 mean_nll() {
   run_vks "$TMP/p.json" "$TMP/p.err" perplexity --synthetic -f "$TMP/text.txt" --json "$@"
   [ "$rc" -eq 0 ] || { cat "$TMP/p.err" >&2; fail "perplexity $* exited $rc"; }
