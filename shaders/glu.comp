@@ -1,10 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// Gated linear units of the FFN: out[i] = act(gate[i]) * up[i].
-//   SILU: act(x) = x / (1 + exp(-x))
-//   GELU: act(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (tanh approximation)
+// Gated linear units of the FFN: out[i] = act(gate[i]) * up[i], act = silu (ACT_SILU) or gelu
+// (ACT_GELU), as defined in activation.glsl.
 #include "common.glsl"
 #include "params.h"
+#include "activation.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 256;
 layout(local_size_x_id = 0) in;
@@ -16,13 +16,9 @@ layout(std430, binding = 2) writeonly buffer Out { float o[]; };
 
 float act(float x) {
 #if defined(ACT_SILU)
-    return x / (1.0 + exp(-x));
+    return act_silu(x);
 #elif defined(ACT_GELU)
-    const float k = 0.7978845608028654;  // sqrt(2/pi)
-    // tanh via exp, clamped: GLSL tanh of large |u| can be NaN on some drivers.
-    float u = clamp(k * (x + 0.044715 * x * x * x), -15.0, 15.0);
-    float e = exp(2.0 * u);
-    return 0.5 * x * (1.0 + (e - 1.0) / (e + 1.0));
+    return act_gelu(x);
 #else
 #error "define ACT_SILU or ACT_GELU"
 #endif

@@ -5,7 +5,8 @@
 // WG = BM*BN/16 invocations owns a 4 x 4 block of outputs (rows tx + i*BM/4, columns
 // ty + j*BN/4). K is walked in 32-element sub-blocks: the workgroup dequantizes BM sub-blocks
 // of W and loads BN x 32 floats of X into shared memory, then every invocation does 32 rank-1
-// updates of its 4 x 4 block from shared memory. Accumulation: f32.
+// updates of its 4 x 4 block from shared memory. Accumulation: f32. The result is written
+// through an epilogue (matmul_epilogue.glsl); p.norm is not supported here (the host checks).
 // Shared memory: (BM + BN) * 33 * 4 bytes (64 x 64: 16.9 KB, 32 x 32: 8.4 KB).
 #include "common.glsl"
 #include "params.h"
@@ -18,9 +19,10 @@ layout(local_size_x_id = 2) in;
 layout(push_constant) uniform Push { MatmulParams p; };
 layout(std430, binding = 0) readonly buffer W { uint wq[]; };     // device weight layout
 layout(std430, binding = 1) readonly buffer X { float x[]; };     // (N, K)
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };    // (N, y_stride)
+layout(std430, binding = 2) buffer Y { float y[]; };              // (N, y_stride)
 
 #include "dequant.glsl"
+#include "matmul_epilogue.glsl"
 #include "matmul_load.glsl"
 
 // +1 column of padding so the 32 floats of consecutive rows start in different banks.
@@ -72,7 +74,7 @@ void main() {
         if (col >= p.N) continue;
         [[unroll]] for (uint i = 0; i < 4u; ++i) {
             const uint row = tm * BM + tx + i * (BM / 4u);
-            if (row < p.M) y[(p.col0 + col) * p.y_stride + p.y_row0 + row] = acc[i][j];
+            if (row < p.M) write_y((p.col0 + col) * p.y_stride + p.y_row0 + row, acc[i][j]);
         }
     }
 }

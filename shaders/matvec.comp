@@ -11,6 +11,12 @@
 //                 and lane, so this is what makes the portable variant fast there).
 // Accumulation: f32 (per lane, then the subgroup sum). Each chunk of rows (see
 // lib/ops/matmul.hpp) is one dispatch; linear_group_id() spans grids over 65535 groups.
+// Fusions (they save dispatches, which are what a decode step on a CPU device is made of):
+//   p.norm:     RMS norm of each X column with weight g (binding 3) on the way in: the dot is
+//               taken with x * g, and the sum of x^2 is gathered from the same X loads (every
+//               invocation or subgroup walks all of K), so r = dot(W, x * g) / rms(x) needs no
+//               separate rms_norm dispatch and no normed copy of X.
+//   p.epilogue: how r is written (matmul_epilogue.glsl): store, residual add, or a gated unit.
 #include "common.glsl"
 #include "params.h"
 
@@ -36,15 +42,22 @@ layout(std430, binding = 1) readonly buffer X { vec4 xv[]; };     // (N, K), K %
 #else
 layout(std430, binding = 1) readonly buffer X { float x[]; };     // (N, K)
 #endif
-layout(std430, binding = 2) writeonly buffer Y { float y[]; };    // (N, y_stride)
+layout(std430, binding = 2) buffer Y { float y[]; };              // (N, y_stride)
+#ifdef W_TEXEL
+layout(binding = 3) uniform usamplerBuffer gt;                     // (K) f32 bits: norm weight
+#else
+layout(std430, binding = 3) readonly buffer G { float g[]; };     // (K): norm weight
+#endif
 
 #include "dequant.glsl"
+#include "matmul_epilogue.glsl"
 #include "matmul_load.glsl"
 
 // Rows per invocation in the portable variant: X is loaded once per sub-block for all of them.
 layout(constant_id = 3) const uint R = 1;
 
 float acc[NC * R];  // acc[c * R + j]: column c, j-th row of this invocation
+float ssq[NC];      // p.norm: sum of x^2 of column c over the sub-blocks this invocation walked
 
 // x[o .. o+3] (o = column start + k). Float-type rows may end inside a sub-block: elements
 // at or past p.K read as 0, and the index is clamped to the column so the load stays in bounds.
@@ -58,6 +71,13 @@ vec4 load_x4(uint o, uint k) {
     [[unroll]] for (uint i = 0; i < 4u; ++i) r[i] = k + i < p.K ? x[min(o + i, last)] : 0.0;
     return r;
 #endif
+}
+
+// g[k .. k+3] (elements at or past K read as 0, like X).
+vec4 load_g4(uint k) {
+    vec4 r;
+    [[unroll]] for (uint i = 0; i < 4u; ++i) r[i] = k + i < p.K ? g[k + i] : 0.0;
+    return r;
 }
 #endif
 
@@ -74,6 +94,16 @@ void dot_sub(uint row0, uint row_step, uint s) {
         [[unroll]] for (uint i = 0; i < 8u; ++i) {
             const uint t = 8u * s + i;
             xs[c][i] = (c < p.N && t < kq) ? uintBitsToFloat(texelFetch(xt, int(c * kq + t))) : vec4(0.0);
+        }
+    }
+    if (p.norm != 0u) {
+        [[unroll]] for (uint i = 0; i < 8u; ++i) {
+            const uint t = 8u * s + i;
+            const vec4 gi = t < kq ? uintBitsToFloat(texelFetch(gt, int(t))) : vec4(0.0);
+            [[unroll]] for (uint c = 0; c < NC; ++c) {
+                ssq[c] += dot(xs[c][i], xs[c][i]);
+                xs[c][i] *= gi;
+            }
         }
     }
 #ifdef W_AFFINE
@@ -114,7 +144,11 @@ void dot_sub(uint row0, uint row_step, uint s) {
         float t[R];
         [[unroll]] for (uint j = 0; j < R; ++j) t[j] = 0.0;
         [[unroll]] for (uint i = 0; i < 8u; ++i) {
-            const vec4 xx = load_x4(o + 4u * i, 32u * s + 4u * i);
+            vec4 xx = load_x4(o + 4u * i, 32u * s + 4u * i);
+            if (p.norm != 0u) {
+                ssq[c] += dot(xx, xx);
+                xx *= load_g4(32u * s + 4u * i);
+            }
             [[unroll]] for (uint j = 0; j < R; ++j) t[j] += dot(v[j][i], xx);
         }
         [[unroll]] for (uint j = 0; j < R; ++j) acc[c * R + j] += t[j];
@@ -125,15 +159,19 @@ void dot_sub(uint row0, uint row_step, uint s) {
 // Sub-blocks first, first + step, ... of the rows into acc[].
 void dot_rows(uint row0, uint row_step, uint first, uint step) {
     [[unroll]] for (uint c = 0; c < NC * R; ++c) acc[c] = 0.0;
+    [[unroll]] for (uint c = 0; c < NC; ++c) ssq[c] = 0.0;
     for (uint s = first; s < p.n_sub; s += step) dot_sub(row0, row_step, s);
 }
 
+// ssq[] must hold the whole columns' sums of squares (p.norm).
 void store_rows(uint row0, uint row_step) {
+    float scale[NC];
+    [[unroll]] for (uint c = 0; c < NC; ++c) scale[c] = p.norm != 0u ? inversesqrt(ssq[c] / float(p.K) + p.eps) : 1.0;
     [[unroll]] for (uint j = 0; j < R; ++j) {
         const uint row = row0 + j * row_step;
         if (row >= p.M) break;
         [[unroll]] for (uint c = 0; c < NC; ++c)
-            if (c < p.N) y[(p.col0 + c) * p.y_stride + p.y_row0 + row] = acc[c * R + j];
+            if (c < p.N) write_y((p.col0 + c) * p.y_stride + p.y_row0 + row, acc[c * R + j] * scale[c]);
     }
 }
 
@@ -145,6 +183,7 @@ void main() {
         if (row >= p.M) break;  // uniform across the subgroup
         dot_rows(row, 0u, gl_SubgroupInvocationID, gl_SubgroupSize);  // R == 1
         [[unroll]] for (uint c = 0; c < NC; ++c) acc[c] = subgroupAdd(acc[c]);
+        if (p.norm != 0u) [[unroll]] for (uint c = 0; c < NC; ++c) ssq[c] = subgroupAdd(ssq[c]);
         if (subgroupElect()) store_rows(row, 0u);
     }
 #else

@@ -48,7 +48,16 @@ struct MatmulParams {
     uint y_stride;   // floats per column of Y (rows of the whole tensor)
     uint y_row0;     // Y row of the chunk's first row
     uint col0;       // first X / Y column of this dispatch
+    uint epilogue;   // MATMUL_EPI_*: how the result is written to Y
+    uint norm;       // matvec only: 1 = RMS-normalize each X column first, x * g / rms(x) (binding 3)
+    float eps;       // the norm's epsilon
 };
+
+// MatmulParams::epilogue. Every Y element is read and written by one invocation only.
+#define MATMUL_EPI_STORE 0u     // y = r
+#define MATMUL_EPI_ADD 1u       // y = y + r            (a residual add)
+#define MATMUL_EPI_SILU_GLU 2u  // y = silu(y) * r      (Y holds the gate; r is the up projection)
+#define MATMUL_EPI_GELU_GLU 3u  // y = gelu(y) * r
 
 // copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
 struct CopyParams {

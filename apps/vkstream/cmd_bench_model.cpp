@@ -1,7 +1,10 @@
-// vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--sink S] [--window W] [--json]
+// vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--sink S] [--window W] [--profile] [--json]
 // End-to-end speed on one model: prefill tokens/s on an N-token prompt, decode tokens/s (and
 // latency percentiles) over M greedy tokens, the decode's effective weight bandwidth (weight
 // bytes read per token x tokens/s) and, in the same run, the device's copy bandwidth.
+// --profile then repeats the prefill and decode in a second session that times every dispatch
+// (device timestamps) and prints the device time per shader variant, per token. --no-fusion
+// runs the unfused graph (separate norm, add and GLU dispatches) for comparison.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -51,6 +54,37 @@ double copy_bandwidth(engine::Model& m, const char* variant) {
     return 2.0 * double(bytes) / best * 1e-9;
 }
 
+// Fixed cost of one tiny dispatch (one workgroup copying 64 words) in microseconds, 256 of
+// them in one submission: {without barriers, with a barrier after each}. A decode step is a few
+// hundred dispatches, so on devices where this is large (CPU devices) it bounds decode speed.
+std::pair<double, double> dispatch_overhead_us(engine::Model& m) {
+    vk::Device& dev = m.device();
+    ops::Kernels& k = m.kernels();
+    if (!shaders::find("copy_u32")) return {0, 0};
+    vk::Buffer src(dev, 256, vk::BufferKind::device, "tiny_src"), dst(dev, 256, vk::BufferKind::device, "tiny_dst");
+    src.fill_zero();
+    const vk::Pipeline& pipe = k.pipeline("copy_u32", {k.wg_size(64)});
+    shader::CopyParams p{64};
+    auto time_one = [&](bool barriers) {
+        vk::Commands cmd(dev);
+        cmd.begin();
+        for (int i = 0; i < 256; ++i) {
+            cmd.dispatch(pipe, {src, dst}, p, 1);
+            if (barriers) cmd.barrier();
+        }
+        cmd.end();
+        cmd.submit();  // warm-up
+        double best = 1e30;
+        for (int r = 0; r < 3; ++r) {
+            auto t0 = Clock::now();
+            cmd.submit();
+            best = std::min(best, seconds_since(t0) / 256);
+        }
+        return best * 1e6;
+    };
+    return {time_one(false), time_one(true)};
+}
+
 std::vector<int32_t> bench_prompt(const engine::Model& m, uint32_t n) {
     static const char* text =
         "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in "
@@ -66,11 +100,62 @@ std::vector<int32_t> bench_prompt(const engine::Model& m, uint32_t n) {
     return ids;
 }
 
+// One profiled pass: the same prompt and decode length in a session that times every dispatch.
+void profile_pass(const std::shared_ptr<engine::Model>& model, engine::SessionConfig cfg,
+                  const std::vector<int32_t>& prompt, uint32_t n_decode, bool json) {
+    cfg.profile = true;
+    engine::Session s(model, cfg);
+    auto run = [&] {
+        s.feed(prompt);
+        for (uint32_t i = 0; i < n_decode; ++i) {
+            int32_t t = s.sample();
+            s.feed({&t, 1});
+        }
+    };
+    run();  // warm-up: pipelines compiled, recordings made
+    s.reset();
+    s.clear_profiles();
+    run();
+    auto table = [&](const char* what, const engine::OpProfile& p) {
+        std::vector<std::pair<std::string, engine::OpProfile::Op>> ops(p.ops.begin(), p.ops.end());
+        std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second.ns > b.second.ns; });
+        const double total = p.total_ns(), per_token = p.tokens ? 1e-6 / double(p.tokens) : 0;
+        uint64_t calls = 0;
+        for (const auto& op : ops) calls += op.second.calls;
+        if (json) {
+            Json j;
+            j.begin_object().kv("profile", what).kv("tokens", p.tokens).kv("steps", p.steps);
+            j.kv("device_ms_per_token", total * per_token).kv("dispatches_per_step", p.steps ? double(calls) / p.steps : 0.0);
+            j.key("ops").begin_array();
+            for (const auto& [name, op] : ops)
+                j.begin_object().kv("pipeline", name).kv("calls_per_step", double(op.calls) / p.steps)
+                    .kv("ms_per_token", op.ns * per_token).kv("us_per_call", op.ns / op.calls * 1e-3).end_object();
+            j.end_array().end_object();
+            std::printf("%s\n", j.str().c_str());
+            return;
+        }
+        std::printf("\n%s profile: %.2f ms of device time per token, %.0f dispatches per step (%llu steps, %llu tokens)\n",
+                    what, total * per_token, p.steps ? double(calls) / p.steps : 0.0, (unsigned long long)p.steps,
+                    (unsigned long long)p.tokens);
+        std::printf("  %-28s %10s %12s %12s %7s\n", "pipeline", "calls/step", "ms/token", "us/call", "share");
+        for (const auto& [name, op] : ops)
+            std::printf("  %-28s %10.1f %12.3f %12.1f %6.1f%%\n", name.c_str(), double(op.calls) / p.steps,
+                        op.ns * per_token, op.ns / op.calls * 1e-3, total > 0 ? 100.0 * op.ns / total : 0.0);
+    };
+    if (s.decode_profile().ops.empty()) {
+        std::fprintf(stderr, "vkstream bench: --profile: the device has no timestamps; nothing was timed\n");
+        return;
+    }
+    table("prefill", s.prefill_profile());
+    table("decode", s.decode_profile());
+}
+
 }  // namespace
 
 int bench_model(const Args& args) {
     ModelArgs o;
     uint32_t n_prompt = 512, n_decode = 128;
+    bool profile = false;
     o.session.n_window = 1020;
     o.session.sampling.temperature = 0;
     std::string error;
@@ -82,11 +167,13 @@ int bench_model(const Args& args) {
         };
         if (a[i] == "--prompt-tokens") return num(n_prompt);
         if (a[i] == "--decode-tokens") return num(n_decode);
+        if (a[i] == "--profile") return (profile = true), 1;
+        if (a[i] == "--no-fusion") return (o.session.fuse = false), 1;
         return 0;
     });
     if (!ok) {
         std::fprintf(stderr, "vkstream bench: %s\nusage: vkstream bench -m MODEL [--prompt-tokens 512] [--decode-tokens 128] "
-                             "[--sink 4] [--window 1020] [--batch 256] [--json]\n", error.c_str());
+                             "[--sink 4] [--window 1020] [--batch 256] [--profile] [--no-fusion] [--json]\n", error.c_str());
         return 2;
     }
     auto model = load_model_with_progress(o.model);
@@ -121,6 +208,7 @@ int bench_model(const Args& args) {
     const double copy_ssbo = copy_bandwidth(*model, "copy_u32");
     const double copy_texel = copy_bandwidth(*model, "copy_tb");
     const double copy_best = std::max(copy_ssbo, copy_texel);
+    const auto [dispatch_us, dispatch_barrier_us] = dispatch_overhead_us(*model);
     const auto& caps = model->device().caps();
 
     if (o.json) {
@@ -134,6 +222,7 @@ int bench_model(const Args& args) {
         j.kv("copy_gbps_ssbo", copy_ssbo).kv("copy_gbps_texel", copy_texel);
         j.kv("decode_pct_of_copy", copy_best > 0 ? 100.0 * decode_gbps / copy_best : 0.0);
         j.kv("kv_bytes", session.kv_bytes());
+        j.kv("dispatch_us", dispatch_us).kv("dispatch_with_barrier_us", dispatch_barrier_us);
         j.end_object();
         std::printf("%s\n", j.str().c_str());
     } else {
@@ -150,7 +239,10 @@ int bench_model(const Args& args) {
         std::printf("\ncopy     %.2f GB/s (storage buffers)", copy_ssbo);
         if (copy_texel > 0) std::printf(", %.2f GB/s (texel buffers)", copy_texel);
         std::printf("\n");
+        std::printf("dispatch %.1f us per tiny dispatch, %.1f us with a barrier after each\n", dispatch_us,
+                    dispatch_barrier_us);
     }
+    if (profile) profile_pass(model, session.config(), prompt, n_decode, o.json);
     return 0;
 }
 

@@ -20,6 +20,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr uint32_t kMaxTimedDispatches = 8192;  // a profiled recording times this many dispatches
+
 vk::BufferRange span_of(const vk::Buffer& b, uint64_t n_floats) { return vk::BufferRange(b, 0, n_floats * 4); }
 
 kv::RopeStyle rope_style(model::RopeStyle s) {
@@ -65,9 +67,11 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     k_ = vk::Buffer(dev, B * KV * 4, vk::BufferKind::device, "k");
     v_ = vk::Buffer(dev, B * KV * 4, vk::BufferKind::device, "v");
     attn_ = vk::Buffer(dev, B * Q * 4, vk::BufferKind::device, "attn_out");
-    tmp_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "tmp");
     gate_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_gate");
-    up_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_up");
+    if (!config_.fuse) {  // the unfused epilogues' outputs
+        tmp_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "tmp");
+        up_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_up");
+    }
     last_ = vk::Buffer(dev, E * 4, vk::BufferKind::device, "last");
     logits_dev_ = vk::Buffer(dev, uint64_t(d.n_vocab) * 4, vk::BufferKind::shared, "logits");
     uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
@@ -99,6 +103,7 @@ Session::Recording& Session::recording_for(uint32_t n, bool all_logits) {
             i = (i->first.first == 1 || i->first.first == config_.n_batch) ? std::next(i) : recordings_.erase(i);
     }
     auto rec = std::make_unique<Recording>(model_->device());
+    if (config_.profile) rec->cmd.enable_dispatch_timing(kMaxTimedDispatches);
     record(*rec, n, all_logits);
     return *recordings_.emplace(key, std::move(rec)).first->second;
 }
@@ -115,15 +120,48 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
     cache_->record_step_upload(cmd);  // the step record written by set_step before each submit
     cmd.copy(in_, 0, x_, 0, uint64_t(n) * E * 4);
     cmd.barrier();
+    // Fusions (ops::MatmulFusion) keep the dispatch count down, which is what a decode step on a
+    // CPU device costs: RMS norms are taken inside the matmuls that read them (where the matmul
+    // path can: otherwise a separate rms_norm into xn_), residual adds and the gated unit are
+    // matmul epilogues. Per layer: 3 + 1 + attention + 3 dispatches instead of 6 + attention + 6.
+    const bool fuse_norm = config_.fuse && ops::matmul_fuses_norm(k.caps(), n);
+    const vk::BufferRange x_all = span_of(x_, uint64_t(n) * E), xn_all = span_of(xn_, uint64_t(n) * E);
+    // The input of a normed matmul: x itself with the norm fused, or xn_ after an rms_norm.
+    auto normed = [&](const vk::Buffer& weight, ops::MatmulFusion& f) -> vk::BufferRange {
+        if (fuse_norm) {
+            f.norm = &weight;
+            f.norm_eps = d.rms_eps;
+            return x_all;
+        }
+        vk::BufferRange wr(weight);
+        ops::rms_norm(k, cmd, x_all, &wr, xn_all, n, E, d.rms_eps);
+        cmd.barrier();
+        return xn_all;
+    };
+    ops::MatmulFusion add_to_x;
+    add_to_x.epilogue = ops::Epilogue::add;
+    ops::MatmulFusion glu;
+    glu.epilogue = d.activation == model::Activation::silu ? ops::Epilogue::silu_glu : ops::Epilogue::gelu_glu;
+    // Unfused (SessionConfig::fuse off): the same epilogues as separate dispatches.
+    auto matmul_then = [&](const ops::WeightTensor& w, vk::BufferRange x, vk::BufferRange y, const ops::MatmulFusion& f,
+                           const vk::Buffer& tmp, uint64_t n_out) {
+        if (config_.fuse || f.epilogue == ops::Epilogue::store) return ops::matmul(k, cmd, w, x, y, n, f);
+        ops::MatmulFusion plain = f;
+        plain.epilogue = ops::Epilogue::store;
+        ops::matmul(k, cmd, w, x, span_of(tmp, n_out), n, plain);
+        cmd.barrier();
+        if (f.epilogue == ops::Epilogue::add) ops::add(k, cmd, y, span_of(tmp, n_out), y, uint32_t(n_out), uint32_t(n_out));
+        else ops::glu(k, cmd, f.epilogue == ops::Epilogue::silu_glu ? ops::GluKind::silu : ops::GluKind::gelu, y,
+                      span_of(tmp, n_out), y, uint32_t(n_out));
+    };
     for (uint32_t il = 0; il < d.n_layer; ++il) {
         const LayerWeights& w = model_->layers()[il];
-        vk::BufferRange attn_norm(w.attn_norm), ffn_norm(w.ffn_norm);
         // attention block
-        ops::rms_norm(k, cmd, span_of(x_, uint64_t(n) * E), &attn_norm, span_of(xn_, uint64_t(n) * E), n, E, d.rms_eps);
-        cmd.barrier();
-        ops::matmul(k, cmd, w.q, span_of(xn_, uint64_t(n) * E), span_of(q_, uint64_t(n) * Q), n);
-        ops::matmul(k, cmd, w.k, span_of(xn_, uint64_t(n) * E), span_of(k_, uint64_t(n) * KV), n);
-        ops::matmul(k, cmd, w.v, span_of(xn_, uint64_t(n) * E), span_of(v_, uint64_t(n) * KV), n);
+        ops::MatmulFusion attn_in;
+        const vk::BufferRange xa = normed(w.attn_norm, attn_in);
+        ops::matmul(k, cmd, w.q, xa, span_of(q_, uint64_t(n) * Q), n, attn_in);
+        ops::matmul(k, cmd, w.k, xa, span_of(k_, uint64_t(n) * KV), n, attn_in);
+        ops::matmul(k, cmd, w.v, xa, span_of(v_, uint64_t(n) * KV), n, attn_in);
         cmd.barrier();
         if (d.has_qkv_bias) {
             ops::add(k, cmd, span_of(q_, uint64_t(n) * Q), w.q_bias, span_of(q_, uint64_t(n) * Q), n * Q, Q);
@@ -134,39 +172,40 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
         ops::attention_and_store(k, cmd, *cache_, il, step, span_of(q_, uint64_t(n) * Q), span_of(k_, uint64_t(n) * KV),
                                  span_of(v_, uint64_t(n) * KV), span_of(attn_, uint64_t(n) * Q), scratch, attn_cfg_);
         cmd.barrier();
-        ops::matmul(k, cmd, w.o, span_of(attn_, uint64_t(n) * Q), span_of(tmp_, uint64_t(n) * E), n);
+        matmul_then(w.o, span_of(attn_, uint64_t(n) * Q), x_all, add_to_x, tmp_, uint64_t(n) * E);  // x += o(attn)
         cmd.barrier();
-        ops::add(k, cmd, span_of(x_, uint64_t(n) * E), span_of(tmp_, uint64_t(n) * E), span_of(x_, uint64_t(n) * E),
-                 n * E, n * E);
+        // feed-forward block: gate into gate_, then up with the epilogue gate_ = act(gate_) * up
+        ops::MatmulFusion ffn_in;
+        const vk::BufferRange xf = normed(w.ffn_norm, ffn_in);
+        ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
         cmd.barrier();
-        // feed-forward block
-        ops::rms_norm(k, cmd, span_of(x_, uint64_t(n) * E), &ffn_norm, span_of(xn_, uint64_t(n) * E), n, E, d.rms_eps);
+        ops::MatmulFusion up = glu;
+        up.norm = ffn_in.norm, up.norm_eps = ffn_in.norm_eps;
+        matmul_then(w.up, xf, span_of(gate_, uint64_t(n) * F), up, up_, uint64_t(n) * F);
         cmd.barrier();
-        ops::matmul(k, cmd, w.gate, span_of(xn_, uint64_t(n) * E), span_of(gate_, uint64_t(n) * F), n);
-        ops::matmul(k, cmd, w.up, span_of(xn_, uint64_t(n) * E), span_of(up_, uint64_t(n) * F), n);
-        cmd.barrier();
-        ops::glu(k, cmd, d.activation == model::Activation::silu ? ops::GluKind::silu : ops::GluKind::gelu,
-                 span_of(gate_, uint64_t(n) * F), span_of(up_, uint64_t(n) * F), span_of(gate_, uint64_t(n) * F), n * F);
-        cmd.barrier();
-        ops::matmul(k, cmd, w.down, span_of(gate_, uint64_t(n) * F), span_of(tmp_, uint64_t(n) * E), n);
-        cmd.barrier();
-        ops::add(k, cmd, span_of(x_, uint64_t(n) * E), span_of(tmp_, uint64_t(n) * E), span_of(x_, uint64_t(n) * E),
-                 n * E, n * E);
+        matmul_then(w.down, span_of(gate_, uint64_t(n) * F), x_all, add_to_x, tmp_, uint64_t(n) * E);  // x += down(...)
         cmd.barrier();
     }
-    vk::BufferRange out_norm(model_->output_norm());
     if (all_logits) {
-        ops::rms_norm(k, cmd, span_of(x_, uint64_t(n) * E), &out_norm, span_of(xn_, uint64_t(n) * E), n, E, d.rms_eps);
-        cmd.barrier();
-        ops::matmul(k, cmd, model_->output(), span_of(xn_, uint64_t(n) * E),
-                    span_of(logits_dev_, uint64_t(n) * d.n_vocab), n);
+        ops::MatmulFusion out_in;
+        const vk::BufferRange xo = normed(model_->output_norm(), out_in);
+        ops::matmul(k, cmd, model_->output(), xo, span_of(logits_dev_, uint64_t(n) * d.n_vocab), n, out_in);
     } else {
         // Only the last token's logits: copy its row out (a copy has no offset-alignment rule).
         cmd.copy(x_, uint64_t(n - 1) * E * 4, last_, 0, uint64_t(E) * 4);
         cmd.barrier();
-        ops::rms_norm(k, cmd, last_, &out_norm, span_of(xn_, E), 1, E, d.rms_eps);
-        cmd.barrier();
-        ops::matmul(k, cmd, model_->output(), span_of(xn_, E), span_of(logits_dev_, d.n_vocab), 1);
+        ops::MatmulFusion out_in;
+        vk::BufferRange xo(last_);
+        if (ops::matmul_fuses_norm(k.caps(), 1)) {
+            out_in.norm = &model_->output_norm();
+            out_in.norm_eps = d.rms_eps;
+        } else {
+            vk::BufferRange out_norm(model_->output_norm());
+            ops::rms_norm(k, cmd, last_, &out_norm, span_of(xn_, E), 1, E, d.rms_eps);
+            cmd.barrier();
+            xo = span_of(xn_, E);
+        }
+        ops::matmul(k, cmd, model_->output(), xo, span_of(logits_dev_, d.n_vocab), 1, out_in);
     }
     cmd.end();
 }
@@ -192,6 +231,16 @@ void Session::run_chunk(std::span<const int32_t> tokens, std::vector<float>* all
     cache_->set_step(0, cache_->n_past(), n);
     rec.cmd.submit();
     cache_->advance(n);
+    if (config_.profile) {
+        OpProfile& prof = n == 1 ? decode_profile_ : prefill_profile_;
+        for (const vk::Commands::DispatchTime& t : rec.cmd.dispatch_times()) {
+            OpProfile::Op& op = prof.ops[t.pipeline];
+            op.calls += 1;
+            op.ns += t.ns;
+        }
+        prof.steps += 1;
+        prof.tokens += n;
+    }
     if (want_all) {
         size_t old = all_logits->size();
         all_logits->resize(old + size_t(n) * d.n_vocab);

@@ -28,6 +28,8 @@ struct SessionConfig {
     uint32_t n_window = 0;    // 0: trained context - n_sink
     uint32_t n_batch = 256;   // prefill chunk size
     bool dense = false;       // no eviction: feeding past n_sink + n_window is Status::context_full
+    bool profile = false;     // time every dispatch (device timestamps) into op_profile(); slower
+    bool fuse = true;         // norms, residual adds and the gated unit fused into matmuls (false: A/B only)
     SamplerParams sampling;
 };
 
@@ -36,6 +38,22 @@ struct SessionStats {
     double prefill_seconds = 0, decode_seconds = 0;
     double prefill_tokens_per_s() const { return prefill_seconds > 0 ? double(n_prefill_tokens) / prefill_seconds : 0; }
     double decode_tokens_per_s() const { return decode_seconds > 0 ? double(n_decode_tokens) / decode_seconds : 0; }
+};
+
+// Device time per pipeline, summed over the profiled steps (SessionConfig::profile).
+struct OpProfile {
+    struct Op {
+        uint64_t calls = 0;
+        double ns = 0;
+    };
+    std::map<std::string, Op> ops;  // by pipeline (shader variant) name
+    uint64_t steps = 0;             // submissions (a decode step, or one prefill chunk)
+    uint64_t tokens = 0;
+    double total_ns() const {
+        double t = 0;
+        for (const auto& [name, op] : ops) t += op.ns;
+        return t;
+    }
 };
 
 class Session {
@@ -71,6 +89,10 @@ public:
     const Model& model() const { return *model_; }
     std::shared_ptr<Model> model_ptr() const { return model_; }
     const SessionStats& stats() const { return stats_; }
+    // With SessionConfig::profile: device time per pipeline of decode steps and of prefill chunks.
+    const OpProfile& decode_profile() const { return decode_profile_; }
+    const OpProfile& prefill_profile() const { return prefill_profile_; }
+    void clear_profiles() { decode_profile_ = {}; prefill_profile_ = {}; }
     uint64_t kv_bytes() const { return cache_->bytes(); }
     uint64_t device_bytes() const { return device_bytes_; }
     const std::vector<int32_t>& recent_tokens() const { return history_; }
@@ -98,11 +120,11 @@ private:
     // Scratch, sized for n_batch tokens. Shapes in floats.
     vk::Buffer in_;        // (n_batch, n_embd) host-written embeddings (shared memory)
     vk::Buffer x_;         // (n_batch, n_embd) residual stream
-    vk::Buffer xn_;        // (n_batch, n_embd) normed
+    vk::Buffer xn_;        // (n_batch, n_embd) normed (only where a matmul cannot fuse the norm)
     vk::Buffer q_, k_, v_; // (n_batch, q_dim), (n_batch, kv_dim) x2
     vk::Buffer attn_;      // (n_batch, q_dim)
-    vk::Buffer tmp_;       // (n_batch, n_embd)
-    vk::Buffer gate_, up_; // (n_batch, n_ff)
+    vk::Buffer gate_;      // (n_batch, n_ff): the gate projection, then act(gate) * up in place
+    vk::Buffer tmp_, up_;  // unfused only: (n_batch, n_embd), (n_batch, n_ff)
     vk::Buffer last_;      // (n_embd) last token's normed state
     vk::Buffer logits_dev_;// (n_batch, n_vocab) shared memory, read by the host
     vk::Buffer attn_scratch_;
@@ -114,6 +136,7 @@ private:
     std::vector<int32_t> history_;  // the last repeat_last_n tokens (for the penalty)
     std::atomic<bool> cancel_{false};
     SessionStats stats_;
+    OpProfile decode_profile_, prefill_profile_;
 };
 
 }  // namespace vks::engine

@@ -100,8 +100,12 @@ void check_xy(const WeightTensor& w, vk::BufferRange x, vk::BufferRange y, uint3
              (unsigned long long)y.resolved_size(), n_cols, w.n_rows, (unsigned long long)need_y);
 }
 
-shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uint32_t n, uint32_t col0) {
+shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uint32_t n, uint32_t col0,
+                                const MatmulFusion& f) {
     shader::MatmulParams p{};
+    p.epilogue = uint32_t(f.epilogue);
+    p.norm = f.norm ? 1u : 0u;
+    p.eps = f.norm_eps;
     p.M = c.n_rows;
     p.K = w.n_cols;
     p.N = n;
@@ -229,9 +233,17 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
     return w;
 }
 
+void check_fusion(const WeightTensor& w, const MatmulFusion& f) {
+    if (uint32_t(f.epilogue) > uint32_t(Epilogue::gelu_glu)) fail(Status::invalid_argument, "matmul: unknown epilogue");
+    if (f.norm && f.norm->size() < uint64_t(w.n_cols) * 4)
+        fail(Status::invalid_argument, "matmul: norm weight '%s' holds %llu bytes, K=%u floats need %llu",
+             f.norm->name().c_str(), (unsigned long long)f.norm->size(), w.n_cols, (unsigned long long)w.n_cols * 4);
+}
+
 void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
-            uint32_t n_cols, MatmulVariant variant) {
+            uint32_t n_cols, MatmulVariant variant, const MatmulFusion& fusion) {
     check_xy(w, x, y, n_cols);
+    check_fusion(w, fusion);
     const auto& caps = k.caps();
     const bool want_sg = variant == MatmulVariant::subgroup || variant == MatmulVariant::subgroup_texel;
     bool sg = want_sg || (variant == MatmulVariant::auto_ && matvec_uses_subgroup(caps));
@@ -260,17 +272,21 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
         // Texel variant: X is bound from column col0 on (the shader indexes it from 0).
         const uint64_t col_bytes = uint64_t(w.n_cols) * 4;
         const vk::BufferRange xb = tb ? vk::BufferRange(*x.buffer, x.offset + col0 * col_bytes, n * col_bytes) : x;
+        // Binding 3, the norm weight: X stands in when there is no norm (never read then).
+        const vk::BufferRange gb = fusion.norm ? vk::BufferRange(*fusion.norm, 0, col_bytes) : xb;
         for (const auto& c : w.chunks) {
-            const auto p = params_for(w, c, n, col0);
+            const auto p = params_for(w, c, n, col0, fusion);
             const Grid g = grid_for((c.n_rows + rows_per_wg - 1) / rows_per_wg, caps);
-            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), xb, y}, p, g.x, g.y);
+            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), xb, y, gb}, p, g.x, g.y);
         }
     }
 }
 
 void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
-                  uint32_t n_cols) {
+                  uint32_t n_cols, const MatmulFusion& fusion) {
     check_xy(w, x, y, n_cols);
+    check_fusion(w, fusion);
+    if (fusion.norm) fail(Status::internal, "matmul_tiled: a fused norm is not supported (normalize X first)");
     const auto& caps = k.caps();
     uint32_t bm = 64, bn = 64;
     const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
@@ -285,7 +301,7 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
     for (uint32_t col0 = 0; col0 < n_cols; col0 += cols_per_dispatch) {
         const uint32_t n = std::min(cols_per_dispatch, n_cols - col0);
         for (const auto& c : w.chunks) {
-            const auto p = params_for(w, c, n, col0);
+            const auto p = params_for(w, c, n, col0, fusion);
             const uint64_t tiles = uint64_t((c.n_rows + bm - 1) / bm) * ((n + bn - 1) / bn);
             const Grid g = grid_for(tiles, caps);
             cmd.dispatch(pipe, {vk::BufferRange(c.buffer), x, y}, p, g.x, g.y);
@@ -294,9 +310,9 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 }
 
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
-            uint32_t n_cols) {
-    if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols);
-    else matmul_tiled(k, cmd, w, x, y, n_cols);
+            uint32_t n_cols, const MatmulFusion& fusion) {
+    if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols, MatmulVariant::auto_, fusion);
+    else matmul_tiled(k, cmd, w, x, y, n_cols, fusion);
 }
 
 std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps) {

@@ -73,23 +73,40 @@ WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* row
 // unsupported where texel_blocker-style conditions fail (no texel buffers, K % 4 != 0, ...).
 enum class MatmulVariant { auto_, portable, subgroup, portable_texel, subgroup_texel };
 
+// Work fused into a matmul so a decode step needs fewer dispatches (shaders/matvec.comp):
+//   epilogue: how the result r meets Y: store (y = r), add (y += r: a residual add), or a gated
+//             linear unit (y = act(y) * r: Y holds the gate projection, W is the up projection).
+//   norm:     matvec only (matmul_fuses_norm): X columns are RMS-normalized with this weight
+//             (K floats) first, x * norm / sqrt(mean(x^2) + norm_eps), exactly as ops::rms_norm
+//             followed by the matmul, without the normed copy of X.
+// X must not alias Y.
+enum class Epilogue : uint32_t { store = 0, add = 1, silu_glu = 2, gelu_glu = 3 };
+struct MatmulFusion {
+    Epilogue epilogue = Epilogue::store;
+    const vk::Buffer* norm = nullptr;
+    float norm_eps = 0.0f;
+};
+
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.
 // variant subgroup on a device without subgroup arithmetic throws unsupported.
 void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
-            uint32_t n_cols, MatmulVariant variant = MatmulVariant::auto_);
+            uint32_t n_cols, MatmulVariant variant = MatmulVariant::auto_, const MatmulFusion& fusion = {});
 
 // Prefill path: same contract, shared-memory tiles (64 x 64, or 32 x 32 where shared memory or
-// workgroup size is short). Good from about 16 columns up.
+// workgroup size is short). Good from about 16 columns up. Epilogues only (no fused norm).
 void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
-                  uint32_t n_cols);
+                  uint32_t n_cols, const MatmulFusion& fusion = {});
 
 // Picks matvec for n_cols <= k_matvec_max_cols (and for any n_cols on CPU devices, where
 // shared-memory tiles are slow), the tiled path above.
 constexpr uint32_t k_matvec_max_cols = 8;
 bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols);
+// Whether matmul() can take MatmulFusion::norm for n_cols columns (the matvec path can).
+inline bool matmul_fuses_norm(const vk::Capabilities& caps, uint32_t n_cols) { return matmul_uses_matvec(caps, n_cols); }
+// fusion.norm where !matmul_fuses_norm is an internal error: callers normalize first then.
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
-            uint32_t n_cols);
+            uint32_t n_cols, const MatmulFusion& fusion = {});
 
 // Variant names (for tests and the benchmark).
 std::string matvec_variant_name(quant::Type t, bool subgroup, bool texel = false);

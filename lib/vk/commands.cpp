@@ -36,6 +36,7 @@ Commands::~Commands() {
     VkDevice dev = device_.handle();
     for (VkDescriptorPool p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
     if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
+    if (dispatch_queries_) vkDestroyQueryPool(dev, dispatch_queries_, nullptr);
     vkFreeCommandBuffers(dev, cmd_pool_, 1, &cmd_);
     vkDestroyCommandPool(dev, cmd_pool_, nullptr);
 }
@@ -50,6 +51,11 @@ void Commands::begin() {
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     VKS_VK(vkBeginCommandBuffer(cmd_, &bi));
     if (queries_) vkCmdResetQueryPool(cmd_, queries_, 0, n_timestamps_);
+    timed_names_.clear();
+    if (dispatch_queries_) {
+        vkCmdResetQueryPool(cmd_, dispatch_queries_, 0, dispatch_capacity_ + 1);
+        vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, dispatch_queries_, 0);
+    }
     recording_ = true;
     ended_ = false;
 }
@@ -139,6 +145,35 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
     if (push_size) vkCmdPushConstants(cmd_, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
     vkCmdDispatch(cmd_, gx, gy, gz);
     ++n_dispatches_;
+    if (dispatch_queries_ && timed_names_.size() < dispatch_capacity_) {
+        timed_names_.push_back(p.name().c_str());
+        vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, dispatch_queries_, uint32_t(timed_names_.size()));
+    }
+}
+
+bool Commands::enable_dispatch_timing(uint32_t capacity) {
+    if (recording_) fail(Status::internal, "enable_dispatch_timing() while recording");
+    if (dispatch_queries_ || capacity == 0 || !device_.caps().timestamps) return dispatch_queries_ != VK_NULL_HANDLE;
+    VkQueryPoolCreateInfo qci{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    qci.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    qci.queryCount = capacity + 1;
+    VKS_VK(vkCreateQueryPool(device_.handle(), &qci, nullptr, &dispatch_queries_));
+    dispatch_capacity_ = capacity;
+    return true;
+}
+
+std::vector<Commands::DispatchTime> Commands::dispatch_times() const {
+    std::vector<DispatchTime> out;
+    if (!dispatch_queries_ || timed_names_.empty() || !ended_) return out;
+    std::vector<uint64_t> ts(timed_names_.size() + 1);
+    if (vkGetQueryPoolResults(device_.handle(), dispatch_queries_, 0, uint32_t(ts.size()), ts.size() * sizeof(uint64_t),
+                              ts.data(), sizeof(uint64_t), VK_QUERY_RESULT_64_BIT) != VK_SUCCESS)
+        return out;
+    const double period = device_.caps().timestamp_period_ns;
+    out.reserve(timed_names_.size());
+    for (size_t i = 0; i < timed_names_.size(); ++i)
+        out.push_back({timed_names_[i], ts[i + 1] >= ts[i] ? double(ts[i + 1] - ts[i]) * period : 0.0});
+    return out;
 }
 
 void Commands::barrier() {

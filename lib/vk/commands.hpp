@@ -47,6 +47,19 @@ public:
     void fill(const Buffer& dst, VkDeviceSize offset, VkDeviceSize n, uint32_t value);
     void timestamp(uint32_t index);  // no-op when the device has no timestamps
 
+    // Per-dispatch timing (a profile): call before begin(); each of the first `capacity`
+    // dispatches of a recording is followed by a timestamp, so after a submit dispatch_times()
+    // gives the device time from the end of the previous dispatch (or the start of the
+    // recording) to the end of this one, including any copy or barrier in between. Where a
+    // device overlaps independent dispatches the split between them is approximate; the total is
+    // not. Returns false (and times nothing) when the device has no timestamps.
+    bool enable_dispatch_timing(uint32_t capacity);
+    struct DispatchTime {
+        const char* pipeline;  // Pipeline::name() of the dispatch (valid while the pipeline lives)
+        double ns;
+    };
+    std::vector<DispatchTime> dispatch_times() const;  // empty when timing is off
+
     void end();       // adds the final device -> host barrier
     void submit();    // submit and wait; may be called repeatedly after end()
 
@@ -66,6 +79,9 @@ private:
     VkQueryPool queries_ = VK_NULL_HANDLE;
     uint32_t n_timestamps_ = 0;
     uint32_t n_dispatches_ = 0;
+    VkQueryPool dispatch_queries_ = VK_NULL_HANDLE;  // enable_dispatch_timing: 1 + capacity timestamps
+    uint32_t dispatch_capacity_ = 0;
+    std::vector<const char*> timed_names_;           // pipeline of each timed dispatch
     bool recording_ = false, ended_ = false;
 };
 
