@@ -319,7 +319,7 @@ void bench_usage() {
 int cmd_bench(const Args& args) {
     // -m MODEL: the end-to-end benchmark has options of its own (cmd_bench_model.cpp).
     for (const auto& a : args)
-        if (a == "-m" || a == "--model") return bench_model(args);
+        if (a == "-m" || a == "--model" || a == "--synthetic") return bench_model(args);
     BenchOptions o;
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];

@@ -152,7 +152,10 @@ void profile_pass(const std::shared_ptr<engine::Model>& model, engine::SessionCo
 
 }  // namespace
 
-int bench_model(const Args& args) {
+int bench_model(const Args& in_args) {
+    Args args = in_args;
+    const bool synthetic = std::find(args.begin(), args.end(), "--synthetic") != args.end();
+    if (synthetic) args.insert(args.begin(), {"-m", "(synthetic)"});
     ModelArgs o;
     uint32_t n_prompt = 512, n_decode = 128;
     bool profile = false;
@@ -161,22 +164,31 @@ int bench_model(const Args& args) {
     std::string error;
     bool ok = parse_model_args(args, o, error, [&](const Args& a, size_t i) -> size_t {
         auto num = [&](uint32_t& v) -> size_t {
-            if (i + 1 >= a.size()) return 0;
-            v = uint32_t(std::strtoul(a[i + 1].c_str(), nullptr, 10));
-            return v ? 2 : 0;
+            int64_t x = 0;
+            if (i + 1 >= a.size() || !detail::to_i64(a[i + 1], x) || x < 1 || x > 1000000) {
+                error = a[i] + " needs a number from 1 to 1000000";
+                return 0;
+            }
+            v = uint32_t(x);
+            return 2;
         };
         if (a[i] == "--prompt-tokens") return num(n_prompt);
         if (a[i] == "--decode-tokens") return num(n_decode);
         if (a[i] == "--profile") return (profile = true), 1;
         if (a[i] == "--no-fusion") return (o.session.fuse = false), 1;
+        if (a[i] == "--synthetic") return 1;
         return 0;
     });
     if (!ok) {
         std::fprintf(stderr, "vkstream bench: %s\nusage: vkstream bench -m MODEL [--prompt-tokens 512] [--decode-tokens 128] "
-                             "[--sink 4] [--window 1020] [--batch 256] [--profile] [--no-fusion] [--json]\n", error.c_str());
+                             "[--sink 4] [--window 1020] [--batch 256] [--profile] [--no-fusion] [--json]\n"
+                             "       vkstream bench --synthetic [options]   (a tiny random Q4_1 model instead of -m)\n", error.c_str());
         return 2;
     }
-    auto model = load_model_with_progress(o.model);
+    model::SyntheticConfig sc;  // --synthetic: llama, 2 layers, n_embd 256, byte-sized vocabulary
+    sc.n_vocab = 320;
+    sc.weight_type = quant::Type::Q4_1;
+    auto model = synthetic ? load_synthetic_model(sc) : load_model_with_progress(o.model);
     engine::Session session(model, o.session);
     const auto prompt = bench_prompt(*model, n_prompt);
 

@@ -216,21 +216,11 @@ std::vector<LatencyProbe> latency_probes(const std::vector<std::pair<uint64_t, d
     return out;
 }
 
-std::shared_ptr<engine::Model> load_synthetic() {
+model::SyntheticConfig synthetic_config() {
     model::SyntheticConfig sc;  // llama, 2 layers, n_embd 256, 4 heads (2 kv), n_ff 512, F32
     sc.n_vocab = 320;
     sc.context_length = 4096;
-    std::string path = strfmt("/tmp/vkstream-synthetic-%ld.gguf", long(getpid()));
-    model::write_synthetic_model(path, sc);
-    std::shared_ptr<engine::Model> m;
-    try {
-        m = load_model_with_progress(path);
-    } catch (...) {
-        std::remove(path.c_str());
-        throw;
-    }
-    std::remove(path.c_str());  // the mapping keeps the data alive
-    return m;
+    return sc;
 }
 
 }  // namespace
@@ -305,7 +295,7 @@ int cmd_perplexity(const Args& args_in) {
     if (p.policy != Policy::sink && sink_set && o.session.n_sink != 0)
         std::fprintf(stderr, "vkstream perplexity: note: --sink is ignored by --policy %s (no sinks)\n", policy_name(p.policy));
 
-    auto model = p.synthetic ? load_synthetic() : load_model_with_progress(o.model);
+    auto model = p.synthetic ? load_synthetic_model(synthetic_config()) : load_model_with_progress(o.model);
     const auto& tok = model->tokenizer();
     const uint32_t n_vocab = model->desc().n_vocab;
     auto t_tok = Clock::now();

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <unistd.h>
 
 #include "json.hpp"
@@ -46,11 +45,7 @@ struct Interval {
 int cmd_soak(const Args& in_args) {
     Args args = in_args;
     bool synthetic = std::find(args.begin(), args.end(), "--synthetic") != args.end();
-    std::string synth_path;
-    if (synthetic) {
-        synth_path = (std::filesystem::temp_directory_path() / ("vks-soak-" + std::to_string(::getpid()) + ".gguf")).string();
-        args.insert(args.begin(), {"-m", synth_path});
-    }
+    if (synthetic) args.insert(args.begin(), {"-m", "(synthetic)"});
     ModelArgs o;
     o.session.sampling.temperature = 0.8f;
     o.session.sampling.seed = 1234;
@@ -79,28 +74,13 @@ int cmd_soak(const Args& in_args) {
         return 2;
     }
     if (interval == 0) interval = std::max<int64_t>(1, n_tokens / 20);
-    if (synthetic) {
-        model::SyntheticConfig c;
-        c.n_embd = 256;
-        c.n_layer = 1;
-        c.n_vocab = 320;
-        c.n_ff = 512;
-        c.weight_type = quant::Type::Q4_0;
-        model::write_synthetic_model(synth_path, c);
-    }
-    struct Cleanup {
-        std::string p;
-        ~Cleanup() { if (!p.empty()) std::filesystem::remove(p); }
-    } cleanup{synth_path};
-
-    auto model = load_model_with_progress(o.model);
-    if (synthetic) {
-        // The model keeps the file mapped; unlinking it now means a killed soak leaves nothing
-        // behind in the temp folder.
-        std::error_code ec;
-        std::filesystem::remove(synth_path, ec);
-        cleanup.p.clear();
-    }
+    model::SyntheticConfig c;
+    c.n_embd = 256;
+    c.n_layer = 1;
+    c.n_vocab = 320;
+    c.n_ff = 512;
+    c.weight_type = quant::Type::Q4_0;
+    auto model = synthetic ? load_synthetic_model(c) : load_model_with_progress(o.model);
     engine::Session session(model, o.session);
     const vk::Device& dev = model->device();
     std::fprintf(stderr, "soak: %lld tokens, %u sinks + %u window, temperature %.2f, seed %llu, report every %lld\n",

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <unistd.h>
 
 namespace vks::cli {
@@ -40,6 +41,20 @@ std::shared_ptr<engine::Model> load_model_with_progress(const std::string& path)
                  model::arch_name(m->desc().arch), m->desc().n_layer, double(m->weight_bytes()) / (1 << 20),
                  m->device().caps().name.c_str(), secs);
     return m;
+}
+
+std::shared_ptr<engine::Model> load_synthetic_model(const model::SyntheticConfig& config) {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("vkstream-synthetic-" + std::to_string(::getpid()) + ".gguf")).string();
+    struct Unlink {
+        std::string p;
+        ~Unlink() {
+            std::error_code ec;
+            std::filesystem::remove(p, ec);
+        }
+    } unlink{path};
+    model::write_synthetic_model(path, config);
+    return load_model_with_progress(path);  // the file goes when `unlink` does; the mapping stays
 }
 
 }  // namespace vks::cli

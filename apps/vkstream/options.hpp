@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "engine/session.hpp"
+#include "model/synthetic.hpp"
 
 namespace vks::cli {
 
@@ -29,6 +30,10 @@ const char* model_args_help();
 
 // Loads the model with a progress bar on stderr.
 std::shared_ptr<engine::Model> load_model_with_progress(const std::string& path);
+
+// --synthetic: writes a random model of this shape to a temporary file, loads it and unlinks
+// the file at once (the mapping keeps the data), so nothing is left behind even if killed.
+std::shared_ptr<engine::Model> load_synthetic_model(const model::SyntheticConfig& config);
 
 }  // namespace vks::cli
 

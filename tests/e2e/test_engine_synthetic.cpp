@@ -107,6 +107,57 @@ TEST_CASE("chunked prefill gives the same logits as one token at a time, across 
     test::check_no_validation_messages(*m);
 }
 
+TEST_CASE("fused and unfused graphs agree; a profiled session times every dispatch of a step") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_1;
+    cfg.seed = 8;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_fusion"));
+    auto tokens = random_tokens(40, cfg.n_vocab, 7);
+    engine::SessionConfig sc;
+    sc.n_sink = 2;
+    sc.n_window = 14;
+    sc.n_batch = 16;
+    engine::SessionConfig plain = sc, profiled = sc;
+    plain.fuse = false;
+    profiled.profile = true;
+    engine::Session a(m, sc), b(m, plain), c(m, profiled);
+    std::vector<float> la, lb, lc;
+    a.feed(tokens, &la);  // prefill chunks of 16, across ring wrap-around
+    b.feed(tokens, &lb);
+    c.feed(tokens, &lc);
+    CHECK(test::nmse(la.data(), lb.data(), la.size()) < 1e-9);
+    CHECK(la == lc);  // timing changes nothing
+    for (int i = 0; i < 5; ++i) {  // decode steps
+        int32_t t = int32_t((i * 37) % cfg.n_vocab);
+        a.feed({&t, 1});
+        b.feed({&t, 1});
+        c.feed({&t, 1});
+        CHECK(test::nmse(a.logits().data(), b.logits().data(), a.logits().size()) < 1e-9);
+        CHECK(test::argmax(std::vector<float>(a.logits().begin(), a.logits().end())) ==
+              test::argmax(std::vector<float>(b.logits().begin(), b.logits().end())));
+    }
+    CHECK(a.decode_profile().ops.empty());  // not profiled
+    const engine::OpProfile& dp = c.decode_profile();
+    CHECK(dp.steps == 5);
+    CHECK(dp.tokens == 5);
+    CHECK(c.prefill_profile().tokens == tokens.size());
+    uint64_t calls = 0;
+    for (const auto& [name, op] : dp.ops) {
+        CAPTURE(name);
+        calls += op.calls;
+        CHECK(op.ns >= 0);
+        CHECK(op.calls % dp.steps == 0);
+    }
+    if (m->device().caps().timestamps) {
+        // Per layer: q, k, v, kv_store, attention (+ combine where split), o, gate, up, down; then the lm_head.
+        CHECK(calls / dp.steps >= 9 * cfg.n_layer + 1);
+        CHECK(dp.ops.count("matvec_q4_1_f32_tb") + dp.ops.count("matvec_q4_1_f32") + dp.ops.count("matvec_q4_1_f32_sg") +
+                  dp.ops.count("matvec_q4_1_f32_sg_tb") == 1);
+        CHECK(dp.total_ns() > 0);
+    }
+    test::check_no_validation_messages(*m);
+}
+
 TEST_CASE("device memory is fixed at session creation: 3000 decode steps allocate nothing") {
     model::SyntheticConfig cfg;
     cfg.weight_type = quant::Type::Q4_0;
