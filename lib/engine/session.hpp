@@ -28,7 +28,7 @@ struct SessionConfig {
     uint32_t n_window = 0;    // 0: trained context - n_sink
     uint32_t n_batch = 256;   // prefill chunk size
     bool dense = false;       // no eviction: feeding past n_sink + n_window is Status::context_full
-    bool profile = false;     // time every dispatch (device timestamps) into op_profile(); slower
+    bool profile = false;     // time every dispatch (device timestamps): decode_profile(), prefill_profile()
     bool fuse = true;         // norms, residual adds and the gated unit fused into matmuls (false: A/B only)
     SamplerParams sampling;
 };
@@ -125,7 +125,7 @@ private:
     vk::Buffer attn_;      // (n_batch, q_dim)
     vk::Buffer gate_;      // (n_batch, n_ff): the gate projection, then act(gate) * up in place
     vk::Buffer tmp_, up_;  // unfused only: (n_batch, n_embd), (n_batch, n_ff)
-    vk::Buffer last_;      // (n_embd) last token's normed state
+    vk::Buffer last_;      // (n_embd) the last token's residual row (the LM head normalizes it)
     vk::Buffer logits_dev_;// (n_batch, n_vocab) shared memory, read by the host
     vk::Buffer attn_scratch_;
     uint64_t device_bytes_ = 0;

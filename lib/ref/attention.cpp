@@ -61,6 +61,8 @@ void attend(const float* q, const float* k_hist, const float* v_hist, const std:
             scores[j] = std::exp(scores[j] - m);
             denom += scores[j];
         }
+        if (p.probs_out)
+            for (size_t j = 0; j < n; ++j) p.probs_out[size_t(h) * n + j] = scores[j] / denom;
         float* oh = out + size_t(h) * d;
         for (uint32_t i = 0; i < d; ++i) {
             double acc = 0.0;

@@ -21,6 +21,9 @@ struct AttentionParams {
     // Learned per-head sink logits (gpt-oss style): (n_head) or nullptr. Each is one extra logit
     // in its head's softmax denominator that contributes no value, so it only shrinks the output.
     const float* sink_logits = nullptr;
+    // Optional probe: when set, receives the attention probabilities, (n_head, n_visible) in
+    // view order (sinks first, then the window, oldest first), normalized as in the softmax.
+    double* probs_out = nullptr;
 
     void validate() const;  // throws invalid_argument
 };

@@ -176,11 +176,23 @@ std::vector<float> Session::forward(int32_t token) {
         v_hist_[il].insert(v_hist_[il].end(), v_.begin(), v_.end());
         if (c.local_layers[il])
             attend_local(il, att_.data());
-        else if (causal_)
-            attention_causal(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, c.attn, att_.data());
-        else
-            attention_stream(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, n_sink_, n_window_, c.attn,
-                             att_.data());
+        else {
+            AttentionParams ap = c.attn;
+            // The view's size: the whole stream (causal), or sinks + window.
+            const uint64_t n_vis = causal_ ? t + 1
+                                 : std::min<uint64_t>(t + 1, n_sink_) +
+                                       std::min<uint64_t>(t + 1 - std::min<uint64_t>(t + 1, n_sink_), n_window_);
+            if (probe_) {
+                probs_.assign(size_t(c.attn.n_head) * n_vis, 0.0);
+                ap.probs_out = probs_.data();
+            }
+            if (causal_)
+                attention_causal(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, ap, att_.data());
+            else
+                attention_stream(q_.data(), k_hist_[il].data(), v_hist_[il].data(), t, n_sink_, n_window_, ap,
+                                 att_.data());
+            if (probe_) probe_(il, t, probs_.data(), size_t(n_vis));
+        }
         matvec(L.wo.data(), att_.data(), o_.data(), E, Q);
         if (c.has_post_norms) rms_norm(o_.data(), L.post_attn_norm.data(), o_.data(), 1, E, c.rms_eps);
         add_into(x_.data(), o_.data(), E);

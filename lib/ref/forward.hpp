@@ -14,6 +14,7 @@
 // last `sliding_window` stream tokens, at the same RoPE positions the view gives them; with
 // n_window >= sliding_window that is exactly the dense model's sliding window.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "gguf/reader.hpp"
@@ -94,6 +95,12 @@ public:
 
     uint64_t n_tokens() const { return n_tokens_; }
 
+    // Called during forward() for every global-attention layer with the attention
+    // probabilities of the new token: probs is (n_head, n_visible), view order as in
+    // AttentionParams::probs_out (for a causal session the view is the whole stream).
+    using AttentionProbe = std::function<void(uint32_t layer, uint64_t t, const double* probs, size_t n_visible)>;
+    void set_attention_probe(AttentionProbe probe) { probe_ = std::move(probe); }
+
 private:
     Session(const Model& model, uint32_t n_sink, uint32_t n_window, bool causal);
     void attend_local(uint32_t il, float* out);  // gemma3 sliding-window layer, query = q_
@@ -107,6 +114,8 @@ private:
     // Scratch, reused every token.
     std::vector<float> x_, xb_, q_, k_, v_, att_, o_, gate_, up_;  // (n_embd) / (q_dim) / (kv_dim) / (n_ff)
     std::vector<float> kr_, scores_;  // local attention: one rotated key (head_dim), scores (n_visible)
+    AttentionProbe probe_;
+    std::vector<double> probs_;       // the probe's (n_head, n_visible)
 };
 
 }  // namespace vks::ref

@@ -223,6 +223,38 @@ TEST_CASE("ref forward: with a small window the sink tokens still shape the outp
     CHECK(test::max_abs_diff(a1.data(), d.data(), d.size()) > 1e-2);
 }
 
+TEST_CASE("ref forward: the attention probe sees every layer's probabilities over the view") {
+    model::SyntheticConfig c;
+    c.seed = 9;
+    Synthetic syn(c);
+    const uint32_t n_head = syn.model.config().attn.n_head;
+    for (bool causal : {false, true}) {
+        CAPTURE(causal);
+        ref::Session s = causal ? ref::Session::causal(syn.model) : ref::Session(syn.model, 2, 5);
+        ref::Session plain = causal ? ref::Session::causal(syn.model) : ref::Session(syn.model, 2, 5);
+        size_t calls = 0;
+        s.set_attention_probe([&](uint32_t layer, uint64_t t, const double* probs, size_t n_visible) {
+            ++calls;
+            CHECK(layer < c.n_layer);
+            CHECK(n_visible == (causal ? t + 1 : std::min<uint64_t>(t + 1, 7)));
+            for (uint32_t h = 0; h < n_head; ++h) {
+                double sum = 0;
+                for (size_t j = 0; j < n_visible; ++j) {
+                    CHECK(probs[h * n_visible + j] >= 0.0);
+                    sum += probs[h * n_visible + j];
+                }
+                CHECK(sum == doctest::Approx(1.0).epsilon(1e-12));
+            }
+        });
+        for (int32_t t = 0; t < 12; ++t) {
+            const int32_t tok = (t * 29 + 3) % int32_t(c.n_vocab);
+            std::vector<float> a = s.forward(tok), b = plain.forward(tok);
+            CHECK(a == b);  // probing changes nothing
+        }
+        CHECK(calls == 12 * c.n_layer);
+    }
+}
+
 TEST_CASE("ref forward: bad arguments") {
     model::SyntheticConfig c;
     Synthetic syn(c);
