@@ -24,6 +24,19 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+// Seconds per one of the `n_dispatches` dispatches of a recorded `cmd`: best of three
+// submissions after a warm-up.
+double best_seconds_per_dispatch(vk::Commands& cmd, int n_dispatches) {
+    cmd.submit();  // warm-up
+    double best = 1e30;
+    for (int r = 0; r < 3; ++r) {
+        auto t0 = Clock::now();
+        cmd.submit();
+        best = std::min(best, seconds_since(t0) / n_dispatches);
+    }
+    return best;
+}
+
 // Copy bandwidth (read + write bytes per second) of a trivial copy shader, 64 MiB or the
 // binding limit, best of a few repeats of 8 dispatches in one submission.
 double copy_bandwidth(engine::Model& m, const char* variant) {
@@ -44,14 +57,7 @@ double copy_bandwidth(engine::Model& m, const char* variant) {
         cmd.barrier();
     }
     cmd.end();
-    cmd.submit();  // warm-up
-    double best = 1e30;
-    for (int r = 0; r < 3; ++r) {
-        auto t0 = Clock::now();
-        cmd.submit();
-        best = std::min(best, seconds_since(t0) / 8);
-    }
-    return 2.0 * double(bytes) / best * 1e-9;
+    return 2.0 * double(bytes) / best_seconds_per_dispatch(cmd, 8) * 1e-9;
 }
 
 // Fixed cost of one tiny dispatch (one workgroup copying 64 words) in microseconds, 256 of
@@ -73,14 +79,7 @@ std::pair<double, double> dispatch_overhead_us(engine::Model& m) {
             if (barriers) cmd.barrier();
         }
         cmd.end();
-        cmd.submit();  // warm-up
-        double best = 1e30;
-        for (int r = 0; r < 3; ++r) {
-            auto t0 = Clock::now();
-            cmd.submit();
-            best = std::min(best, seconds_since(t0) / 256);
-        }
-        return best * 1e6;
+        return best_seconds_per_dispatch(cmd, 256) * 1e6;
     };
     return {time_one(false), time_one(true)};
 }
