@@ -7,7 +7,8 @@
 // sink"), so evicting it breaks the softmax. This prints, for queries past the first WINDOW
 // tokens of the text (TOKENS tokens in all, default 320; WINDOW default 64), three streams'
 // average attention probability, per layer and over all heads:
-//   dense:  on stream token 0, and on tokens 1-3, with the whole history visible;
+//   dense:  on stream token 0, and on tokens 1-3, with the whole history visible; and the share
+//           of (query, head)s that put more than half / more than 90 % on token 0;
 //   sink:   a 4 + (WINDOW-4) cache: on the 4 sinks (stream tokens 0-3);
 //   window: a 0 + WINDOW cache: on view slot 0 (the oldest token left, at RoPE position 0),
 //           i.e. whether an ordinary token at position 0 takes the sink's role.
@@ -33,8 +34,8 @@ namespace {
 // Per layer: sum of the probability mass on chosen view slots, and the number of (query, head)s.
 struct Mass {
     std::vector<double> first, next3;
-    std::vector<uint64_t> n;
-    explicit Mass(uint32_t n_layer) : first(n_layer), next3(n_layer), n(n_layer) {}
+    std::vector<uint64_t> n, over_half, over_90;  // (query, head)s with slot-0 mass > 0.5, > 0.9
+    explicit Mass(uint32_t n_layer) : first(n_layer), next3(n_layer), n(n_layer), over_half(n_layer), over_90(n_layer) {}
 };
 
 // Streams `ids` through `s`, adding the mass of view slots 0 and 1-3 for queries t >= from.
@@ -45,6 +46,8 @@ Mass measure(ref::Session& s, const std::vector<int32_t>& ids, uint32_t n_layer,
         for (uint32_t h = 0; h < n_head; ++h) {
             const double* p = probs + size_t(h) * n_visible;
             m.first[layer] += p[0];
+            m.over_half[layer] += p[0] > 0.5;
+            m.over_90[layer] += p[0] > 0.9;
             for (size_t j = 1; j < 4 && j < n_visible; ++j) m.next3[layer] += p[j];
             m.n[layer] += 1;
         }
@@ -90,17 +93,20 @@ int main(int argc, char** argv) {
 
         std::printf("first token %d; queries at stream positions %u..%llu; mean attention probability per layer\n",
                     ids[0], window, (unsigned long long)(n_tokens - 1));
-        std::printf("| layer | dense: token 0 | dense: tokens 1-3 | sink 4+%u: the 4 sinks | window 0+%u: view slot 0 |\n",
+        std::printf("| layer | dense: token 0 | dense: heads > 0.5 on token 0 | dense: heads > 0.9 | dense: tokens 1-3 "
+                    "| sink 4+%u: the 4 sinks | window 0+%u: view slot 0 |\n",
                     window - 4, window);
-        std::printf("|---:|---:|---:|---:|---:|\n");
-        double td = 0, td3 = 0, ts = 0, tw = 0;
+        std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+        double td = 0, th = 0, t9 = 0, td3 = 0, ts = 0, tw = 0;
         for (uint32_t l = 0; l < L; ++l) {
             const double a = d.first[l] / d.n[l], b = d.next3[l] / d.n[l];
+            const double h = double(d.over_half[l]) / d.n[l], h9 = double(d.over_90[l]) / d.n[l];
             const double c = (s.first[l] + s.next3[l]) / s.n[l], e = w.first[l] / w.n[l];
-            td += a, td3 += b, ts += c, tw += e;
-            std::printf("| %u | %.3f | %.3f | %.3f | %.3f |\n", l, a, b, c, e);
+            td += a, th += h, t9 += h9, td3 += b, ts += c, tw += e;
+            std::printf("| %u | %.3f | %.1f %% | %.1f %% | %.3f | %.3f | %.3f |\n", l, a, 100 * h, 100 * h9, b, c, e);
         }
-        std::printf("| mean | %.3f | %.3f | %.3f | %.3f |\n", td / L, td3 / L, ts / L, tw / L);
+        std::printf("| mean | %.3f | %.1f %% | %.1f %% | %.3f | %.3f | %.3f |\n", td / L, 100 * th / L, 100 * t9 / L,
+                    td3 / L, ts / L, tw / L);
     } catch (const Error& e) {
         std::fprintf(stderr, "vks_attention_mass: %s\n", e.what());
         return 1;

@@ -248,10 +248,13 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     const bool want_sg = variant == MatmulVariant::subgroup || variant == MatmulVariant::subgroup_texel;
     bool sg = want_sg || (variant == MatmulVariant::auto_ && matvec_uses_subgroup(caps));
     if (sg && !caps.subgroup_reduce())
-        fail(Status::unsupported, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
+        fail(Status::feature_missing, "matvec: subgroup variant requested but the device has no subgroup arithmetic");
     const char* blocker = texel_blocker(caps, w, x, n_cols);
     const bool want_tb = variant == MatmulVariant::portable_texel || variant == MatmulVariant::subgroup_texel;
-    if (want_tb && blocker) fail(Status::unsupported, "matvec: texel variant requested but %s", blocker);
+    // A device without texel buffers lacks a feature; the other blockers are this call's shapes.
+    if (want_tb && blocker)
+        fail(caps.texel_buffers ? Status::unsupported : Status::feature_missing, "matvec: texel variant requested but %s",
+             blocker);
     const bool tb = want_tb || (variant == MatmulVariant::auto_ && !blocker);
     const std::string name = matvec_variant_name(w.type, sg, tb);
     uint32_t wg = k.wg_size(64);

@@ -69,8 +69,8 @@ WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* row
                            const std::string& name = "weight", uint64_t max_chunk_bytes = 0);
 
 // Which shader variant runs. auto_: the choice describe_matmul_variants reports.
-// *_texel: the _tb shaders (weights and X read as uniform texel buffers); they throw
-// unsupported where texel_blocker-style conditions fail (no texel buffers, K % 4 != 0, ...).
+// *_texel: the _tb shaders (weights and X read as uniform texel buffers); matvec() says when
+// they cannot run.
 enum class MatmulVariant { auto_, portable, subgroup, portable_texel, subgroup_texel };
 
 // Work fused into a matmul so a decode step needs fewer dispatches (shaders/matvec.comp):
@@ -89,7 +89,8 @@ struct MatmulFusion {
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.
-// variant subgroup on a device without subgroup arithmetic throws unsupported.
+// variant subgroup on a device without subgroup arithmetic throws feature_missing; a texel variant
+// throws feature_missing without texel buffers and unsupported where the call's shapes rule it out.
 void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols, MatmulVariant variant = MatmulVariant::auto_, const MatmulFusion& fusion = {});
 
