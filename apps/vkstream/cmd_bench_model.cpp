@@ -3,8 +3,10 @@
 // latency percentiles) over M greedy tokens, the decode's effective weight bandwidth (weight
 // bytes read per token x tokens/s) and, in the same run, the device's copy bandwidth.
 // --profile then repeats the prefill and decode in a second session that times every dispatch
-// (device timestamps) and prints the device time per shader variant, per token. --no-fusion
-// runs the unfused graph (separate norm, add and GLU dispatches) for comparison.
+// (device timestamps) and prints the device time per shader variant, per token; with --json
+// the output is one JSON object per line: the summary, then the prefill and decode profiles.
+// --no-fusion runs the unfused graph (separate norm, add and GLU dispatches) for comparison.
+// --synthetic uses a tiny random Q4_1 model instead of -m (for tests).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
