@@ -107,7 +107,7 @@ TEST_CASE("chunked prefill gives the same logits as one token at a time, across 
     test::check_no_validation_messages(*m);
 }
 
-TEST_CASE("fused and unfused graphs agree; a profiled session times every dispatch of a step") {
+TEST_CASE("fused and unfused graphs agree, and a profiled session times every dispatch of a step") {
     model::SyntheticConfig cfg;
     cfg.weight_type = quant::Type::Q4_1;
     cfg.seed = 8;
