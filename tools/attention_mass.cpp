@@ -98,15 +98,22 @@ int main(int argc, char** argv) {
                     window - 4, window);
         std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
         double td = 0, th = 0, t9 = 0, td3 = 0, ts = 0, tw = 0;
+        uint32_t n_global = 0;
         for (uint32_t l = 0; l < L; ++l) {
+            if (d.n[l] == 0 || s.n[l] == 0 || w.n[l] == 0) {  // a sliding-window (local) layer: not probed
+                std::printf("| %u | local | | | | | |\n", l);
+                continue;
+            }
+            ++n_global;
             const double a = d.first[l] / d.n[l], b = d.next3[l] / d.n[l];
             const double h = double(d.over_half[l]) / d.n[l], h9 = double(d.over_90[l]) / d.n[l];
             const double c = (s.first[l] + s.next3[l]) / s.n[l], e = w.first[l] / w.n[l];
             td += a, th += h, t9 += h9, td3 += b, ts += c, tw += e;
             std::printf("| %u | %.3f | %.1f %% | %.1f %% | %.3f | %.3f | %.3f |\n", l, a, 100 * h, 100 * h9, b, c, e);
         }
-        std::printf("| mean | %.3f | %.1f %% | %.1f %% | %.3f | %.3f | %.3f |\n", td / L, 100 * th / L, 100 * t9 / L,
-                    td3 / L, ts / L, tw / L);
+        const double G = n_global ? double(n_global) : 1.0;
+        std::printf("| mean of %u global layers | %.3f | %.1f %% | %.1f %% | %.3f | %.3f | %.3f |\n", n_global, td / G,
+                    100 * th / G, 100 * t9 / G, td3 / G, ts / G, tw / G);
     } catch (const Error& e) {
         std::fprintf(stderr, "vks_attention_mass: %s\n", e.what());
         return 1;
