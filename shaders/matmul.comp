@@ -74,7 +74,7 @@ void main() {
         if (col >= p.N) continue;
         [[unroll]] for (uint i = 0; i < 4u; ++i) {
             const uint row = tm * BM + tx + i * (BM / 4u);
-            if (row < p.M) write_y((p.col0 + col) * p.y_stride + p.y_row0 + row, acc[i][j]);
+            if (row < p.M) write_y(y_index(p.col0 + col, p.y_row0 + row), acc[i][j]);
         }
     }
 }

@@ -1,10 +1,11 @@
 // Weight access for matvec.comp / matmul.comp: load_sub32(row, s, v) returns the 32 weights
 // of sub-block s (elements 32s .. 32s+31) of chunk-local row `row`, whatever the type (one
 // W_<TYPE> define per variant). The device layout it reads is documented in lib/ops/matmul.hpp:
-//   wq[row * p.row_words ...]      the row's blocks, each starting at a word boundary
+//   wq[block_idx(row, blk) * BLOCK_WORDS ...]  block blk of a row (word-aligned), in row groups:
+//                                  rows in groups of 2^p.group_shift, block-major inside a group
 //   wq[p.d_offset ...]             split types (Q4_0, Q5_0, Q8_0, Q6_K): the f16 factors d of
-//                                  all blocks of the chunk, row-major, two per word
-// Float types (F32/F16/BF16) have rows zero-padded to a multiple of 32 elements.
+//                                  all blocks of the chunk, in the same block_idx order, two per word
+// Float types (F32/F16/BF16) are stored as 32-element blocks, the last zero-padded.
 // Needs: push block `p` (MatmulParams), dequant.glsl, and the weight binding: with W_TEXEL a
 // `uniform usamplerBuffer wt` (16-byte texels, texelFetch: the fast read path on lavapipe),
 // else the storage buffer `wq` (uint[]; one declaration per binding, the runtime's reflection
@@ -44,66 +45,97 @@ uvec4 words4(uint b) { return uvec4(wq[b], wq[b + 1u], wq[b + 2u], wq[b + 3u]); 
 uvec4 words4a(uint b) { return words4(b); }
 #endif
 
-// f16 factor of block `blk` (chunk-local, row-major) in the split d array.
-float split_d(uint blk) { return half_at(word(p.d_offset + (blk >> 1)), blk); }
+// Index of block `blk` of chunk-local row `row` (n_blocks blocks per row) in the row-group
+// order: rows in groups of 2^p.group_shift, block-major inside a group, so that group's copies
+// of one block are adjacent (group_shift 0: plain row-major).
+uint block_idx(uint row, uint blk, uint n_blocks) {
+    const uint gs = p.group_shift;
+    return (((row >> gs) * n_blocks + blk) << gs) | (row & ((1u << gs) - 1u));
+}
+
+// f16 factor of block index `i` (block_idx) in the split d array.
+float split_d(uint i) { return half_at(word(p.d_offset + (i >> 1)), i); }
+
+// Blocks per row and words per block: 32-element blocks (legacy types; float types in
+// sub-blocks of 32), 256-element super-blocks for the K-quants.
+#if defined(W_F32)
+const uint BLOCK_WORDS = 32u;
+#elif defined(W_F16) || defined(W_BF16)
+const uint BLOCK_WORDS = 16u;
+#elif defined(W_Q4_0)
+const uint BLOCK_WORDS = 4u;
+#elif defined(W_Q4_1) || defined(W_Q5_0)
+const uint BLOCK_WORDS = 5u;
+#elif defined(W_Q5_1)
+const uint BLOCK_WORDS = 6u;
+#elif defined(W_Q8_0)
+const uint BLOCK_WORDS = 8u;
+#elif defined(W_Q4_K)
+const uint BLOCK_WORDS = 36u;
+#elif defined(W_Q5_K)
+const uint BLOCK_WORDS = 44u;
+#elif defined(W_Q6_K)
+const uint BLOCK_WORDS = 52u;
+#endif
+#if defined(W_Q4_K) || defined(W_Q5_K) || defined(W_Q6_K)
+#define SUPER_BLOCKS 1
+#endif
 
 void load_sub32(uint row, uint s, out vec4 v[8]) {
-    const uint rb = row * p.row_words;
+#ifdef SUPER_BLOCKS
+    const uint n_blocks = p.n_sub >> 3, bi = block_idx(row, s >> 3, n_blocks);
+#else
+    const uint bi = block_idx(row, s, p.n_sub);
+#endif
+    const uint b = bi * BLOCK_WORDS;  // first word of the block
 #if defined(W_F32)
-    const uint b = rb + 32u * s;
     [[unroll]] for (uint i = 0; i < 8u; ++i) v[i] = uintBitsToFloat(words4a(b + 4u * i));
 #elif defined(W_F16)
-    const uint b = rb + 16u * s;
     [[unroll]] for (uint i = 0; i < 4u; ++i) {
         const uvec4 w = words4a(b + 4u * i);
         v[2u * i] = vec4(unpackHalf2x16(w.x), unpackHalf2x16(w.y));
         v[2u * i + 1u] = vec4(unpackHalf2x16(w.z), unpackHalf2x16(w.w));
     }
 #elif defined(W_BF16)
-    const uint b = rb + 16u * s;
     [[unroll]] for (uint i = 0; i < 4u; ++i) {
         const uvec4 w = words4a(b + 4u * i);
         v[2u * i] = vec4(bf16x2(w.x), bf16x2(w.y));
         v[2u * i + 1u] = vec4(bf16x2(w.z), bf16x2(w.w));
     }
 #elif defined(W_Q4_0)
-    dq_q4_0(words4a(rb + 4u * s), split_d(row * p.n_sub + s), v);
+    dq_q4_0(words4a(b), split_d(bi), v);
 #elif defined(W_Q4_1)
-    const uint b = rb + 5u * s;
     uint dm;
     uvec4 qs;
     words5(b, dm, qs);
     dq_q4_1(qs, unpackHalf2x16(dm), v);
 #elif defined(W_Q5_0)
-    const uint b = rb + 5u * s;
     uint qh;
     uvec4 qs;
     words5(b, qh, qs);
-    dq_q5_0(qh, qs, split_d(row * p.n_sub + s), v);
+    dq_q5_0(qh, qs, split_d(bi), v);
 #elif defined(W_Q5_1)
-    const uint b = rb + 6u * s;
     dq_q5_1(word(b + 1u), words4(b + 2u), unpackHalf2x16(word(b)), v);
 #elif defined(W_Q8_0)
-    const uint b = rb + 8u * s;
-    dq_q8_0(words4a(b), words4a(b + 4u), split_d(row * p.n_sub + s), v);
+    dq_q8_0(words4a(b), words4a(b + 4u), split_d(bi), v);
 #elif defined(W_Q4_K)
-    const uint j = s & 7u, base = rb + 36u * (s >> 3);   // 144-byte super-block = 36 words
+    const uint j = s & 7u, base = b;   // 144-byte super-block = 36 words
     const uint q = base + 4u + 8u * (j >> 1);
     const uvec4 hd = words4a(base);                    // d|dmin, 12 scale bytes
     dq_q4_k(words4a(q), words4a(q + 4u), unpackHalf2x16(hd.x), hd.yzw, j, v);
 #elif defined(W_Q5_K)
-    const uint j = s & 7u, base = rb + 44u * (s >> 3);   // 176-byte super-block = 44 words
+    const uint j = s & 7u, base = b;   // 176-byte super-block = 44 words
     const uint q = base + 12u + 8u * (j >> 1);
     const uvec4 hd = words4a(base);                    // d|dmin, 12 scale bytes
     dq_q5_k(words4a(q), words4a(q + 4u), words4a(base + 4u), words4a(base + 8u), unpackHalf2x16(hd.x), hd.yzw, j, v);
 #elif defined(W_Q6_K)
-    const uint j = s & 7u, sb = s >> 3, base = rb + 52u * sb;  // 208 bytes without d = 52 words
+    const uint j = s & 7u, base = b;  // 208 bytes without d = 52 words
     const uint h = j >> 2, k = j & 3u;
     const uint l = base + 16u * h + 8u * (k & 1u);     // ql bytes 64h + 32(k%2) + l
     const uint qh = base + 32u + 8u * h;               // qh bytes 32h + l
     const uint sw = word(base + 48u + 2u * h + (k >> 1)) >> (16u * (k & 1u));  // scales 8h+2k, +1
     const float s0 = float(int(sw << 24) >> 24), s1 = float(int(sw << 16) >> 24);
-    dq_q6_k(words4a(l), words4a(l + 4u), words4a(qh), words4a(qh + 4u), split_d(row * (p.n_sub >> 3) + sb), s0, s1, k, v);
+    dq_q6_k(words4a(l), words4a(l + 4u), words4a(qh), words4a(qh + 4u), split_d(bi), s0, s1, k, v);
 #else
 #error "matmul_load.glsl: no W_<TYPE> define"
 #endif
@@ -116,32 +148,30 @@ void load_sub32(uint row, uint s, out vec4 v[8]) {
 #if defined(W_Q4_0) || defined(W_Q4_1) || defined(W_Q5_0) || defined(W_Q5_1) || defined(W_Q8_0)
 #define W_AFFINE 1
 vec2 load_sub32_affine(uint row, uint s, out vec4 q[8]) {
-    const uint rb = row * p.row_words;
+    const uint bi = block_idx(row, s, p.n_sub), b = bi * BLOCK_WORDS;
 #if defined(W_Q4_0)
-    const float d = split_d(row * p.n_sub + s);
-    dq_q4_1(words4a(rb + 4u * s), vec2(1.0, 0.0), q);
+    const float d = split_d(bi);
+    dq_q4_1(words4a(b), vec2(1.0, 0.0), q);
     return vec2(d, -8.0 * d);
 #elif defined(W_Q4_1)
     uint dm;
     uvec4 qs;
-    words5(rb + 5u * s, dm, qs);
+    words5(b, dm, qs);
     dq_q4_1(qs, vec2(1.0, 0.0), q);
     return unpackHalf2x16(dm);
 #elif defined(W_Q5_0)
     uint qh;
     uvec4 qs;
-    words5(rb + 5u * s, qh, qs);
-    const float d = split_d(row * p.n_sub + s);
+    words5(b, qh, qs);
+    const float d = split_d(bi);
     dq_q5_1(qh, qs, vec2(1.0, 0.0), q);
     return vec2(d, -16.0 * d);
 #elif defined(W_Q5_1)
-    const uint b = rb + 6u * s;
     dq_q5_1(word(b + 1u), words4(b + 2u), vec2(1.0, 0.0), q);
     return unpackHalf2x16(word(b));
 #elif defined(W_Q8_0)
-    const uint b = rb + 8u * s;
     dq_q8_0(words4a(b), words4a(b + 4u), 1.0, q);
-    return vec2(split_d(row * p.n_sub + s), 0.0);
+    return vec2(split_d(bi), 0.0);
 #endif
 }
 #endif

@@ -171,7 +171,7 @@ void store_rows(uint row0, uint row_step) {
         const uint row = row0 + j * row_step;
         if (row >= p.M) break;
         [[unroll]] for (uint c = 0; c < NC; ++c)
-            if (c < p.N) write_y((p.col0 + c) * p.y_stride + p.y_row0 + row, acc[c * R + j] * scale[c]);
+            if (c < p.N) write_y(y_index(p.col0 + c, p.y_row0 + row), acc[c * R + j] * scale[c]);
     }
 }
 

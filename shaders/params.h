@@ -43,14 +43,22 @@ struct MatmulParams {
     uint K;          // elements per row (= per column of X)
     uint N;          // columns of X / Y in this dispatch
     uint n_sub;      // 32-element sub-blocks per row: ceil(K / 32)
-    uint row_words;  // uint32 words per row in the chunk's quant region
     uint d_offset;   // word offset of the chunk's f16 d array (Q4_0, Q5_0, Q8_0, Q6_K), else 0
+    uint group_shift;// rows are stored in groups of 2^group_shift (WeightTensor::group_rows)
     uint y_stride;   // floats per column of Y (rows of the whole tensor)
     uint y_row0;     // Y row of the chunk's first row
     uint col0;       // first X / Y column of this dispatch
     uint epilogue;   // MATMUL_EPI_*: how the result is written to Y
     uint norm;       // matvec only: 1 = RMS-normalize each X column first, x * g / rms(x) (binding 3)
     float eps;       // the norm's epsilon
+    // Output segments (a fused q/k/v projection): rows [0, seg1) of the whole tensor are written
+    // as an (N, seg1) matrix at Y[0], rows [seg1, seg2) as an (N, seg2 - seg1) matrix at Y[y_off1],
+    // rows [seg2, y_stride) as an (N, y_stride - seg2) matrix at Y[y_off2]. seg1 == 0: one
+    // (N, y_stride) matrix, the plain layout.
+    uint seg1;
+    uint seg2;
+    uint y_off1;
+    uint y_off2;
 };
 
 // MatmulParams::epilogue. Every Y element is read and written by one invocation only.

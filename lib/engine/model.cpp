@@ -38,6 +38,25 @@ ops::WeightTensor upload_matrix(vk::Device& dev, const gguf::TensorInfo* t) {
                               std::string(t->name));
 }
 
+// q, k and v as one row-stacked tensor (LayerWeights::qkv), or an empty tensor when their types
+// or row lengths differ.
+ops::WeightTensor upload_qkv(vk::Device& dev, const model::LayerTensors& t) {
+    const gguf::TensorInfo* parts[] = {t.attn_q, t.attn_k, t.attn_v};
+    const quant::Type type = weight_type(*t.attn_q);
+    for (const gguf::TensorInfo* x : parts)
+        if (weight_type(*x) != type || x->ne[0] != t.attn_q->ne[0]) return {};
+    std::vector<uint8_t> rows;
+    rows.reserve(size_t(t.attn_q->n_bytes + t.attn_k->n_bytes + t.attn_v->n_bytes));
+    uint64_t n_rows = 0;
+    for (const gguf::TensorInfo* x : parts) {
+        rows.insert(rows.end(), x->data, x->data + x->n_bytes);
+        n_rows += uint64_t(x->ne[1]);
+    }
+    const std::string name(t.attn_q->name);
+    return ops::upload_weight(dev, type, rows.data(), uint32_t(n_rows), uint32_t(t.attn_q->ne[0]),
+                              name.substr(0, name.rfind('.')) + ".qkv");
+}
+
 }  // namespace
 
 std::shared_ptr<Model> Model::load(const std::string& path, const ModelOptions& opts) {
@@ -86,9 +105,13 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelOptions& 
         w.k_norm = upload_vector(dev, t.attn_k_norm);
         w.post_attn_norm = upload_vector(dev, t.post_attention_norm);
         w.post_ffn_norm = upload_vector(dev, t.post_ffw_norm);
-        w.q = upload_matrix(dev, t.attn_q), step(t.attn_q);
-        w.k = upload_matrix(dev, t.attn_k), step(t.attn_k);
-        w.v = upload_matrix(dev, t.attn_v), step(t.attn_v);
+        w.qkv = upload_qkv(dev, t);
+        if (w.qkv.chunks.empty()) {
+            w.q = upload_matrix(dev, t.attn_q);
+            w.k = upload_matrix(dev, t.attn_k);
+            w.v = upload_matrix(dev, t.attn_v);
+        }
+        step(t.attn_q), step(t.attn_k), step(t.attn_v);
         w.o = upload_matrix(dev, t.attn_output), step(t.attn_output);
         w.gate = upload_matrix(dev, t.ffn_gate), step(t.ffn_gate);
         w.up = upload_matrix(dev, t.ffn_up), step(t.ffn_up);

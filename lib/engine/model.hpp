@@ -30,6 +30,10 @@ struct ModelOptions {
 // The device copy of one transformer block. Optional tensors are empty buffers.
 struct LayerWeights {
     vk::Buffer attn_norm;                   // (n_embd) f32
+    // q, k and v stacked row-wise into one (q_dim + 2 kv_dim, n_embd) tensor when they share a
+    // type (one matvec instead of three; the session writes it as three output segments): then
+    // q, k and v are empty. Otherwise qkv is empty and q, k, v hold the three projections.
+    ops::WeightTensor qkv;
     ops::WeightTensor q, k, v, o;           // (q_dim, n_embd), (kv_dim, n_embd) x2, (n_embd, q_dim)
     vk::Buffer q_bias, k_bias, v_bias;      // qwen2: (q_dim), (kv_dim), (kv_dim) f32
     vk::Buffer q_norm, k_norm;              // gemma3: (head_dim) f32

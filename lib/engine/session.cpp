@@ -63,9 +63,11 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     in_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::shared, "embeddings");
     x_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "x");
     xn_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "x_norm");
-    q_ = vk::Buffer(dev, B * Q * 4, vk::BufferKind::device, "q");
-    k_ = vk::Buffer(dev, B * KV * 4, vk::BufferKind::device, "k");
-    v_ = vk::Buffer(dev, B * KV * 4, vk::BufferKind::device, "v");
+    // 64 floats = 256 bytes: the largest storage / texel buffer offset alignment Vulkan allows.
+    auto aligned = [](uint64_t floats) { return (floats + 63) & ~uint64_t(63); };
+    k_off_ = aligned(B * Q);
+    v_off_ = k_off_ + aligned(B * KV);
+    qkv_ = vk::Buffer(dev, (v_off_ + B * KV) * 4, vk::BufferKind::device, "qkv");
     attn_ = vk::Buffer(dev, B * Q * 4, vk::BufferKind::device, "attn_out");
     gate_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_gate");
     if (!config_.fuse) {  // the unfused epilogues' outputs
@@ -126,6 +128,8 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
     // matmul epilogues. Per layer: 3 + 1 + attention + 3 dispatches instead of 6 + attention + 6.
     const bool fuse_norm = config_.fuse && ops::matmul_fuses_norm(k.caps(), n);
     const vk::BufferRange x_all = span_of(x_, uint64_t(n) * E), xn_all = span_of(xn_, uint64_t(n) * E);
+    const vk::BufferRange q_all(qkv_, 0, uint64_t(n) * Q * 4), k_all(qkv_, k_off_ * 4, uint64_t(n) * KV * 4),
+        v_all(qkv_, v_off_ * 4, uint64_t(n) * KV * 4);
     // The input of a normed matmul: x itself with the norm fused, or xn_ after an rms_norm.
     auto normed = [&](const vk::Buffer& weight, ops::MatmulFusion& f) -> vk::BufferRange {
         if (fuse_norm) {
@@ -159,18 +163,24 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
         // attention block
         ops::MatmulFusion attn_in;
         const vk::BufferRange xa = normed(w.attn_norm, attn_in);
-        ops::matmul(k, cmd, w.q, xa, span_of(q_, uint64_t(n) * Q), n, attn_in);
-        ops::matmul(k, cmd, w.k, xa, span_of(k_, uint64_t(n) * KV), n, attn_in);
-        ops::matmul(k, cmd, w.v, xa, span_of(v_, uint64_t(n) * KV), n, attn_in);
+        if (!w.qkv.chunks.empty()) {  // one product, written as the q, k and v segments of qkv_
+            ops::MatmulFusion f = attn_in;
+            f.segments = {Q, Q + KV, uint32_t(k_off_), uint32_t(v_off_)};
+            ops::matmul(k, cmd, w.qkv, xa, vk::BufferRange(qkv_), n, f);
+        } else {
+            ops::matmul(k, cmd, w.q, xa, q_all, n, attn_in);
+            ops::matmul(k, cmd, w.k, xa, k_all, n, attn_in);
+            ops::matmul(k, cmd, w.v, xa, v_all, n, attn_in);
+        }
         cmd.barrier();
         if (d.has_qkv_bias) {
-            ops::add(k, cmd, span_of(q_, uint64_t(n) * Q), w.q_bias, span_of(q_, uint64_t(n) * Q), n * Q, Q);
-            ops::add(k, cmd, span_of(k_, uint64_t(n) * KV), w.k_bias, span_of(k_, uint64_t(n) * KV), n * KV, KV);
-            ops::add(k, cmd, span_of(v_, uint64_t(n) * KV), w.v_bias, span_of(v_, uint64_t(n) * KV), n * KV, KV);
+            ops::add(k, cmd, q_all, w.q_bias, q_all, n * Q, Q);
+            ops::add(k, cmd, k_all, w.k_bias, k_all, n * KV, KV);
+            ops::add(k, cmd, v_all, w.v_bias, v_all, n * KV, KV);
             cmd.barrier();
         }
-        ops::attention_and_store(k, cmd, *cache_, il, step, span_of(q_, uint64_t(n) * Q), span_of(k_, uint64_t(n) * KV),
-                                 span_of(v_, uint64_t(n) * KV), span_of(attn_, uint64_t(n) * Q), scratch, attn_cfg_);
+        ops::attention_and_store(k, cmd, *cache_, il, step, q_all, k_all, v_all, span_of(attn_, uint64_t(n) * Q), scratch,
+                                 attn_cfg_);
         cmd.barrier();
         matmul_then(w.o, span_of(attn_, uint64_t(n) * Q), x_all, add_to_x, tmp_, uint64_t(n) * E);  // x += o(attn)
         cmd.barrier();

@@ -121,7 +121,10 @@ private:
     vk::Buffer in_;        // (n_batch, n_embd) host-written embeddings (shared memory)
     vk::Buffer x_;         // (n_batch, n_embd) residual stream
     vk::Buffer xn_;        // (n_batch, n_embd) normed (only where a matmul cannot fuse the norm)
-    vk::Buffer q_, k_, v_; // (n_batch, q_dim), (n_batch, kv_dim) x2
+    // q (n_batch, q_dim) at float 0, k and v (n_batch, kv_dim) at floats k_off_ and v_off_ (256-byte
+    // aligned): one buffer, so a fused q/k/v projection writes all three as output segments.
+    vk::Buffer qkv_;
+    uint64_t k_off_ = 0, v_off_ = 0;
     vk::Buffer attn_;      // (n_batch, q_dim)
     vk::Buffer gate_;      // (n_batch, n_ff): the gate projection, then act(gate) * up in place
     vk::Buffer tmp_, up_;  // unfused only: (n_batch, n_embd), (n_batch, n_ff)

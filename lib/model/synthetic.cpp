@@ -82,6 +82,9 @@ static gguf::Writer build(const SyntheticConfig& c) {
     if (c.n_embd % ti.block_size || c.n_ff % ti.block_size)
         fail(Status::invalid_argument, "synthetic model: n_embd %u and n_ff %u must be multiples of %u for %s",
              c.n_embd, c.n_ff, ti.block_size, ti.name);
+    if (c.v_type != quant::Type::F32 && c.n_embd % quant::info(c.v_type).block_size)
+        fail(Status::invalid_argument, "synthetic model: n_embd %u must be a multiple of %u for v_type %s", c.n_embd,
+             quant::info(c.v_type).block_size, quant::info(c.v_type).name);
     const std::vector<std::string> vocab = synthetic_vocab(c.n_vocab);
 
     const char* arch = c.gemma3 ? "gemma3" : c.qwen2 ? "qwen2" : "llama";
@@ -137,10 +140,11 @@ static gguf::Writer build(const SyntheticConfig& c) {
         return v;
     };
     // Matrix (n_out, n_in): unit-variance output for unit-variance input.
-    auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out) {
+    auto matrix = [&](const std::string& name, int64_t n_in, int64_t n_out, quant::Type t) {
         std::vector<float> v = uniform(size_t(n_in * n_out), std::sqrt(3.0f / float(n_in)));
-        w.add_tensor(name, uint32_t(c.weight_type), {n_in, n_out}, quantized(c.weight_type, v, n_in));
+        w.add_tensor(name, uint32_t(t), {n_in, n_out}, quantized(t, v, n_in));
     };
+    const quant::Type wt = c.weight_type, vt = c.v_type == quant::Type::F32 ? c.weight_type : c.v_type;
     auto norm = [&](const std::string& name, int64_t n) {
         std::vector<float> v = uniform(size_t(n), 0.1f);
         for (float& x : v) x += 1.0f;
@@ -152,14 +156,14 @@ static gguf::Writer build(const SyntheticConfig& c) {
     w.add_tensor("token_embd.weight", uint32_t(c.weight_type), {E, V},
                  quantized(c.weight_type, uniform(size_t(E * V), std::sqrt(3.0f)), E));
     norm("output_norm.weight", E);
-    if (!c.tied_output) matrix("output.weight", E, V);
+    if (!c.tied_output) matrix("output.weight", E, V, wt);
     for (uint32_t il = 0; il < c.n_layer; ++il) {
         const std::string p = "blk." + std::to_string(il) + ".";
         norm(p + "attn_norm.weight", E);
-        matrix(p + "attn_q.weight", E, E);
-        matrix(p + "attn_k.weight", E, KV);
-        matrix(p + "attn_v.weight", E, KV);
-        matrix(p + "attn_output.weight", E, E);
+        matrix(p + "attn_q.weight", E, E, wt);
+        matrix(p + "attn_k.weight", E, KV, wt);
+        matrix(p + "attn_v.weight", E, KV, vt);
+        matrix(p + "attn_output.weight", E, E, wt);
         if (c.gemma3) {
             norm(p + "attn_q_norm.weight", head_dim);
             norm(p + "attn_k_norm.weight", head_dim);
@@ -171,9 +175,9 @@ static gguf::Writer build(const SyntheticConfig& c) {
             bias(p + "attn_v.bias", KV);
         }
         norm(p + "ffn_norm.weight", E);
-        matrix(p + "ffn_gate.weight", E, F);
-        matrix(p + "ffn_up.weight", E, F);
-        matrix(p + "ffn_down.weight", F, E);
+        matrix(p + "ffn_gate.weight", E, F, wt);
+        matrix(p + "ffn_up.weight", E, F, wt);
+        matrix(p + "ffn_down.weight", F, E, wt);
     }
     return w;
 }

@@ -29,6 +29,9 @@ struct SyntheticConfig {
     uint32_t context_length = 4096;
     float rope_freq_base = 10000.0f;
     quant::Type weight_type = quant::Type::F32;
+    // attn_v's type when it differs from weight_type (as in K-quant mixes that give V more bits;
+    // the engine then cannot stack q, k and v into one tensor). F32 = weight_type.
+    quant::Type v_type = quant::Type::F32;
     uint32_t seed = 1;
     bool tied_output = false;  // true: no output.weight
     bool qwen2 = false;        // architecture qwen2 (Q/K/V biases, neox RoPE) instead of llama

@@ -14,6 +14,11 @@ namespace {
 constexpr uint32_t kAttnWg = 64;       // invocations per attention workgroup (independent items)
 constexpr uint32_t kCombineWg = 64;    // invocations per combine workgroup (over head elements)
 constexpr uint32_t kMinKeysPerSplit = 32;
+// On a CPU device a split must also pay for the combine dispatch its partials need (~50-100 us
+// on lavapipe): measured on lavapipe, 2 threads, SmolLM2 decode (docs/BENCHMARKS.md), a
+// 1024-slot cache ran 1 split ~8 % faster than 2, and a 4096-slot cache with 2000 keys visible
+// ran 4 splits ~15 % faster than 1 or 2. So one split per this many cache slots.
+constexpr uint32_t kCpuSlotsPerSplit = 1024;
 // (query, head, split) items worth spreading a chunk over. A GPU wants thousands of workgroups
 // in flight; on a CPU device (lavapipe) each workgroup costs setup time and a few per thread are
 // enough (measured: 4 splits beat 128 by ~20% for 32 heads x 4096 keys on lavapipe).
@@ -239,6 +244,7 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const Atten
             const uint64_t wg_per_split = std::max<uint64_t>(rows / heads_per_workgroup(group, cache.head_dim()), 1);
             const uint64_t target = 2 * uint64_t(std::max(std::thread::hardware_concurrency(), 1u));
             by_items = std::max<uint64_t>((target + wg_per_split - 1) / wg_per_split, 1);
+            by_items = std::min<uint64_t>(by_items, (cap + kCpuSlotsPerSplit - 1) / kCpuSlotsPerSplit);
         }
     }
     return uint32_t(std::max<uint64_t>(std::min(by_keys, by_items), 1));

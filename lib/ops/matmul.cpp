@@ -1,6 +1,7 @@
 #include "ops/matmul.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 
@@ -62,41 +63,69 @@ uint32_t row_words_of(Type t, uint32_t K) {
     return n_blocks * kept / 4;
 }
 
-// Writes rows [r0, r0 + n) into `out` (chunk layout). src points at row 0 of the tensor.
+// Blocks per row in the device layout: GGUF blocks, or 32-element sub-blocks for float types.
+uint32_t n_blocks_of(Type t, uint32_t K) {
+    const Layout l = layout_of(t);
+    return l.is_float ? n_sub_of(K) : K / l.block_elems;
+}
+
+// shaders/matmul_load.glsl block_idx: rows in groups of `group` (a power of two), block-major
+// inside a group.
+uint64_t block_index(uint32_t row, uint32_t blk, uint32_t n_blocks, uint32_t group) {
+    return (uint64_t(row / group) * n_blocks + blk) * group + row % group;
+}
+
+// Writes rows [r0, r0 + n) into `out` (chunk layout, zero-filled by the caller). src points at
+// row 0 of the tensor.
 void repack_rows(Type t, const uint8_t* src, uint32_t r0, uint32_t n, uint32_t K, uint32_t row_words,
-                 uint32_t d_offset, std::vector<uint32_t>& out) {
+                 uint32_t d_offset, uint32_t group, std::vector<uint32_t>& out) {
     const Layout l = layout_of(t);
     const size_t src_row = quant::row_bytes(t, K);
+    const uint32_t n_blocks = n_blocks_of(t, K);
+    const size_t block_out = size_t(row_words / n_blocks) * 4;  // device bytes per block
     uint8_t* dst = reinterpret_cast<uint8_t*>(out.data());
     for (uint32_t r = 0; r < n; ++r) {
         const uint8_t* s = src + size_t(r0 + r) * src_row;
-        uint8_t* d = dst + size_t(r) * row_words * 4;
-        if (!l.split) {
-            std::memcpy(d, s, src_row);  // float types: the zero padding is already there
-            continue;
-        }
-        const uint32_t n_blocks = K / l.block_elems, kept = l.block_bytes - 2;
-        uint8_t* dd = dst + size_t(d_offset) * 4 + size_t(r) * n_blocks * 2;
-        for (uint32_t b = 0; b < n_blocks; ++b, s += l.block_bytes) {
-            if (l.d_pos == 0) {
-                std::memcpy(d + size_t(b) * kept, s + 2, kept);
+        for (uint32_t b = 0; b < n_blocks; ++b) {
+            const uint64_t bi = block_index(r, b, n_blocks, group);
+            uint8_t* d = dst + bi * block_out;
+            if (l.is_float) {  // a 32-element sub-block; the last may be short (zero padding stays)
+                const size_t elem = src_row / K, first = size_t(b) * 32;
+                std::memcpy(d, s + first * elem, std::min<size_t>(32, K - first) * elem);
+            } else if (!l.split) {
+                std::memcpy(d, s + size_t(b) * l.block_bytes, l.block_bytes);
             } else {
-                std::memcpy(d + size_t(b) * kept, s, kept);
+                const uint8_t* sb = s + size_t(b) * l.block_bytes;
+                std::memcpy(d, l.d_pos == 0 ? sb + 2 : sb, l.block_bytes - 2);
+                std::memcpy(dst + size_t(d_offset) * 4 + bi * 2, sb + l.d_pos, 2);
             }
-            std::memcpy(dd + size_t(b) * 2, s + l.d_pos, 2);
         }
     }
 }
 
-void check_xy(const WeightTensor& w, vk::BufferRange x, vk::BufferRange y, uint32_t n_cols) {
+// Floats of Y that (n_cols, M) outputs reach, with the fusion's segments (checked for overlap).
+uint64_t y_floats_needed(const WeightTensor& w, uint32_t n_cols, const OutputSegments& s) {
+    const uint64_t n = n_cols;
+    if (s.seg1 == 0) return n * w.n_rows;
+    if (!(s.seg1 < s.seg2 && s.seg2 < w.n_rows))
+        fail(Status::invalid_argument, "matmul: output segments need 0 < seg1 < seg2 < M (got %u, %u, M=%u)", s.seg1, s.seg2,
+             w.n_rows);
+    const uint64_t end0 = n * s.seg1, end1 = s.off1 + n * (s.seg2 - s.seg1), end2 = s.off2 + n * (w.n_rows - s.seg2);
+    if (s.off1 < end0 || s.off2 < end1)
+        fail(Status::invalid_argument, "matmul: output segments overlap for %u columns (offsets %u, %u)", n_cols, s.off1,
+             s.off2);
+    return end2;
+}
+
+void check_xy(const WeightTensor& w, vk::BufferRange x, vk::BufferRange y, uint32_t n_cols, const MatmulFusion& f) {
     if (n_cols == 0) fail(Status::invalid_argument, "matmul: n_cols must be >= 1");
     if (w.chunks.empty()) fail(Status::invalid_argument, "matmul: weight tensor is empty");
-    const uint64_t need_x = uint64_t(n_cols) * w.n_cols * 4, need_y = uint64_t(n_cols) * w.n_rows * 4;
+    const uint64_t need_x = uint64_t(n_cols) * w.n_cols * 4, need_y = y_floats_needed(w, n_cols, f.segments) * 4;
     if (x.resolved_size() < need_x)
         fail(Status::invalid_argument, "matmul: X binding holds %llu bytes, (N=%u, K=%u) f32 needs %llu",
              (unsigned long long)x.resolved_size(), n_cols, w.n_cols, (unsigned long long)need_x);
     if (y.resolved_size() < need_y)
-        fail(Status::invalid_argument, "matmul: Y binding holds %llu bytes, (N=%u, M=%u) f32 needs %llu",
+        fail(Status::invalid_argument, "matmul: Y binding holds %llu bytes, (N=%u, M=%u) f32 outputs need %llu",
              (unsigned long long)y.resolved_size(), n_cols, w.n_rows, (unsigned long long)need_y);
 }
 
@@ -110,11 +139,15 @@ shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uin
     p.K = w.n_cols;
     p.N = n;
     p.n_sub = n_sub_of(w.n_cols);
-    p.row_words = w.row_words;
     p.d_offset = c.d_offset;
+    p.group_shift = uint32_t(std::countr_zero(w.group_rows));
     p.y_stride = w.n_rows;
     p.y_row0 = c.row_begin;
     p.col0 = col0;
+    p.seg1 = f.segments.seg1;
+    p.seg2 = f.segments.seg2;
+    p.y_off1 = f.segments.off1;
+    p.y_off2 = f.segments.off2;
     return p;
 }
 
@@ -177,8 +210,15 @@ std::string matmul_variant_name(Type t) {
     return std::string("matmul_") + type_tag(t) + "_f32";
 }
 
+uint32_t default_row_group(const vk::Capabilities& caps) {
+    // CPU devices: each SIMD lane walks its own rows, so 8 rows' blocks side by side make every
+    // gather read one contiguous stretch (docs/DESIGN.md, "Weight layout"). GPUs: lanes walk
+    // one row's blocks, which plain row-major keeps contiguous.
+    return caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 8u : 1u;
+}
+
 WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint32_t M, uint32_t K,
-                           const std::string& name, uint64_t max_chunk_bytes) {
+                           const std::string& name, uint64_t max_chunk_bytes, uint32_t row_group) {
     if (!matmul_supports(type))
         fail(Status::invalid_argument, "upload_weight %s: type %s has no matmul kernel", name.c_str(),
              quant::info(type).name);
@@ -191,6 +231,10 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
     w.n_rows = M;
     w.n_cols = K;
     w.row_words = row_words_of(type, K);
+    if (row_group == 0) row_group = default_row_group(device.caps());
+    if (row_group > 256 || !std::has_single_bit(row_group))
+        fail(Status::invalid_argument, "upload_weight %s: row group %u is not a power of two <= 256", name.c_str(), row_group);
+    w.group_rows = row_group;
     const uint64_t d_bytes_per_row = l.split ? uint64_t(K / l.block_elems) * 2 : 0;
     const uint64_t row_bytes = uint64_t(w.row_words) * 4 + d_bytes_per_row;
 
@@ -210,21 +254,26 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
     if (row_bytes + 16 > limit)
         fail(Status::unsupported, "upload_weight %s: one row of %llu bytes exceeds the %llu-byte binding limit",
              name.c_str(), (unsigned long long)row_bytes, (unsigned long long)limit);
-    const uint32_t rows_per_chunk = uint32_t(std::min<uint64_t>(M, (limit - 16) / row_bytes));
+    // Chunks hold whole row groups (the last one padded with zero rows): a group must fit.
+    const uint64_t fit = (limit - 16) / row_bytes;  // >= 1, checked above
+    if (fit < w.group_rows) w.group_rows = uint32_t(std::bit_floor(fit));
+    const uint32_t G = w.group_rows;
+    const uint32_t rows_per_chunk = (uint64_t(M) + G - 1) / G * G <= fit ? M : uint32_t(std::min<uint64_t>(fit - fit % G, M));
 
     const uint8_t* src = static_cast<const uint8_t*>(rows);
     std::vector<uint32_t> staging;
     for (uint32_t r0 = 0; r0 < M; r0 += rows_per_chunk) {
         const uint32_t n = std::min(rows_per_chunk, M - r0);
-        const uint64_t row_region = uint64_t(n) * w.row_words;
+        const uint64_t n_padded = (uint64_t(n) + G - 1) / G * G;  // whole row groups
+        const uint64_t row_region = n_padded * w.row_words;
         // Buffers are whole 16-byte texels (zero padding at the end).
-        const uint64_t n_words = (row_region + (d_bytes_per_row * n + 3) / 4 + 3) & ~uint64_t(3);
+        const uint64_t n_words = (row_region + (d_bytes_per_row * n_padded + 3) / 4 + 3) & ~uint64_t(3);
         staging.assign(n_words, 0u);
         WeightChunk c;
         c.row_begin = r0;
         c.n_rows = n;
         c.d_offset = l.split ? uint32_t(row_region) : 0;
-        repack_rows(type, src, r0, n, K, w.row_words, c.d_offset, staging);
+        repack_rows(type, src, r0, n, K, w.row_words, c.d_offset, G, staging);
         c.buffer = vk::Buffer(device, n_words * 4, vk::BufferKind::device,
                               w.chunks.empty() && r0 + n == M ? name : name + strfmt("[%u:%u]", r0, r0 + n));
         c.buffer.upload(staging.data(), n_words * 4);
@@ -242,7 +291,7 @@ void check_fusion(const WeightTensor& w, const MatmulFusion& f) {
 
 void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols, MatmulVariant variant, const MatmulFusion& fusion) {
-    check_xy(w, x, y, n_cols);
+    check_xy(w, x, y, n_cols, fusion);
     check_fusion(w, fusion);
     const auto& caps = k.caps();
     const bool want_sg = variant == MatmulVariant::subgroup || variant == MatmulVariant::subgroup_texel;
@@ -287,7 +336,7 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
 
 void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
                   uint32_t n_cols, const MatmulFusion& fusion) {
-    check_xy(w, x, y, n_cols);
+    check_xy(w, x, y, n_cols, fusion);
     check_fusion(w, fusion);
     if (fusion.norm) fail(Status::internal, "matmul_tiled: a fused norm is not supported (normalize X first)");
     const auto& caps = k.caps();

@@ -10,9 +10,16 @@
 // shaders/matmul_load.glsl). The rows are split into chunks so that no chunk's buffer exceeds
 // caps.max_binding_bytes() (maxStorageBufferRange, 128 MiB on lavapipe) or the allocation limit;
 // each chunk is one buffer of uint32 words and one dispatch:
-//   [0, n_rows * row_words)        the chunk's rows, each starting at a word boundary
-//   [d_offset, ...)                split types only: f16 factor d of every block of the chunk,
-//                                  row-major (row * blocks_per_row + block), two per word
+//   [0, n_padded * row_words)      the chunk's blocks (GGUF blocks; 32-element sub-blocks
+//                                  for float types), each starting at a word boundary
+//   [d_offset, ...)                split types only: f16 factor d of every block, two per word
+// Blocks and d factors are stored in row groups (WeightTensor::group_rows = G, a power of two):
+// block b of chunk row r is block number ((r / G) * blocks_per_row + b) * G + r % G, so the G
+// rows of a group have their block b side by side. G = 1 is plain row-major; CPU devices use
+// G = 8 (default_row_group): there each SIMD lane walks its own row, and the 8 lanes' loads of
+// one block then read one contiguous stretch instead of 8 places a row apart (measured ~2x
+// for weights streamed from memory, docs/BENCHMARKS.md). Chunks hold whole groups: n_padded is
+// n_rows rounded up to G, with zero rows.
 // Per type:
 //   F32, F16, BF16   rows zero-padded to a multiple of 32 elements (row_words = 32, 16, 16
 //                    per 32 elements); no d array
@@ -52,6 +59,7 @@ struct WeightTensor {
     uint32_t n_cols = 0;     // K
     uint32_t row_words = 0;  // words per row in each chunk's row region
     bool texel = false;      // every chunk fits one texel view (the _tb variants can bind it)
+    uint32_t group_rows = 1; // rows stored in groups of this many (a power of two; see above)
     std::vector<WeightChunk> chunks;
 
     uint64_t device_bytes() const;  // sum of the chunks' buffer sizes
@@ -63,10 +71,13 @@ bool matmul_supports(quant::Type t);
 // Converts M rows of raw GGUF data (`rows`: M * quant::row_bytes(type, K) bytes, back to back,
 // any alignment) into the device layout. K must be a multiple of the type's block size.
 // max_chunk_bytes: 0 = the device's limits; smaller values force more chunks (tests).
-// Throws invalid_argument (unsupported type, bad K, M == 0) or unsupported (a single row
-// does not fit one binding).
+// row_group: rows per group of the layout (a power of two); 0 = default_row_group(caps).
+// Throws invalid_argument (unsupported type, bad K, M == 0, bad row_group) or unsupported (a
+// single row does not fit one binding).
 WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* rows, uint32_t M, uint32_t K,
-                           const std::string& name = "weight", uint64_t max_chunk_bytes = 0);
+                           const std::string& name = "weight", uint64_t max_chunk_bytes = 0, uint32_t row_group = 0);
+// 8 on CPU devices, 1 (plain row-major) elsewhere.
+uint32_t default_row_group(const vk::Capabilities& caps);
 
 // Which shader variant runs. auto_: the choice describe_matmul_variants reports.
 // *_texel: the _tb shaders (weights and X read as uniform texel buffers); matvec() says when
@@ -80,14 +91,25 @@ enum class MatmulVariant { auto_, portable, subgroup, portable_texel, subgroup_t
 //             (K floats) first, x * norm / sqrt(mean(x^2) + norm_eps), exactly as ops::rms_norm
 //             followed by the matmul, without the normed copy of X.
 // X must not alias Y.
+//   segments: Y is written as up to three separate matrices, so one product of row-stacked
+//             weights (q, k and v as one tensor) leaves each part where its reader wants it:
+//             rows [0, seg1) as an (N, seg1) matrix at Y float 0, rows [seg1, seg2) as an
+//             (N, seg2 - seg1) matrix at Y float off1, rows [seg2, M) as an (N, M - seg2) matrix at
+//             Y float off2. seg1 == 0 (default): one (N, M) matrix. Otherwise 0 < seg1 < seg2 < M and
+//             the three matrices must not overlap (checked).
 enum class Epilogue : uint32_t { store = 0, add = 1, silu_glu = 2, gelu_glu = 3 };
+struct OutputSegments {
+    uint32_t seg1 = 0, seg2 = 0;
+    uint32_t off1 = 0, off2 = 0;  // in floats from the start of the Y binding
+};
 struct MatmulFusion {
     Epilogue epilogue = Epilogue::store;
     const vk::Buffer* norm = nullptr;
     float norm_eps = 0.0f;
+    OutputSegments segments;
 };
 
-// Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (both whole
+// Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (or the segments; both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.
 // variant subgroup on a device without subgroup arithmetic throws feature_missing; a texel variant
 // throws feature_missing without texel buffers and unsupported where the call's shapes rule it out.

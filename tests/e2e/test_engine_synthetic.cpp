@@ -27,18 +27,23 @@ TEST_CASE("engine logits match the reference forward for every weight type (stre
                                  quant::Type::Q4_1, quant::Type::Q5_0, quant::Type::Q5_1, quant::Type::Q8_0,
                                  quant::Type::Q4_K, quant::Type::Q5_K, quant::Type::Q6_K};
     for (quant::Type wt : types) {
-        for (bool qwen2 : {false, true}) {
-            if (qwen2 && wt != quant::Type::Q8_0) continue;  // one qwen2 run covers the biases and neox RoPE
+        for (int form = 0; form < 3; ++form) {  // llama; qwen2; qwen2 with attn_v in another type
+            const bool qwen2 = form > 0, mixed = form == 2;
+            // One qwen2 run covers the biases and neox RoPE; one mixed run (V in Q6_K as in
+            // Q4_K_M files) the separate q, k and v products instead of the stacked one.
+            if (qwen2 && wt != (mixed ? quant::Type::Q4_K : quant::Type::Q8_0)) continue;
             model::SyntheticConfig cfg;
             cfg.weight_type = wt;
             cfg.qwen2 = qwen2;
+            if (mixed) cfg.v_type = quant::Type::Q6_K;
             cfg.tied_output = wt == quant::Type::Q4_0;
             cfg.seed = 11 + uint32_t(wt);
-            const std::string type_name = quant::info(wt).name;
+            const std::string type_name = std::string(quant::info(wt).name) + (mixed ? "+v_q6_K" : "");
             CAPTURE(type_name);
             CAPTURE(qwen2);
             std::string path = test::synthetic_model_path(cfg, "syn_" + type_name + (qwen2 ? "_qwen2" : ""));
             auto gpu_model = test::load_model(path);
+            CHECK(gpu_model->layers()[0].qkv.chunks.empty() == mixed);  // stacked unless the types differ
             gguf::File file = gguf::File::open(path);
             model::Description desc = model::Description::from_gguf(file);
             ref::Model ref_model(desc, file);
@@ -149,8 +154,11 @@ TEST_CASE("fused and unfused graphs agree, and a profiled session times every di
         CHECK(op.calls % dp.steps == 0);
     }
     if (m->device().caps().timestamps) {
-        // Per layer: q, k, v, kv_store, attention (+ combine where split), o, gate, up, down; then the lm_head.
-        CHECK(calls / dp.steps >= 9 * cfg.n_layer + 1);
+        // Per layer: one q/k/v product (q, k and v share a type here), kv_store, attention
+        // (+ combine where split), o, gate, up, down; then the lm_head.
+        REQUIRE(!m->layers()[0].qkv.chunks.empty());
+        const uint64_t combine = dp.ops.count("attention_combine_f32") ? 1 : 0;
+        CHECK(calls / dp.steps == (7 + combine) * cfg.n_layer + 1);
         CHECK(dp.ops.count("matvec_q4_1_f32_tb") + dp.ops.count("matvec_q4_1_f32") + dp.ops.count("matvec_q4_1_f32_sg") +
                   dp.ops.count("matvec_q4_1_f32_sg_tb") == 1);
         CHECK(dp.total_ns() > 0);

@@ -64,13 +64,19 @@ ops::MatmulVariant variant_of(Path p) {
     }
 }
 
-void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path path) {
+// row_group / max_chunk: upload_weight's layout options (0 = the device's defaults).
+void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path path, uint32_t row_group = 0,
+                uint64_t max_chunk = 0) {
     const std::string what = std::string(quant::info(t).name) + " " + path_name(path) + " M=" + std::to_string(M) +
-                             " N=" + std::to_string(N) + " K=" + std::to_string(K) + " seed=" + std::to_string(seed);
+                             " N=" + std::to_string(N) + " K=" + std::to_string(K) + " seed=" + std::to_string(seed) +
+                             (row_group ? " row_group=" + std::to_string(row_group) : "") +
+                             (max_chunk ? " max_chunk=" + std::to_string(max_chunk) : "");
     CAPTURE(what);
     Problem pr = make_problem(t, M, K, N, seed);
     auto& g = gpu();
-    ops::WeightTensor w = ops::upload_weight(*g.device, t, pr.w.data(), M, K, "w");
+    ops::WeightTensor w = ops::upload_weight(*g.device, t, pr.w.data(), M, K, "w", max_chunk, row_group);
+    if (row_group) CHECK_MESSAGE((max_chunk ? w.group_rows < row_group : w.group_rows == row_group), what << ": group_rows " << w.group_rows);
+    if (max_chunk) CHECK_MESSAGE(w.chunks.size() > 1, what << ": expected several chunks");
     vk::Buffer x = test::upload(pr.x, "x");
     vk::Buffer y = test::guarded_buffer(size_t(N) * M, "y");
     test::run([&](vk::Commands& cmd) {
@@ -152,6 +158,38 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul q8_0 weights") { run_type(Type::Q8_0, 1
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q4_K weights") { run_type(Type::Q4_K, 1800); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q5_K weights") { run_type(Type::Q5_K, 1900); }
 TEST_CASE_FIXTURE(test::GpuTest, "matmul q6_K weights") { run_type(Type::Q6_K, 2000); }
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul: every row-group layout gives the reference result") {
+    // The device layout stores rows in groups (1 = row-major, the GPU default; 8 on CPU devices);
+    // every path reads it through the same block_idx. Row counts around and below the group,
+    // float tails (K % 32 != 0), a split-d type, a 2-word-aligned type and K-quants; then groups
+    // cut down by tiny chunks (a chunk smaller than a group shrinks the group).
+    const bool sg = have_subgroups(), tb = have_texel();
+    struct Case {
+        Type t;
+        uint32_t K;
+    };
+    const Case cases[] = {{Type::F32, 100}, {Type::F16, 64}, {Type::Q4_0, 64}, {Type::Q4_1, 96},
+                          {Type::Q5_1, 64}, {Type::Q8_0, 32}, {Type::Q4_K, 256}, {Type::Q6_K, 256}};
+    uint32_t seed = 3000;
+    for (const Case& c : cases) {
+        for (uint32_t group : {1u, 2u, 8u, 32u}) {
+            for (uint32_t M : {1u, 13u, 203u}) {
+                ++seed;
+                check_case(c.t, M, c.K, 3, seed, Path::matvec_portable, group);
+                if (sg) check_case(c.t, M, c.K, 1, seed, Path::matvec_sg, group);
+                if (tb && c.K % 4 == 0) check_case(c.t, M, c.K, 2, seed, Path::matvec_tb, group);
+                if (tb && sg && c.K % 4 == 0) check_case(c.t, M, c.K, 1, seed, Path::matvec_sg_tb, group);
+                if (M > 1) check_case(c.t, M, c.K, 17, seed, Path::tiled, group);
+            }
+        }
+        // Chunks of ~5 rows: groups of 8 or 32 cannot fit and shrink to 4.
+        const uint64_t row_bytes = quant::row_bytes(c.t, c.K) + 8;
+        check_case(c.t, 203, c.K, 3, ++seed, Path::matvec_portable, 8, row_bytes * 5 + 32);
+        check_case(c.t, 203, c.K, 17, ++seed, Path::tiled, 32, row_bytes * 5 + 32);
+    }
+    CHECK_THROWS_AS(ops::upload_weight(*gpu().device, Type::F32, std::vector<float>(64).data(), 2, 32, "w", 0, 3), Error);
+}
 
 TEST_CASE_FIXTURE(test::GpuTest, "matmul: a weight larger than one binding is split by rows with identical results") {
     // A second device whose per-binding limit is 32 KiB (VKS_LIMITS, as a user would set it).

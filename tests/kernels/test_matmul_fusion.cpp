@@ -180,3 +180,83 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul fusion: misuse is a clear error") {
         CHECK(e.status() == Status::internal);
     }
 }
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul fusion: output segments put each row range where asked") {
+    // A row-stacked weight (as the engine's q/k/v tensor) written as three (N, rows) matrices at
+    // chosen offsets, with gaps between them: every element must equal the plain product's
+    // (same path, same chunking), the gaps must keep their fill, and an add epilogue must read the
+    // old value at the segment position. Chunks of 11 rows cut across the segment boundaries.
+    auto& g = gpu();
+    const bool sg = g.device->caps().subgroup_reduce(), tb = g.device->caps().texel_buffers;
+    const uint32_t M = 50, K = 64, seg1 = 24, seg2 = 37;
+    const Type t = Type::Q8_0;
+    std::vector<float> wf = test::random_floats(size_t(M) * K, 900, -1.0f, 1.0f);
+    const size_t rb = quant::row_bytes(t, K);
+    std::vector<uint8_t> wq(rb * M);
+    for (uint32_t m = 0; m < M; ++m) quant::quantize_row(t, wf.data() + size_t(m) * K, wq.data() + rb * m, K);
+    for (uint64_t chunk : {uint64_t(0), uint64_t(rb * 11 + 64)}) {
+        ops::WeightTensor w = ops::upload_weight(*g.device, t, wq.data(), M, K, "w", chunk);
+        for (Path path : {Path::portable, Path::subgroup, Path::portable_texel, Path::subgroup_texel, Path::tiled}) {
+            if ((path == Path::subgroup || path == Path::subgroup_texel) && !sg) continue;
+            if ((path == Path::portable_texel || path == Path::subgroup_texel) && !tb) continue;
+            for (uint32_t N : {1u, 3u, 9u, 20u}) {
+                if (path == Path::tiled ? N < 3 : N > 9) continue;
+                for (ops::Epilogue epi : {ops::Epilogue::store, ops::Epilogue::add}) {
+                    const std::string what = std::string(path_name(path)) + " N=" + std::to_string(N) + " chunks=" +
+                                             std::to_string(w.chunks.size()) + " epilogue=" + epilogue_name(epi);
+                    CAPTURE(what);
+                    ops::OutputSegments sgm;
+                    sgm.seg1 = seg1, sgm.seg2 = seg2;
+                    sgm.off1 = N * seg1 + 5;             // a gap of 5 floats
+                    sgm.off2 = sgm.off1 + N * (seg2 - seg1) + 64;  // and of 64
+                    const size_t total = sgm.off2 + size_t(N) * (M - seg2);
+                    auto place = [&](uint32_t c, uint32_t r) -> size_t {
+                        if (r < seg1) return size_t(c) * seg1 + r;
+                        if (r < seg2) return sgm.off1 + size_t(c) * (seg2 - seg1) + (r - seg1);
+                        return sgm.off2 + size_t(c) * (M - seg2) + (r - seg2);
+                    };
+                    std::vector<float> x = test::random_floats(size_t(N) * K, 901 + N, -1.0f, 1.0f);
+                    std::vector<float> old_plain = test::random_floats(size_t(N) * M, 902 + N, -1.0f, 1.0f);
+                    std::vector<float> old_seg(total, 1234.5f);  // the gaps' fill
+                    for (uint32_t c = 0; c < N; ++c)
+                        for (uint32_t r = 0; r < M; ++r) old_seg[place(c, r)] = old_plain[size_t(c) * M + r];
+                    vk::Buffer xb = test::upload(x, "x"), yp = test::upload(old_plain, "y_plain"),
+                               ys = test::upload(old_seg, "y_segments");
+                    ops::MatmulFusion plain, split;
+                    plain.epilogue = split.epilogue = epi;
+                    split.segments = sgm;
+                    auto mm = [&](vk::Commands& cmd, vk::Buffer& y, const ops::MatmulFusion& f) {
+                        if (path == Path::tiled) ops::matmul_tiled(*g.kernels, cmd, w, xb, y, N, f);
+                        else ops::matvec(*g.kernels, cmd, w, xb, y, N,
+                                         path == Path::subgroup         ? ops::MatmulVariant::subgroup
+                                         : path == Path::portable_texel ? ops::MatmulVariant::portable_texel
+                                         : path == Path::subgroup_texel ? ops::MatmulVariant::subgroup_texel
+                                                                        : ops::MatmulVariant::portable,
+                                         f);
+                    };
+                    test::run([&](vk::Commands& cmd) {
+                        mm(cmd, yp, plain);
+                        mm(cmd, ys, split);
+                    });
+                    std::vector<float> got_plain(size_t(N) * M), got_seg(total);
+                    yp.download(got_plain.data(), got_plain.size() * 4);
+                    ys.download(got_seg.data(), got_seg.size() * 4);
+                    std::vector<float> want = old_seg;
+                    for (uint32_t c = 0; c < N; ++c)
+                        for (uint32_t r = 0; r < M; ++r) want[place(c, r)] = got_plain[size_t(c) * M + r];
+                    CHECK_MESSAGE(got_seg == want, what << ": segmented output differs from the plain one");
+                }
+            }
+        }
+    }
+    // Overlapping or malformed segments are refused before anything is recorded.
+    ops::WeightTensor w = ops::upload_weight(*g.device, t, wq.data(), M, K, "w");
+    vk::Buffer xb = test::upload(std::vector<float>(K, 1.0f), "x"), yb = test::guarded_buffer(4096, "y");
+    for (ops::OutputSegments bad : {ops::OutputSegments{seg1, seg2, seg1 - 1, 100}, ops::OutputSegments{seg1, seg2, 100, 101},
+                                    ops::OutputSegments{seg2, seg1, 100, 200}, ops::OutputSegments{seg1, M, 100, 200}}) {
+        ops::MatmulFusion f;
+        f.segments = bad;
+        CHECK_THROWS_AS(test::run([&](vk::Commands& cmd) { ops::matvec(*g.kernels, cmd, w, xb, yb, 1, ops::MatmulVariant::auto_, f); }),
+                        Error);
+    }
+}
