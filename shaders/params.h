@@ -72,6 +72,12 @@ struct CopyParams {
     uint n_words;
 };
 
+// fma_peak.comp: per invocation, 8 vec4 FMA chains of n_iter steps (arithmetic yardstick)
+struct FmaPeakParams {
+    uint n_invocations;
+    uint n_iter;
+};
+
 // ---- attention / kv cache (attention.comp, attention_combine.comp, kv_store.comp) -----------
 // Per-step values live in a small storage buffer ("step params", lib/kv/cache.hpp), NOT in push
 // constants, so a recorded decode command buffer is replayed as the stream index advances: the

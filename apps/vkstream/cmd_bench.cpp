@@ -18,6 +18,7 @@
 #include "common/error.hpp"
 #include "ops/attention_bench.hpp"
 #include "ops/matmul.hpp"
+#include "ops/yardsticks.hpp"
 #include "quant/quant.hpp"
 #include "shaders/params.h"
 #include "vk/buffer.hpp"
@@ -177,6 +178,14 @@ int bench_kernels(const BenchOptions& o) {
     double copy_gbps = copy_gbps_start;
     const double copy_u32_gbps = tb_used ? measure_copy("copy_u32") : copy_gbps_start;
     const double read_tb_gbps = caps.texel_buffers ? measure_copy("read_tb") : 0.0;
+    // Arithmetic peak (ops::fma_peak: independent vec4 FMA chains, no memory traffic): what the
+    // matmul GFLOP/s is compared against. 256 workgroups of 64 keep any device's cores busy.
+    const double peak_gflops = [&] {
+        const uint32_t n_inv = 256 * 64, n_iter = 2048;
+        vk::Buffer out(device, uint64_t(n_inv) * 4, vk::BufferKind::device, "fma_out");
+        auto run = [&](vk::Commands& c) { ops::fma_peak(k, c, out, n_inv, n_iter); };
+        return ops::fma_peak_flops(n_inv, n_iter) / per_op(timer, target, 1000, run, run) * 1e-9;
+    }();
     std::vector<const Shape*> shapes;
     if (o.shapes == "all" || o.shapes == "4096") shapes.push_back(&k_shapes_4096[0]);
     if (o.shapes == "all" || o.shapes == "smollm")
@@ -280,6 +289,7 @@ int bench_kernels(const BenchOptions& o) {
                     json_escape(caps.name).c_str(), json_escape(caps.driver_info).c_str(), timing, variant);
         std::printf("  \"copy_kernel\": \"%s\",\n  \"copy_u32_gbps\": %.3f,\n  \"read_tb_gbps\": %.3f,\n", yard, copy_u32_gbps,
                     read_tb_gbps);
+        std::printf("  \"fma_peak_gflops\": %.3f,\n", peak_gflops);
         std::printf("  \"copy_bytes\": %llu,\n  \"copy_gbps_start\": %.3f,\n  \"copy_gbps_end\": %.3f,\n  \"copy_gbps\": %.3f,\n  \"matmul_columns\": %u,\n  \"matmul_path\": \"%s\",\n  \"results\": [\n",
                     (unsigned long long)(tb_used ? tb_bytes : copy_bytes), copy_gbps_start, copy_gbps_end, copy_gbps, mm_cols,
                     o.tiled || !ops::matmul_uses_matvec(caps, mm_cols) ? "tiled" : "matvec_8_columns");
@@ -289,7 +299,9 @@ int bench_kernels(const BenchOptions& o) {
                         "\"matvec_gbps\": %.3f, \"matvec_pct_of_copy\": %.1f, \"matvec_cold_us\": %.3f, \"matvec_cold_gbps\": %.3f",
                         quant::info(r.type).name, r.shape->name, r.shape->M, r.shape->K, r.matvec_s * 1e6,
                         r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps, r.cold_s * 1e6, r.cold_gbps);
-            if (o.matmul) std::printf(", \"matmul_ms\": %.3f, \"matmul_gflops\": %.3f", r.matmul_s * 1e3, r.matmul_gflops);
+            if (o.matmul)
+                std::printf(", \"matmul_ms\": %.3f, \"matmul_gflops\": %.3f, \"matmul_pct_of_peak\": %.1f", r.matmul_s * 1e3,
+                            r.matmul_gflops, 100.0 * r.matmul_gflops / peak_gflops);
             std::printf("}%s\n", i + 1 < results.size() ? "," : "");
         }
         std::printf("  ],\n  \"attention\": [\n");
@@ -302,12 +314,12 @@ int bench_kernels(const BenchOptions& o) {
         }
         std::printf("  ]\n}\n");
     } else {
-        std::printf("\nsummary (%% of the higher copy bandwidth)\n%-5s %-18s %12s %9s %8s %10s %9s %12s %10s\n", "type",
-                    "shape", "matvec us", "GB/s", "% copy", "cold us", "cold GB/s", "matmul ms", "GFLOP/s");
+        std::printf("\nsummary (%% of the higher copy bandwidth; %% of the FMA peak)\n%-5s %-18s %12s %9s %8s %10s %9s %12s %10s %7s\n",
+                    "type", "shape", "matvec us", "GB/s", "% copy", "cold us", "cold GB/s", "matmul ms", "GFLOP/s", "% peak");
         for (const auto& r : results) {
             std::printf("%-5s %-18s %12.1f %9.3f %7.0f%% %10.1f %9.3f", quant::info(r.type).name, r.shape->name,
                         r.matvec_s * 1e6, r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps, r.cold_s * 1e6, r.cold_gbps);
-            if (o.matmul) std::printf(" %12.1f %10.2f", r.matmul_s * 1e3, r.matmul_gflops);
+            if (o.matmul) std::printf(" %12.1f %10.2f %6.1f%%", r.matmul_s * 1e3, r.matmul_gflops, 100.0 * r.matmul_gflops / peak_gflops);
             std::printf("\n");
         }
         std::printf("\ndevice: %s (%s)\ntiming: %s; matvec variant: %s\n", caps.name.c_str(), caps.driver_info.c_str(),
@@ -317,6 +329,8 @@ int bench_kernels(const BenchOptions& o) {
                     yard, (unsigned long long)((tb_used ? tb_bytes : copy_bytes) >> 20), copy_gbps_start, copy_gbps_end);
         std::printf("other yardsticks: copy_u32 (SSBO reads) %.2f GB/s; read_tb (texel reads only) %.2f GB/s\n",
                     copy_u32_gbps, read_tb_gbps);
+        std::printf("arithmetic peak: %.1f GFLOP/s (fma_peak: 16384 invocations x 8 vec4 FMA chains, no memory traffic)\n",
+                    peak_gflops);
         std::printf("matvec: 1 column, GB/s = GGUF weight bytes / time, the same matrix back to back (cached on CPU devices);\n"
                     "cold: the same, cycling through copies worth >= 96 MiB (weights from memory, as in a decode step)\n");
         std::printf("matmul: %u columns, %s\n", mm_cols,
