@@ -125,7 +125,9 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
     // Fusions (ops::MatmulFusion) keep the dispatch count down, which is what a decode step on a
     // CPU device costs: RMS norms are taken inside the matmuls that read them (where the matmul
     // path can: otherwise a separate rms_norm into xn_), residual adds and the gated unit are
-    // matmul epilogues. Per layer: 3 + 1 + attention + 3 dispatches instead of 6 + attention + 6.
+    // matmul epilogues, and q, k, v are one product where they share a type (LayerWeights::qkv).
+    // Per layer: qkv, attention, o, gate, up, down: 1 + attention + 4 dispatches instead of
+    // 6 + attention + 6 unfused (docs/DESIGN.md, "Fusions").
     const bool fuse_norm = config_.fuse && ops::matmul_fuses_norm(k.caps(), n);
     const vk::BufferRange x_all = span_of(x_, uint64_t(n) * E), xn_all = span_of(xn_, uint64_t(n) * E);
     const vk::BufferRange q_all(qkv_, 0, uint64_t(n) * Q * 4), k_all(qkv_, k_off_ * 4, uint64_t(n) * KV * 4),
