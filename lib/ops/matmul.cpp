@@ -371,14 +371,17 @@ std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps
     std::vector<VariantChoice> out;
     const bool sg = matvec_uses_subgroup(caps);
     const char* why = sg ? "subgroup arithmetic: one row per subgroup, subgroupAdd, no barriers"
-                    : caps.subgroup_reduce() ? "CPU device: one row per invocation (uniform X loads, no reduction) measured faster"
-                                             : "no subgroup arithmetic: one row per invocation, no reduction";
+                    : caps.subgroup_reduce() ? "CPU device: several rows per invocation (each X load serves all of them, no reduction) measured faster"
+                                             : "no subgroup arithmetic: several rows per invocation, no reduction";
     const Type types[] = {Type::F32, Type::F16, Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0,
                           Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
     const bool tb = caps.texel_buffers;
-    const std::string why_tb = tb ? std::string(why) + "; weights and X as uniform texel buffers (texelFetch: vector "
-                                                       "gathers on lavapipe, ~10x SSBO loads) when K % 4 == 0"
-                                  : std::string(why) + "; storage-buffer loads (no uniform texel buffers)";
+    const uint32_t group = default_row_group(caps);
+    const std::string layout = group > 1 ? strfmt("; weights stored in groups of %u rows (one contiguous gather per block)", group)
+                                         : std::string("; weights row-major");
+    const std::string why_tb = (tb ? std::string(why) + "; weights and X as uniform texel buffers (texelFetch: vector "
+                                                        "gathers on lavapipe, ~10x SSBO loads) when K % 4 == 0"
+                                   : std::string(why) + "; storage-buffer loads (no uniform texel buffers)") + layout;
     for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg, tb), why_tb});
     const bool big = (64 + 64) * 33 * 4 <= caps.max_shared_memory && caps.max_workgroup_invocations >= 256;
     const bool cpu = matmul_uses_matvec(caps, k_matvec_max_cols + 1);
