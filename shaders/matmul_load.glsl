@@ -174,5 +174,30 @@ vec2 load_sub32_affine(uint row, uint s, out vec4 q[8]) {
     return vec2(split_d(bi), 0.0);
 #endif
 }
+
+// Affine dequantization from a block's device words (Q4_0, Q5_0, Q8_0: d from the split array):
+// the same q and (a, b) as load_sub32_affine, for callers that fetched the words themselves
+// (matvec.comp's GROUP8 path fetches a row group's block once for its 8 rows).
+#if defined(W_Q4_0) || defined(W_Q5_0) || defined(W_Q8_0)
+#define W_SPLIT 1
+#endif
+vec2 dq_words_affine(const uint w[BLOCK_WORDS], float d, out vec4 q[8]) {
+#if defined(W_Q4_0)
+    dq_q4_1(uvec4(w[0], w[1], w[2], w[3]), vec2(1.0, 0.0), q);
+    return vec2(d, -8.0 * d);
+#elif defined(W_Q4_1)
+    dq_q4_1(uvec4(w[1], w[2], w[3], w[4]), vec2(1.0, 0.0), q);
+    return unpackHalf2x16(w[0]);
+#elif defined(W_Q5_0)
+    dq_q5_1(w[0], uvec4(w[1], w[2], w[3], w[4]), vec2(1.0, 0.0), q);
+    return vec2(d, -16.0 * d);
+#elif defined(W_Q5_1)
+    dq_q5_1(w[1], uvec4(w[2], w[3], w[4], w[5]), vec2(1.0, 0.0), q);
+    return unpackHalf2x16(w[0]);
+#elif defined(W_Q8_0)
+    dq_q8_0(uvec4(w[0], w[1], w[2], w[3]), uvec4(w[4], w[5], w[6], w[7]), 1.0, q);
+    return vec2(d, 0.0);
+#endif
+}
 #endif
 #endif

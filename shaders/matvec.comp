@@ -82,11 +82,14 @@ vec4 load_g4(uint k) {
 #endif
 
 #ifdef W_TEXEL
-// Sub-block s of rows row0 + j * row_step (j < R) against every column: the X slice of every
-// column is fetched once (NC * 8 texels), then each row is fetched, dequantized and dotted
-// in turn, so only one row's 32 weights are live at a time.
-void dot_sub(uint row0, uint row_step, uint s) {
-    vec4 xs[NC][8];
+vec4 xs[NC][8];  // the X slice of the current sub-block, per column (normed when p.norm)
+#ifdef W_AFFINE
+float xsum[NC];  // sum of the column's 32 X values (weights are a * q + b)
+#endif
+
+// Fetches the X slice of sub-block s of every column once (NC * 8 texels), applies the norm
+// weight (and gathers the sums of squares), and sums it for the affine form.
+void x_slice(uint s) {
     const uint kq = p.K >> 2;  // texels per X column
     [[unroll]] for (uint c = 0; c < NC; ++c) {
         // Columns past p.N and elements past K (float-type tails) read as 0; the padded weights
@@ -107,13 +110,19 @@ void dot_sub(uint row0, uint row_step, uint s) {
         }
     }
 #ifdef W_AFFINE
-    float xsum[NC];  // sum of the column's 32 X values (weights are a * q + b)
     [[unroll]] for (uint c = 0; c < NC; ++c) {
         vec4 t = xs[c][0];
         [[unroll]] for (uint i = 1; i < 8u; ++i) t += xs[c][i];
         xsum[c] = t.x + t.y + t.z + t.w;
     }
 #endif
+}
+
+// Sub-block s of rows row0 + j * row_step (j < R) against every column: the X slice first,
+// then each row is fetched, dequantized and dotted in turn, so only one row's 32 weights are
+// live at a time.
+void dot_sub(uint row0, uint row_step, uint s) {
+    x_slice(s);
     [[unroll]] for (uint j = 0; j < R; ++j) {
         vec4 v[8];
 #ifdef W_AFFINE
@@ -133,6 +142,49 @@ void dot_sub(uint row0, uint row_step, uint s) {
         }
     }
 }
+
+#ifdef GROUP8
+// GROUP8 (the _tbg variants; weights uploaded in groups of 8 rows, R == 8): the invocation owns
+// the 8 rows of one group, row0 .. row0 + 7. Their copies of block s are 8 * BLOCK_WORDS
+// consecutive words starting on a texel boundary, so each texel is fetched once for all 8 rows
+// (Q4_1: 10 fetches where 8 separate rows need 16) and every word is picked at a constant
+// position; the split types' 8 d factors are one texel. Rows past p.M are the chunk's zero
+// padding (never stored).
+void dot_sub_group(uint row0, uint s) {
+    x_slice(s);
+    const uint bi0 = block_idx(row0, s, p.n_sub);  // a multiple of 8
+    const uint t0 = (bi0 * BLOCK_WORDS) >> 2;
+#ifdef W_SPLIT
+    const uvec4 dd = texelFetch(wt, int((p.d_offset >> 2) + (bi0 >> 3)));
+#endif
+    uvec4 ta = uvec4(0u), tb = uvec4(0u);  // the row's first and last texel (tb also the next row's first)
+    [[unroll]] for (uint j = 0; j < 8u; ++j) {
+        // All of this is constant after unrolling: which texels row j spans, which are new.
+        const uint first = (BLOCK_WORDS * j) >> 2, last = (BLOCK_WORDS * j + BLOCK_WORDS - 1u) >> 2;
+        const bool shared_first = j > 0u && first == ((BLOCK_WORDS * j - 1u) >> 2);
+        ta = shared_first ? tb : texelFetch(wt, int(t0 + first));
+        tb = last == first ? ta : texelFetch(wt, int(t0 + last));
+        uint w[BLOCK_WORDS];
+        [[unroll]] for (uint i = 0; i < BLOCK_WORDS; ++i) {
+            const uint idx = BLOCK_WORDS * j + i;
+            w[i] = (idx >> 2) == first ? ta[idx & 3u] : tb[idx & 3u];
+        }
+#ifdef W_SPLIT
+        const float d = half_at(dd[j >> 1], j);
+#else
+        const float d = 0.0;
+#endif
+        vec4 q[8];
+        const vec2 ab = dq_words_affine(w, d, q);
+        [[unroll]] for (uint c = 0; c < NC; ++c) {
+            if (c > 0u && c >= p.N) break;  // uniform
+            vec4 t = q[0] * xs[c][0];
+            [[unroll]] for (uint i = 1; i < 8u; ++i) t += q[i] * xs[c][i];
+            acc[c * R + j] += ab.x * ((t.x + t.y) + (t.z + t.w)) + ab.y * xsum[c];
+        }
+    }
+}
+#endif
 #else
 // Sub-block s of rows row0 + j * row_step (j < R) against every column.
 void dot_sub(uint row0, uint row_step, uint s) {
@@ -160,7 +212,11 @@ void dot_sub(uint row0, uint row_step, uint s) {
 void dot_rows(uint row0, uint row_step, uint first, uint step) {
     [[unroll]] for (uint c = 0; c < NC * R; ++c) acc[c] = 0.0;
     [[unroll]] for (uint c = 0; c < NC; ++c) ssq[c] = 0.0;
+#ifdef GROUP8
+    for (uint s = first; s < p.n_sub; s += step) dot_sub_group(row0, s);  // row_step == 1
+#else
     for (uint s = first; s < p.n_sub; s += step) dot_sub(row0, row_step, s);
+#endif
 }
 
 // ssq[] must hold the whole columns' sums of squares (p.norm).
@@ -186,6 +242,12 @@ void main() {
         if (p.norm != 0u) [[unroll]] for (uint c = 0; c < NC; ++c) ssq[c] = subgroupAdd(ssq[c]);
         if (subgroupElect()) store_rows(row, 0u);
     }
+#elif defined(GROUP8)
+    // Rows row + j for j < 8: the invocation's row group.
+    const uint row = row0 + 8u * gl_LocalInvocationIndex;
+    if (row >= p.M) return;
+    dot_rows(row, 1u, 0u, 1u);
+    store_rows(row, 1u);
 #else
     // Rows row0 + i + j * WG_SIZE for j < R (ROWS_PER_WG = R * WG_SIZE).
     const uint row = row0 + gl_LocalInvocationIndex;

@@ -33,6 +33,13 @@ const vk::Pipeline& Kernels::pipeline(const std::string& variant, const std::vec
     return cache_.emplace(key, vk::Pipeline(device_, variant, spec)).first->second;
 }
 
+bool Kernels::has_pipeline(const std::string& variant) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [key, pipe] : cache_)
+        if (key.first == variant) return true;
+    return false;
+}
+
 uint32_t Kernels::wg_size(uint32_t want) const {
     uint32_t limit = std::min(caps().max_workgroup_invocations, caps().max_workgroup_size[0]);
     uint32_t wg = want;

@@ -37,6 +37,10 @@ public:
     // Pipeline for `variant` with specialization constants `spec`, created on first use.
     const vk::Pipeline& pipeline(const std::string& variant, const std::vector<uint32_t>& spec = {});
 
+    // Whether a pipeline of `variant` (any specialization) was created: lets tests check which
+    // variant a call actually ran.
+    bool has_pipeline(const std::string& variant);
+
     // Workgroup size for 1-D kernels: 256, or less where the device (profile) allows less.
     uint32_t wg_size(uint32_t want = 256) const;
     bool use_subgroups() const;

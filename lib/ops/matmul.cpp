@@ -200,9 +200,15 @@ uint64_t WeightTensor::device_bytes() const {
 
 bool matmul_supports(Type t) { return type_tag(t) != nullptr; }
 
-std::string matvec_variant_name(Type t, bool subgroup, bool texel) {
+std::string matvec_variant_name(Type t, bool subgroup, bool texel, bool group8) {
     if (!matmul_supports(t)) fail(Status::unsupported, "matvec: no kernel for weight type %s", quant::info(t).name);
-    return std::string("matvec_") + type_tag(t) + "_f32" + (subgroup ? "_sg" : "") + (texel ? "_tb" : "");
+    if (group8 && (subgroup || !texel || !has_group8_variant(t)))
+        fail(Status::internal, "matvec: no row-group variant for %s%s", quant::info(t).name, subgroup ? " (subgroup)" : "");
+    return std::string("matvec_") + type_tag(t) + "_f32" + (subgroup ? "_sg" : "") + (texel ? "_tb" : "") + (group8 ? "g" : "");
+}
+
+bool has_group8_variant(Type t) {
+    return t == Type::Q4_0 || t == Type::Q4_1 || t == Type::Q5_0 || t == Type::Q5_1 || t == Type::Q8_0;
 }
 
 std::string matmul_variant_name(Type t) {
@@ -305,7 +311,6 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
         fail(caps.texel_buffers ? Status::unsupported : Status::feature_missing, "matvec: texel variant requested but %s",
              blocker);
     const bool tb = want_tb || (variant == MatmulVariant::auto_ && !blocker);
-    const std::string name = matvec_variant_name(w.type, sg, tb);
     uint32_t wg = k.wg_size(64);
     // Portable: R rows per invocation share every X load. SSBO variant: R = 16; on lavapipe
     // each SSBO load is a per-lane loop, so loads, not bytes or registers, set the speed
@@ -313,6 +318,10 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     // Texel variant: R = 8 (tuned on lavapipe, docs/BENCHMARKS.md).
     uint32_t rows_per_lane = sg ? 1 : tb ? 8 : 16;
     const bool tuned = !sg && tune_override(wg, rows_per_lane);
+    // Weights in groups of 8 rows: the portable texel variant lets each invocation own a group
+    // (the _tbg shaders, affine types), which fetches each texel of a block once for 8 rows.
+    const bool group8 = tb && !sg && w.group_rows == 8 && rows_per_lane == 8 && has_group8_variant(w.type);
+    const std::string name = matvec_variant_name(w.type, sg, tb, group8);
     // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
     while (!tuned && !sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
@@ -382,11 +391,16 @@ std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps
     const std::string why_tb = (tb ? std::string(why) + "; weights and X as uniform texel buffers (texelFetch: vector "
                                                         "gathers on lavapipe, ~10x SSBO loads) when K % 4 == 0"
                                    : std::string(why) + "; storage-buffer loads (no uniform texel buffers)") + layout;
-    for (Type t : types) out.push_back({"matvec", matvec_variant_name(t, sg, tb), why_tb});
+    const bool g8 = tb && !sg && group == 8;
+    const std::string why_g8 = why_tb + "; each invocation owns a row group (every weight texel fetched once for 8 rows)";
+    for (Type t : types) {
+        const bool own = g8 && has_group8_variant(t);
+        out.push_back({"matvec", matvec_variant_name(t, sg, tb, own), own ? why_g8 : why_tb});
+    }
     const bool big = (64 + 64) * 33 * 4 <= caps.max_shared_memory && caps.max_workgroup_invocations >= 256;
     const bool cpu = matmul_uses_matvec(caps, k_matvec_max_cols + 1);
     for (Type t : types)
-        out.push_back({"matmul (> 8 columns)", cpu ? matvec_variant_name(t, sg, tb) : matmul_variant_name(t),
+        out.push_back({"matmul (> 8 columns)", cpu ? matvec_variant_name(t, sg, tb, g8 && has_group8_variant(t)) : matmul_variant_name(t),
                        cpu ? "CPU device: matvec in groups of 8 columns (shared-memory tiles measured ~10-30x slower)"
                            : big ? "shared-memory tiles 64x64, f32 accumulation"
                                  : "shared-memory tiles 32x32 (limits), f32 accumulation"});

@@ -132,7 +132,10 @@ void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
             uint32_t n_cols, const MatmulFusion& fusion = {});
 
 // Variant names (for tests and the benchmark).
-std::string matvec_variant_name(quant::Type t, bool subgroup, bool texel = false);
+// group8: the _tbg form (portable texel variant, weights in groups of 8 rows, an invocation
+// owns a group); only for the types has_group8_variant accepts.
+std::string matvec_variant_name(quant::Type t, bool subgroup, bool texel = false, bool group8 = false);
+bool has_group8_variant(quant::Type t);
 std::string matmul_variant_name(quant::Type t);
 
 // One row per type: the matvec variant `matvec` uses on this device and why, then the tiled one.

@@ -159,8 +159,8 @@ TEST_CASE("fused and unfused graphs agree, and a profiled session times every di
         REQUIRE(!m->layers()[0].qkv.chunks.empty());
         const uint64_t combine = dp.ops.count("attention_combine_f32") ? 1 : 0;
         CHECK(calls / dp.steps == (7 + combine) * cfg.n_layer + 1);
-        CHECK(dp.ops.count("matvec_q4_1_f32_tb") + dp.ops.count("matvec_q4_1_f32") + dp.ops.count("matvec_q4_1_f32_sg") +
-                  dp.ops.count("matvec_q4_1_f32_sg_tb") == 1);
+        CHECK(dp.ops.count("matvec_q4_1_f32_tb") + dp.ops.count("matvec_q4_1_f32_tbg") + dp.ops.count("matvec_q4_1_f32") +
+                  dp.ops.count("matvec_q4_1_f32_sg") + dp.ops.count("matvec_q4_1_f32_sg_tb") == 1);
         CHECK(dp.total_ns() > 0);
     }
     test::check_no_validation_messages(*m);

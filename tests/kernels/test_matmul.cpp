@@ -141,6 +141,10 @@ void run_type(Type t, uint32_t seed, bool full_n = false) {
     for (size_t i = 0; i < tiled.size(); ++i)
         for (size_t j = 0; j < 4; ++j)
             if (i == 0 || j % 2 == (i % 2)) check_case(t, tiled[i].M, tiled[i].K, ns[j], seed + 100 + uint32_t(i), Path::tiled);
+    // Where weights are stored in groups of 8 rows (CPU devices), the portable texel path of the
+    // affine types is the row-group-owning _tbg shader: make sure it is what ran.
+    if (tb && ops::default_row_group(gpu().device->caps()) == 8 && ops::has_group8_variant(t))
+        CHECK(gpu().kernels->has_pipeline(ops::matvec_variant_name(t, false, true, true)));
     MESSAGE(std::string(quant::info(t).name) << ": worst NMSE " << g_worst_nmse
                                              << (sg ? " (portable, _sg" : " (portable") << (tb ? ", their _tb" : "") << " and tiled)");
 }
