@@ -9,6 +9,8 @@
 //   portable:     each invocation owns R whole rows (ROWS_PER_WG = R * WG_SIZE): no reduction
 //                 at all, and each X load serves R rows (CPU devices pay per load instruction
 //                 and lane, so this is what makes the portable variant fast there).
+//   GROUP8:       (with W_TEXEL, affine types) the portable scheme with R = 8 where the rows are
+//                 one row group of the layout, so each weight texel is fetched once for all 8.
 // Accumulation: f32 (per lane, then the subgroup sum). Each chunk of rows (see
 // lib/ops/matmul.hpp) is one dispatch; linear_group_id() spans grids over 65535 groups.
 // Fusions (they save dispatches, which are what a decode step on a CPU device is made of):
