@@ -33,8 +33,9 @@
 // Every chunk buffer is padded to whole 16-byte texels. With uniform texel buffers
 // (caps.texel_buffers) chunks are also capped at caps.max_texel_view_bytes() when a row fits
 // (WeightTensor::texel): the _tb variants bind a chunk as one texel view (uvec4 texels) and read
-// the SAME layout through texelFetch; rows of F32/F16/BF16, Q4_0, Q8_0 and the K-quants start
-// on texel boundaries, Q4_1 / Q5_0 / Q5_1 blocks (20/20/24 B) are read as two texels + select.
+// the SAME layout through texelFetch; blocks of F32/F16/BF16, Q4_0, Q8_0 and the K-quants start
+// on texel boundaries, Q4_1 / Q5_0 / Q5_1 blocks (20/20/24 B) are read as two texels + select
+// (or, by the _tbg variants, as one run of texels for a whole 8-row group).
 #include <cstdint>
 #include <string>
 #include <vector>
