@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # vkstream bench -m on the built-in synthetic model: the text and JSON reports have every
 # field, --profile adds one JSON line per phase whose ops add up to the phase's device time,
-# --no-fusion runs, and bad options are one-line errors.
+# --no-fusion runs, bench --kernels --json reports the yardsticks and cold matvecs, and bad
+# options are one-line errors.
 source "$(dirname "$0")/common.bash"
 
 args=(bench --synthetic --prompt-tokens 24 --decode-tokens 6 --window 28)
@@ -34,6 +35,22 @@ PY
 run_vks "$TMP/n.txt" "$TMP/n.err" "${args[@]}" --no-fusion
 [ "$rc" -eq 0 ] || { cat "$TMP/n.err" >&2; fail "bench --no-fusion exited $rc"; }
 echo "ok: --no-fusion"
+
+# bench --kernels --json, one small case: the yardsticks (copy, FMA peak) and the cached and
+# cold matvec and the matmul figures are all there and positive.
+run_vks "$TMP/k.json" "$TMP/k.err" bench --kernels --json --quick --types q4_1 --shapes smollm --no-attention
+[ "$rc" -eq 0 ] || { cat "$TMP/k.err" >&2; fail "bench --kernels --json exited $rc"; }
+python3 - "$TMP/k.json" <<'PY' || fail "bench --kernels --json: bad output"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("copy_gbps", "copy_u32_gbps", "fma_peak_gflops"):
+    assert d[k] > 0, k
+assert len(d["results"]) == 5, len(d["results"])  # the five SmolLM2 shapes
+for r in d["results"]:
+    for k in ("matvec_us", "matvec_gbps", "matvec_cold_us", "matvec_cold_gbps", "matmul_gflops", "matmul_pct_of_peak"):
+        assert r[k] > 0, (r["shape"], k)
+print("ok: --kernels --json, FMA peak", d["fma_peak_gflops"], "GFLOP/s")
+PY
 
 # Bad options: exit 2, the reason first, then the usage.
 for bad in "--decode-tokens 0" "--bogus"; do
