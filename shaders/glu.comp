@@ -2,6 +2,9 @@
 #extension GL_GOOGLE_include_directive : require
 // Gated linear units of the FFN: out[i] = act(gate[i]) * up[i], act = silu (ACT_SILU) or gelu
 // (ACT_GELU), as defined in activation.glsl.
+// PAIRED: gate and up come interleaved from one product of a paired gate/up tensor
+// (ops::upload_paired_weight: in every 8 rows, 4 gate rows then the matching 4 up rows), so
+// output i reads gate at (i / 4) * 8 + i % 4 and up 4 after it (both bindings: that buffer).
 #include "common.glsl"
 #include "params.h"
 #include "activation.glsl"
@@ -27,5 +30,12 @@ float act(float x) {
 void main() {
     const uint stride = gl_NumWorkGroups.x * gl_NumWorkGroups.y * WG_SIZE;
     for (uint i = linear_group_id() * WG_SIZE + gl_LocalInvocationIndex; i < p.n; i += stride)
+#ifdef PAIRED
+    {
+        const uint g = (i >> 2) * 8u + (i & 3u);
+        o[i] = act(gate[g]) * up[g + 4u];
+    }
+#else
         o[i] = act(gate[i]) * up[i];
+#endif
 }

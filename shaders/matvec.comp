@@ -233,6 +233,23 @@ void store_rows(uint row0, uint row_step) {
     }
 }
 
+#ifdef GROUP8
+// Paired gate/up epilogues: the group's rows 0-3 are gate rows, 4-7 the matching up rows (the
+// host pads nothing here: M is a multiple of 8), written as 4 outputs act(gate) * up at Y row
+// (y_row0 + row0) / 2 + j of an (N, y_stride = M / 2) matrix.
+void store_pairs(uint row0) {
+    [[unroll]] for (uint c = 0; c < NC; ++c) {
+        if (c >= p.N) break;
+        const float sc = p.norm != 0u ? inversesqrt(ssq[c] / float(p.K) + p.eps) : 1.0;
+        [[unroll]] for (uint j = 0; j < 4u; ++j) {
+            const float gate = acc[c * R + j] * sc, up = acc[c * R + j + 4u] * sc;
+            const float a = p.epilogue == MATMUL_EPI_SILU_PAIRS ? act_silu(gate) : act_gelu(gate);
+            y[(p.col0 + c) * p.y_stride + ((p.y_row0 + row0) >> 1) + j] = a * up;
+        }
+    }
+}
+#endif
+
 void main() {
     const uint row0 = linear_group_id() * ROWS_PER_WG;
 #ifdef USE_SUBGROUP
@@ -249,7 +266,8 @@ void main() {
     const uint row = row0 + 8u * gl_LocalInvocationIndex;
     if (row >= p.M) return;
     dot_rows(row, 1u, 0u, 1u);
-    store_rows(row, 1u);
+    if (p.epilogue >= MATMUL_EPI_SILU_PAIRS) store_pairs(row);
+    else store_rows(row, 1u);
 #else
     // Rows row0 + i + j * WG_SIZE for j < R (ROWS_PER_WG = R * WG_SIZE).
     const uint row = row0 + gl_LocalInvocationIndex;

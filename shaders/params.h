@@ -66,6 +66,10 @@ struct MatmulParams {
 #define MATMUL_EPI_ADD 1u       // y = y + r            (a residual add)
 #define MATMUL_EPI_SILU_GLU 2u  // y = silu(y) * r      (Y holds the gate; r is the up projection)
 #define MATMUL_EPI_GELU_GLU 3u  // y = gelu(y) * r
+// Paired gate/up weights (matvec GROUP8 only): in each 8-row group rows 0-3 are gate rows and
+// rows 4-7 the matching up rows; Y is (N, M / 2) with y = act(gate) * up (y_stride = M / 2).
+#define MATMUL_EPI_SILU_PAIRS 4u
+#define MATMUL_EPI_GELU_PAIRS 5u
 
 // copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
 struct CopyParams {

@@ -52,9 +52,9 @@ ops::WeightTensor upload_qkv(vk::Device& dev, const model::LayerTensors& t) {
         rows.insert(rows.end(), x->data, x->data + x->n_bytes);
         n_rows += uint64_t(x->ne[1]);
     }
-    const std::string name(t.attn_q->name);
+    const std::string name(t.attn_q->name);  // blk.N.attn_q.weight -> blk.N.attn_qkv
     return ops::upload_weight(dev, type, rows.data(), uint32_t(n_rows), uint32_t(t.attn_q->ne[0]),
-                              name.substr(0, name.rfind('.')) + ".qkv");
+                              name.substr(0, name.find(".attn_q")) + ".attn_qkv");
 }
 
 }  // namespace
@@ -113,8 +113,18 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelOptions& 
         }
         step(t.attn_q), step(t.attn_k), step(t.attn_v);
         w.o = upload_matrix(dev, t.attn_output), step(t.attn_output);
-        w.gate = upload_matrix(dev, t.ffn_gate), step(t.ffn_gate);
-        w.up = upload_matrix(dev, t.ffn_up), step(t.ffn_up);
+        const quant::Type gt = weight_type(*t.ffn_gate);
+        const uint32_t n_ff = uint32_t(t.ffn_gate->ne[1]), n_in = uint32_t(t.ffn_gate->ne[0]);
+        if (gt == weight_type(*t.ffn_up) && t.ffn_up->ne[0] == t.ffn_gate->ne[0] && t.ffn_up->ne[1] == t.ffn_gate->ne[1] &&
+            ops::paired_gate_up_supported(dev.caps(), gt, n_ff, n_in)) {
+            const std::string name(t.ffn_gate->name);  // blk.N.ffn_gate.weight -> blk.N.ffn_gate_up
+            w.gate_up = ops::upload_paired_weight(dev, gt, t.ffn_gate->data, t.ffn_up->data, n_ff, n_in,
+                                                  name.substr(0, name.find(".ffn_gate")) + ".ffn_gate_up");
+        } else {
+            w.gate = upload_matrix(dev, t.ffn_gate);
+            w.up = upload_matrix(dev, t.ffn_up);
+        }
+        step(t.ffn_gate), step(t.ffn_up);
         w.down = upload_matrix(dev, t.ffn_down), step(t.ffn_down);
     }
     m->output_norm_ = upload_vector(dev, d.output_norm);

@@ -39,6 +39,10 @@ struct LayerWeights {
     vk::Buffer q_norm, k_norm;              // gemma3: (head_dim) f32
     vk::Buffer post_attn_norm;              // gemma3: (n_embd) f32
     vk::Buffer ffn_norm;                    // (n_embd) f32
+    // gate and up as one paired tensor (ops::upload_paired_weight) where the device runs the
+    // paired epilogue (CPU devices, matching types): one matvec gives act(gate) * up. Then gate
+    // and up are empty; otherwise gate_up is empty.
+    ops::WeightTensor gate_up;
     ops::WeightTensor gate, up, down;       // (n_ff, n_embd) x2, (n_embd, n_ff)
     vk::Buffer post_ffn_norm;               // gemma3: (n_embd) f32
 };

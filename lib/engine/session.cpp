@@ -72,7 +72,7 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     gate_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_gate");
     if (!config_.fuse) {  // the unfused epilogues' outputs
         tmp_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "tmp");
-        up_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_up");
+        up_ = vk::Buffer(dev, B * F * 2 * 4, vk::BufferKind::device, "ffn_up");  // 2F: a paired gate/up product
     }
     last_ = vk::Buffer(dev, E * 4, vk::BufferKind::device, "last");
     logits_dev_ = vk::Buffer(dev, uint64_t(d.n_vocab) * 4, vk::BufferKind::shared, "logits");
@@ -189,11 +189,23 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
         // feed-forward block: gate into gate_, then up with the epilogue gate_ = act(gate_) * up
         ops::MatmulFusion ffn_in;
         const vk::BufferRange xf = normed(w.ffn_norm, ffn_in);
-        ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
-        cmd.barrier();
-        ops::MatmulFusion up = glu;
-        up.norm = ffn_in.norm, up.norm_eps = ffn_in.norm_eps;
-        matmul_then(w.up, xf, span_of(gate_, uint64_t(n) * F), up, up_, uint64_t(n) * F);
+        const bool silu = d.activation == model::Activation::silu;
+        if (!w.gate_up.chunks.empty() && config_.fuse) {  // one paired product: gate_ = act(gate) * up
+            ops::MatmulFusion f = ffn_in;
+            f.epilogue = silu ? ops::Epilogue::silu_pairs : ops::Epilogue::gelu_pairs;
+            ops::matmul(k, cmd, w.gate_up, xf, span_of(gate_, uint64_t(n) * F), n, f);
+        } else if (!w.gate_up.chunks.empty()) {  // unfused: the interleaved products, then the GLU
+            ops::matmul(k, cmd, w.gate_up, xf, span_of(up_, uint64_t(n) * 2 * F), n, ffn_in);
+            cmd.barrier();
+            ops::glu_paired(k, cmd, silu ? ops::GluKind::silu : ops::GluKind::gelu, span_of(up_, uint64_t(n) * 2 * F),
+                            span_of(gate_, uint64_t(n) * F), n * F);
+        } else {
+            ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
+            cmd.barrier();
+            ops::MatmulFusion up = glu;
+            up.norm = ffn_in.norm, up.norm_eps = ffn_in.norm_eps;
+            matmul_then(w.up, xf, span_of(gate_, uint64_t(n) * F), up, up_, uint64_t(n) * F);
+        }
         cmd.barrier();
         matmul_then(w.down, span_of(gate_, uint64_t(n) * F), x_all, add_to_x, tmp_, uint64_t(n) * E);  // x += down(...)
         cmd.barrier();

@@ -104,8 +104,12 @@ void repack_rows(Type t, const uint8_t* src, uint32_t r0, uint32_t n, uint32_t K
 }
 
 // Floats of Y that (n_cols, M) outputs reach, with the fusion's segments (checked for overlap).
-uint64_t y_floats_needed(const WeightTensor& w, uint32_t n_cols, const OutputSegments& s) {
+bool is_pairs(Epilogue e) { return e == Epilogue::silu_pairs || e == Epilogue::gelu_pairs; }
+
+uint64_t y_floats_needed(const WeightTensor& w, uint32_t n_cols, const MatmulFusion& f) {
+    const OutputSegments& s = f.segments;
     const uint64_t n = n_cols;
+    if (is_pairs(f.epilogue)) return n * (w.n_rows / 2);
     if (s.seg1 == 0) return n * w.n_rows;
     if (!(s.seg1 < s.seg2 && s.seg2 < w.n_rows))
         fail(Status::invalid_argument, "matmul: output segments need 0 < seg1 < seg2 < M (got %u, %u, M=%u)", s.seg1, s.seg2,
@@ -120,7 +124,7 @@ uint64_t y_floats_needed(const WeightTensor& w, uint32_t n_cols, const OutputSeg
 void check_xy(const WeightTensor& w, vk::BufferRange x, vk::BufferRange y, uint32_t n_cols, const MatmulFusion& f) {
     if (n_cols == 0) fail(Status::invalid_argument, "matmul: n_cols must be >= 1");
     if (w.chunks.empty()) fail(Status::invalid_argument, "matmul: weight tensor is empty");
-    const uint64_t need_x = uint64_t(n_cols) * w.n_cols * 4, need_y = y_floats_needed(w, n_cols, f.segments) * 4;
+    const uint64_t need_x = uint64_t(n_cols) * w.n_cols * 4, need_y = y_floats_needed(w, n_cols, f) * 4;
     if (x.resolved_size() < need_x)
         fail(Status::invalid_argument, "matmul: X binding holds %llu bytes, (N=%u, K=%u) f32 needs %llu",
              (unsigned long long)x.resolved_size(), n_cols, w.n_cols, (unsigned long long)need_x);
@@ -141,7 +145,7 @@ shader::MatmulParams params_for(const WeightTensor& w, const WeightChunk& c, uin
     p.n_sub = n_sub_of(w.n_cols);
     p.d_offset = c.d_offset;
     p.group_shift = uint32_t(std::countr_zero(w.group_rows));
-    p.y_stride = w.n_rows;
+    p.y_stride = is_pairs(f.epilogue) ? w.n_rows / 2 : w.n_rows;
     p.y_row0 = c.row_begin;
     p.col0 = col0;
     p.seg1 = f.segments.seg1;
@@ -288,8 +292,39 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
     return w;
 }
 
+bool paired_gate_up_supported(const vk::Capabilities& caps, Type type, uint32_t M, uint32_t K) {
+    return default_row_group(caps) == 8 && caps.texel_buffers && !matvec_uses_subgroup(caps) && has_group8_variant(type) &&
+           M % 4 == 0 && K % 4 == 0 && !std::getenv("VKS_MATVEC_TUNE");
+}
+
+WeightTensor upload_paired_weight(vk::Device& device, Type type, const void* gate, const void* up, uint32_t M, uint32_t K,
+                                  const std::string& name) {
+    if (!paired_gate_up_supported(device.caps(), type, M, K))
+        fail(Status::unsupported, "upload_paired_weight %s: no paired gate/up kernel for %s (%u x %u) on this device",
+             name.c_str(), quant::info(type).name, M, K);
+    const size_t rb = quant::row_bytes(type, K);
+    std::vector<uint8_t> rows(rb * 2 * M);
+    const uint8_t* g = static_cast<const uint8_t*>(gate);
+    const uint8_t* u = static_cast<const uint8_t*>(up);
+    for (uint32_t i = 0; i < M; i += 4) {  // rows 8(i/4) .. +3: gate i .. i+3; +4 .. +7: up i .. i+3
+        std::memcpy(rows.data() + size_t(2 * i) * rb, g + size_t(i) * rb, 4 * rb);
+        std::memcpy(rows.data() + size_t(2 * i + 4) * rb, u + size_t(i) * rb, 4 * rb);
+    }
+    WeightTensor w = upload_weight(device, type, rows.data(), 2 * M, K, name, 0, 8);
+    if (w.group_rows != 8 || !w.texel)
+        fail(Status::unsupported, "upload_paired_weight %s: the tensor does not fit 8-row groups in texel views", name.c_str());
+    w.paired = true;
+    return w;
+}
+
 void check_fusion(const WeightTensor& w, const MatmulFusion& f) {
-    if (uint32_t(f.epilogue) > uint32_t(Epilogue::gelu_glu)) fail(Status::invalid_argument, "matmul: unknown epilogue");
+    if (uint32_t(f.epilogue) > uint32_t(Epilogue::gelu_pairs)) fail(Status::invalid_argument, "matmul: unknown epilogue");
+    const bool pairs = f.epilogue == Epilogue::silu_pairs || f.epilogue == Epilogue::gelu_pairs;
+    if (pairs && !w.paired)
+        fail(Status::invalid_argument, "matmul: the paired gate/up epilogue needs a tensor from upload_paired_weight");
+    if (w.paired && !pairs && f.epilogue != Epilogue::store)
+        fail(Status::invalid_argument, "matmul: a paired gate/up tensor takes the paired epilogues or a plain store");
+    if (pairs && f.segments.seg1 != 0) fail(Status::invalid_argument, "matmul: output segments and paired epilogues do not mix");
     if (f.norm && f.norm->size() < uint64_t(w.n_cols) * 4)
         fail(Status::invalid_argument, "matmul: norm weight '%s' holds %llu bytes, K=%u floats need %llu",
              f.norm->name().c_str(), (unsigned long long)f.norm->size(), w.n_cols, (unsigned long long)w.n_cols * 4);
@@ -322,6 +357,9 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     // (the _tbg shaders, affine types), which fetches each texel of a block once for 8 rows.
     const bool group8 = tb && !sg && w.group_rows == 8 && rows_per_lane == 8 && has_group8_variant(w.type);
     const std::string name = matvec_variant_name(w.type, sg, tb, group8);
+    if (is_pairs(fusion.epilogue) && !group8)
+        fail(Status::unsupported, "matvec: the paired gate/up epilogue runs only on the row-group texel variant (_tbg), not %s",
+             name.c_str());
     // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
     while (!tuned && !sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
@@ -348,6 +386,7 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
     check_xy(w, x, y, n_cols, fusion);
     check_fusion(w, fusion);
     if (fusion.norm) fail(Status::internal, "matmul_tiled: a fused norm is not supported (normalize X first)");
+    if (is_pairs(fusion.epilogue)) fail(Status::unsupported, "matmul_tiled: no paired gate/up epilogue");
     const auto& caps = k.caps();
     uint32_t bm = 64, bn = 64;
     const uint32_t max_wg = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);

@@ -61,6 +61,7 @@ struct WeightTensor {
     uint32_t row_words = 0;  // words per row in each chunk's row region
     bool texel = false;      // every chunk fits one texel view (the _tb variants can bind it)
     uint32_t group_rows = 1; // rows stored in groups of this many (a power of two; see above)
+    bool paired = false;     // made by upload_paired_weight: every 8 rows are 4 gate + 4 up rows
     std::vector<WeightChunk> chunks;
 
     uint64_t device_bytes() const;  // sum of the chunks' buffer sizes
@@ -80,6 +81,17 @@ WeightTensor upload_weight(vk::Device& device, quant::Type type, const void* row
 // 8 on CPU devices, 1 (plain row-major) elsewhere.
 uint32_t default_row_group(const vk::Capabilities& caps);
 
+// A feed-forward gate and up projection (M rows each, K columns, same type) as one tensor of
+// 2M rows whose every 8 rows are gate rows 4i..4i+3 then up rows 4i..4i+3, in groups of 8: with
+// the epilogue silu_pairs / gelu_pairs one matvec gives act(gate) * up (a plain store gives the
+// interleaved products, which glu_paired turns into the same). Only where
+// paired_gate_up_supported; throws unsupported otherwise.
+WeightTensor upload_paired_weight(vk::Device& device, quant::Type type, const void* gate, const void* up, uint32_t M,
+                                  uint32_t K, const std::string& name = "gate_up");
+// Whether this device runs the paired epilogue (CPU devices with texel buffers: the _tbg
+// variants) for an (M, K) gate/up pair of `type`.
+bool paired_gate_up_supported(const vk::Capabilities& caps, quant::Type type, uint32_t M, uint32_t K);
+
 // Which shader variant runs. auto_: the choice describe_matmul_variants reports.
 // *_texel: the _tb shaders (weights and X read as uniform texel buffers); matvec() says when
 // they cannot run.
@@ -98,7 +110,9 @@ enum class MatmulVariant { auto_, portable, subgroup, portable_texel, subgroup_t
 //             (N, seg2 - seg1) matrix at Y float off1, rows [seg2, M) as an (N, M - seg2) matrix at
 //             Y float off2. seg1 == 0 (default): one (N, M) matrix. Otherwise 0 < seg1 < seg2 < M and
 //             the three matrices must not overlap (checked).
-enum class Epilogue : uint32_t { store = 0, add = 1, silu_glu = 2, gelu_glu = 3 };
+//   silu_pairs / gelu_pairs: W is a paired gate/up tensor (upload_paired_weight) and Y, (N, M / 2),
+//             gets act(gate) * up in one matvec (the _tbg variants only; others throw unsupported).
+enum class Epilogue : uint32_t { store = 0, add = 1, silu_glu = 2, gelu_glu = 3, silu_pairs = 4, gelu_pairs = 5 };
 struct OutputSegments {
     uint32_t seg1 = 0, seg2 = 0;
     uint32_t off1 = 0, off2 = 0;  // in floats from the start of the Y binding

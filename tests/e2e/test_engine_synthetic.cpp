@@ -7,6 +7,7 @@
 
 #include "engine/session.hpp"
 #include "engine_fixtures.hpp"
+#include "ops/matmul.hpp"
 #include "ref/forward.hpp"
 
 using namespace vks;
@@ -155,10 +156,15 @@ TEST_CASE("fused and unfused graphs agree, and a profiled session times every di
     }
     if (m->device().caps().timestamps) {
         // Per layer: one q/k/v product (q, k and v share a type here), kv_store, attention
-        // (+ combine where split), o, gate, up, down; then the lm_head.
+        // (+ combine where split), o, gate and up (one paired product where the device runs it:
+        // CPU devices), down; then the lm_head.
         REQUIRE(!m->layers()[0].qkv.chunks.empty());
+        const bool paired = ops::paired_gate_up_supported(m->device().caps(), cfg.weight_type, cfg.n_ff, cfg.n_embd);
+        CHECK(m->layers()[0].gate_up.chunks.empty() == !paired);
         const uint64_t combine = dp.ops.count("attention_combine_f32") ? 1 : 0;
-        CHECK(calls / dp.steps == (7 + combine) * cfg.n_layer + 1);
+        CHECK(calls / dp.steps == (6 + combine + (paired ? 0 : 1)) * cfg.n_layer + 1);
+        // The unfused graph (b) took the paired product apart with glu_paired.
+        CHECK(m->kernels().has_pipeline("silu_glu_paired_f32") == paired);
         CHECK(dp.ops.count("matvec_q4_1_f32_tb") + dp.ops.count("matvec_q4_1_f32_tbg") + dp.ops.count("matvec_q4_1_f32") +
                   dp.ops.count("matvec_q4_1_f32_sg") + dp.ops.count("matvec_q4_1_f32_sg_tb") == 1);
         CHECK(dp.total_ns() > 0);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "ops/glu.hpp"
 #include "ops/matmul.hpp"
 #include "quant/quant.hpp"
 #include "ref/glu.hpp"
@@ -73,6 +74,7 @@ void check_case(Type t, uint32_t M, uint32_t K, uint32_t N, uint32_t seed, Path 
             case ops::Epilogue::add: ref[i] = y0[i] + r[i]; break;
             case ops::Epilogue::silu_glu: ref[i] = ref::silu(y0[i]) * r[i]; break;
             case ops::Epilogue::gelu_glu: ref[i] = ref::gelu_tanh(y0[i]) * r[i]; break;
+            default: FAIL("paired epilogues have a test of their own"); break;
         }
     }
 
@@ -258,5 +260,92 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul fusion: output segments put each row ra
         f.segments = bad;
         CHECK_THROWS_AS(test::run([&](vk::Commands& cmd) { ops::matvec(*g.kernels, cmd, w, xb, yb, 1, ops::MatmulVariant::auto_, f); }),
                         Error);
+    }
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul fusion: a paired gate/up tensor gives act(gate) * up in one matvec") {
+    // ops::upload_paired_weight interleaves gate and up rows 4 by 4 in 8-row groups; the paired
+    // epilogues write act(gate) * up, and a plain store of the same product through glu_paired
+    // gives the same. Reference: ref::rms_norm, ref::matmul of gate and up separately, then act.
+    auto& g = gpu();
+    struct Case {
+        Type t;
+        uint32_t M, K;
+    };
+    const Case cases[] = {{Type::Q4_0, 4, 32}, {Type::Q4_1, 12, 64}, {Type::Q5_0, 100, 96}, {Type::Q5_1, 36, 64},
+                          {Type::Q8_0, 1536, 576}};
+    uint32_t seed = 7000;
+    for (const Case& c : cases) {
+        std::vector<float> wg = test::random_floats(size_t(c.M) * c.K, ++seed), wu = test::random_floats(size_t(c.M) * c.K, ++seed);
+        const size_t rb = quant::row_bytes(c.t, c.K);
+        std::vector<uint8_t> gq(rb * c.M), uq(rb * c.M);
+        for (uint32_t m = 0; m < c.M; ++m) {
+            quant::quantize_row(c.t, wg.data() + size_t(m) * c.K, gq.data() + rb * m, c.K);
+            quant::quantize_row(c.t, wu.data() + size_t(m) * c.K, uq.data() + rb * m, c.K);
+        }
+        if (!ops::paired_gate_up_supported(g.device->caps(), c.t, c.M, c.K)) {
+            CHECK_THROWS_AS(ops::upload_paired_weight(*g.device, c.t, gq.data(), uq.data(), c.M, c.K), Error);
+            continue;
+        }
+        ops::WeightTensor w = ops::upload_paired_weight(*g.device, c.t, gq.data(), uq.data(), c.M, c.K);
+        CHECK(w.paired);
+        CHECK(w.n_rows == 2 * c.M);
+        for (uint32_t N : {1u, 3u, 9u}) {
+            for (bool norm : {false, true}) {
+                for (bool silu : {true, false}) {
+                    const std::string what = std::string(quant::info(c.t).name) + " M=" + std::to_string(c.M) + " K=" +
+                                             std::to_string(c.K) + " N=" + std::to_string(N) + (norm ? " norm" : "") +
+                                             (silu ? " silu" : " gelu");
+                    CAPTURE(what);
+                    std::vector<float> x = test::random_floats(size_t(N) * c.K, ++seed, -1.0f, 1.0f);
+                    std::vector<float> gw = test::random_floats(c.K, ++seed, 0.5f, 1.5f);
+                    std::vector<float> xn = x;
+                    if (norm) ref::rms_norm(x.data(), gw.data(), xn.data(), N, c.K, k_eps);
+                    std::vector<float> rg(size_t(N) * c.M), ru(size_t(N) * c.M), ref(size_t(N) * c.M);
+                    ref::matmul(c.t, gq.data(), xn.data(), rg.data(), c.M, c.K, N);
+                    ref::matmul(c.t, uq.data(), xn.data(), ru.data(), c.M, c.K, N);
+                    for (size_t i = 0; i < ref.size(); ++i) ref[i] = (silu ? ref::silu(rg[i]) : ref::gelu_tanh(rg[i])) * ru[i];
+
+                    vk::Buffer xb = test::upload(x, "x"), gb = test::upload(gw, "norm");
+                    vk::Buffer y = test::guarded_buffer(size_t(N) * c.M, "y"), y2 = test::guarded_buffer(size_t(N) * c.M, "y2");
+                    vk::Buffer both = test::guarded_buffer(size_t(N) * 2 * c.M, "gate_up");
+                    ops::MatmulFusion f, plain;
+                    f.epilogue = silu ? ops::Epilogue::silu_pairs : ops::Epilogue::gelu_pairs;
+                    f.norm = plain.norm = norm ? &gb : nullptr;
+                    f.norm_eps = plain.norm_eps = k_eps;
+                    const ops::GluKind kind = silu ? ops::GluKind::silu : ops::GluKind::gelu;
+                    test::run([&](vk::Commands& cmd) {
+                        ops::matmul(*g.kernels, cmd, w, xb, y, N, f);
+                        ops::matmul(*g.kernels, cmd, w, xb, both, N, plain);
+                        cmd.barrier();
+                        ops::glu_paired(*g.kernels, cmd, kind, vk::BufferRange(both, 0, uint64_t(N) * 2 * c.M * 4),
+                                        vk::BufferRange(y2, 0, uint64_t(N) * c.M * 4), N * c.M);
+                    });
+                    for (vk::Buffer* out : {&y, &y2}) {
+                        std::vector<float> got = test::read_guarded(*out, size_t(N) * c.M);
+                        double ref_max = 0;
+                        for (float v : ref) ref_max = std::max(ref_max, double(std::fabs(v)));
+                        const double e = test::nmse(got.data(), ref.data(), got.size());
+                        const double mad = test::max_abs_diff(got.data(), ref.data(), got.size());
+                        const char* which = out == &y ? "paired epilogue" : "store + glu_paired";
+                        CHECK_MESSAGE(e <= 1e-9, what << " " << which << ": NMSE " << e);
+                        CHECK_MESSAGE(mad <= 1e-4 * (1 + ref_max), what << " " << which << ": max |err| " << mad);
+                    }
+                }
+            }
+        }
+        // Misuse: a paired tensor with another epilogue, a paired epilogue on a plain tensor or on
+        // a path without it.
+        vk::Buffer xb = test::upload(std::vector<float>(size_t(20) * c.K, 0.5f), "x"), y = test::guarded_buffer(size_t(40) * c.M);
+        ops::MatmulFusion add, pairs;
+        add.epilogue = ops::Epilogue::add;
+        pairs.epilogue = ops::Epilogue::silu_pairs;
+        CHECK_THROWS_AS(test::run([&](vk::Commands& cmd) { ops::matmul(*g.kernels, cmd, w, xb, y, 1, add); }), Error);
+        CHECK_THROWS_AS(test::run([&](vk::Commands& cmd) { ops::matmul_tiled(*g.kernels, cmd, w, xb, y, 20, pairs); }), Error);
+        CHECK_THROWS_AS(
+            test::run([&](vk::Commands& cmd) { ops::matvec(*g.kernels, cmd, w, xb, y, 1, ops::MatmulVariant::portable, pairs); }),
+            Error);
+        ops::WeightTensor plain_w = ops::upload_weight(*g.device, c.t, gq.data(), c.M, c.K);
+        CHECK_THROWS_AS(test::run([&](vk::Commands& cmd) { ops::matmul(*g.kernels, cmd, plain_w, xb, y, 1, pairs); }), Error);
     }
 }
