@@ -293,8 +293,12 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
 }
 
 bool paired_gate_up_supported(const vk::Capabilities& caps, Type type, uint32_t M, uint32_t K) {
+    // The _tbg variant must be the one matvec picks for an X bound from offset 0 (texel_blocker):
+    // K % 4 == 0 and each group of 8 columns texel-aligned.
+    const uint64_t group_bytes = uint64_t(K) * 4 * k_matvec_max_cols;
     return default_row_group(caps) == 8 && caps.texel_buffers && !matvec_uses_subgroup(caps) && has_group8_variant(type) &&
-           M % 4 == 0 && K % 4 == 0 && !std::getenv("VKS_MATVEC_TUNE");
+           M % 4 == 0 && K % 4 == 0 && group_bytes % std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1) == 0 &&
+           group_bytes <= caps.max_texel_view_bytes() && !std::getenv("VKS_MATVEC_TUNE");
 }
 
 WeightTensor upload_paired_weight(vk::Device& device, Type type, const void* gate, const void* up, uint32_t M, uint32_t K,
