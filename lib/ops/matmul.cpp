@@ -323,7 +323,7 @@ WeightTensor upload_paired_weight(vk::Device& device, Type type, const void* gat
 
 void check_fusion(const WeightTensor& w, const MatmulFusion& f) {
     if (uint32_t(f.epilogue) > uint32_t(Epilogue::gelu_pairs)) fail(Status::invalid_argument, "matmul: unknown epilogue");
-    const bool pairs = f.epilogue == Epilogue::silu_pairs || f.epilogue == Epilogue::gelu_pairs;
+    const bool pairs = is_pairs(f.epilogue);
     if (pairs && !w.paired)
         fail(Status::invalid_argument, "matmul: the paired gate/up epilogue needs a tensor from upload_paired_weight");
     if (w.paired && !pairs && f.epilogue != Epilogue::store)
