@@ -3,11 +3,31 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "common/error.hpp"
 
 namespace vks {
+
+namespace {
+
+// Makes the rename itself durable: the new directory entry reaches the disk with the folder's
+// own fsync. Best effort: the file's data is already synced and in place, and some file systems
+// refuse fsync on a directory (EINVAL), which must not turn a finished write into an error.
+void sync_parent_folder(const std::string& path) noexcept {
+    try {
+        const size_t slash = path.find_last_of('/');
+        const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+        const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) return;
+        (void)::fsync(fd);
+        ::close(fd);
+    } catch (...) {  // (the folder name's allocation)
+    }
+}
+
+}  // namespace
 
 void write_file_atomic(const std::string& path, const std::function<void(std::FILE*)>& write) {
     static std::atomic<unsigned> n_writes{0};
@@ -34,6 +54,7 @@ void write_file_atomic(const std::string& path, const std::function<void(std::FI
         std::remove(tmp.c_str());
         fail(Status::io_error, "cannot rename '%s' to '%s': %s", tmp.c_str(), path.c_str(), std::strerror(e));
     }
+    sync_parent_folder(path);
 }
 
 }  // namespace vks

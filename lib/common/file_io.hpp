@@ -2,7 +2,8 @@
 // Atomic file writes, shared by every writer in the library (GGUF files, session state, the
 // pipeline cache): the content goes to a temporary file next to `path` whose name is unique per
 // process and per call (so concurrent writers never share one), is flushed and fsync'ed, then
-// renamed over `path`. `path` is therefore either its old content or the complete new one.
+// renamed over `path`, and the folder is fsync'ed (best effort) so the rename survives a crash too.
+// `path` is therefore either its old content or the complete new one.
 #include <cstdio>
 #include <functional>
 #include <string>

@@ -83,7 +83,14 @@ Instance::Instance(InstanceOptions opts) {
     ci.enabledExtensionCount = uint32_t(extensions.size());
     ci.ppEnabledExtensionNames = extensions.data();
     if (validation) ci.pNext = &dbg;  // also catch messages from vkCreateInstance itself
-    VKS_VK(vkCreateInstance(&ci, nullptr, &instance_));
+    const VkResult created = vkCreateInstance(&ci, nullptr, &instance_);
+    // The loader answers INCOMPATIBLE_DRIVER when it finds no driver at all (none installed, or
+    // VK_ICD_FILENAMES / VK_DRIVER_FILES pointing nowhere): say that, not just the code.
+    if (created == VK_ERROR_INCOMPATIBLE_DRIVER)
+        fail(Status::feature_missing,
+             "no Vulkan driver found (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER): install one, e.g. the Debian "
+             "package mesa-vulkan-drivers for lavapipe on the CPU, or your GPU vendor's driver");
+    ::vks::vk::check(created, "vkCreateInstance");
 
     try {
         if (validation) {

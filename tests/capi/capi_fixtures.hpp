@@ -48,10 +48,18 @@ inline std::vector<int32_t> greedy(vks_session* s, const std::vector<int32_t>& p
 
 // Sets an environment variable for the life of the object (the library reads VKS_LIMITS and
 // the test hooks when a model is loaded).
+// Sets an environment variable for a scope, then restores its previous value (or absence).
 struct ScopedEnv {
-    std::string name;
-    ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
-    ~ScopedEnv() { unsetenv(name.c_str()); }
+    std::string name, old;
+    bool had = false;
+    ScopedEnv(const char* n, const char* v) : name(n) {
+        if (const char* o = std::getenv(n)) old = o, had = true;
+        setenv(n, v, 1);
+    }
+    ~ScopedEnv() {
+        if (had) setenv(name.c_str(), old.c_str(), 1);
+        else unsetenv(name.c_str());
+    }
 };
 
 }  // namespace capi

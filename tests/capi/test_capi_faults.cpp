@@ -69,6 +69,29 @@ TEST_CASE("C API: out of device memory on model load and on session create, and 
     vks_model_free(m);
 }
 
+TEST_CASE("C API: no Vulkan driver is VKS_ERR_FEATURE_MISSING with a message that says so, and a later load works") {
+    {
+        // (Validation off here: with no driver the loader reports its own errors through the
+        // validation messenger, which the test harness would count as validation failures.)
+        capi::ScopedEnv no_validation("VKS_VALIDATE", "0");
+        capi::ScopedEnv icd("VK_ICD_FILENAMES", "/nonexistent/vkstream-test-icd.json");
+        capi::ScopedEnv drivers("VK_DRIVER_FILES", "/nonexistent/vkstream-test-icd.json");
+        vks_model* m = reinterpret_cast<vks_model*>(0x1);
+        vks_status st = vks_model_load(capi::model_path().c_str(), nullptr, &m);
+        CHECK_MESSAGE(st == VKS_ERR_FEATURE_MISSING, status_and_message(st));
+        CHECK(m == nullptr);
+        CHECK_MESSAGE(std::strstr(vks_last_error(), "no Vulkan driver found") != nullptr, vks_last_error());
+    }
+    vks_model* m = capi::load();
+    vks_session* s = nullptr;
+    vks_session_params sp = vks_session_default_params();
+    sp.sampling.temperature = 0;
+    REQUIRE_MESSAGE(vks_session_create(m, &sp, &s) == VKS_OK, std::string(vks_last_error()));
+    CHECK(capi::greedy(s, k_prompt, 2).size() == 2);
+    vks_session_free(s);
+    vks_model_free(m);
+}
+
 namespace {
 
 struct CancelFromCallback {
