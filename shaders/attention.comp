@@ -31,6 +31,10 @@ layout(std430, binding = 7) readonly buffer Sinks { float sinks[]; };// (n_head)
 layout(std430, binding = 8) writeonly buffer Out { float o[]; };     // (n_tokens, n_head, HEAD_DIM)
 // (n_items, 2) (m, l) then (n_items, HEAD_DIM) acc, n_items = n_tokens * n_head * n_splits
 layout(std430, binding = 9) writeonly buffer Part { float part[]; };
+// The ring again, writable: the decode token's K/V go to its slot (p.store_new; see
+// decode_store_slot in attention_common.glsl). Disjoint from every ring word this dispatch reads.
+layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };
+layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
 vec2 qr[HALF];   // this invocation's query, rotated at position L-1
 vec2 acc[HALF];  // running sum of p_j * v_j
@@ -93,6 +97,16 @@ void main() {
     const uint hk = h / (p.n_head / p.n_head_kv);  // GQA
 
     const AttnStep st = steps[p.step_index];
+    uint slot;
+    // The first head of each kv head's group, split 0, stores that kv head's row.
+    if (p.store_new != 0u && s == 0u && h % (p.n_head / p.n_head_kv) == 0u &&
+        decode_store_slot(st, p.n_sink, p.n_window, slot)) {
+        const uint dst = (slot * p.n_head_kv + hk) * HALF, src = hk * HEAD_DIM;
+        for (uint w = 0; w < HALF; ++w) {
+            kc_w[dst + w] = packHalf2x16(vec2(kn[src + 2 * w], kn[src + 2 * w + 1]));
+            vc_w[dst + w] = packHalf2x16(vec2(vn[src + 2 * w], vn[src + 2 * w + 1]));
+        }
+    }
     uint nsv, nwv;
     chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
     const uint n_vis = nsv + nwv;

@@ -29,4 +29,19 @@ bool chunk_token(AttnStep st, uint i, uint j, uint nsv, uint nwv, uint n_sink, u
     idx = n_sink + (r >= n_window ? r - n_window : r);
     return false;
 }
+
+// Decode (a chunk of one token, AttnParams::store_new): the attention dispatch also stores the
+// token's K/V in the ring, in the slot kv_store.comp would use, saving that dispatch. Race-free:
+// this query never reads that slot from the ring (the token it replaces has left the view, and a
+// sink slot is read from the chunk's fresh rows). False where kv_store would keep nothing.
+bool decode_store_slot(AttnStep st, uint n_sink, uint n_window, out uint slot) {
+    slot = 0u;
+    if (st.t0_clamped < n_sink) {
+        slot = st.t0_clamped;
+        return true;
+    }
+    if (n_window == 0u) return false;
+    slot = n_sink + st.t0_ring % n_window;
+    return true;
+}
 #endif

@@ -38,6 +38,8 @@ layout(std430, binding = 6) readonly buffer Rope { vec2 cs[]; };     // (C, NP) 
 layout(std430, binding = 7) readonly buffer Sinks { float sinks[]; };// (n_head) when has_sinks
 layout(std430, binding = 8) writeonly buffer Out { float o[]; };     // (n_tokens, n_head, HEAD_DIM)
 layout(std430, binding = 9) writeonly buffer Part { float part[]; }; // as attention.comp
+layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };  // as attention.comp (p.store_new)
+layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
 shared float red[WG_SIZE];
 
@@ -111,6 +113,16 @@ void main() {
     const uint hk = h0 / (p.n_head / p.n_head_kv);  // GQA: the whole block shares it
 
     const AttnStep st = steps[p.step_index];
+    uint slot;
+    // The kv head's first head block, split 0, stores its row: lanes over words.
+    if (p.store_new != 0u && s == 0u && h0 % (p.n_head / p.n_head_kv) == 0u &&
+        decode_store_slot(st, p.n_sink, p.n_window, slot)) {
+        const uint dst = (slot * p.n_head_kv + hk) * HALF, src = hk * HEAD_DIM;
+        for (uint w = lane; w < HALF; w += WG_SIZE) {
+            kc_w[dst + w] = packHalf2x16(vec2(kn[src + 2 * w], kn[src + 2 * w + 1]));
+            vc_w[dst + w] = packHalf2x16(vec2(vn[src + 2 * w], vn[src + 2 * w + 1]));
+        }
+    }
     uint nsv, nwv;
     chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
     const uint n_vis = nsv + nwv;

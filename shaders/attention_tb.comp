@@ -63,6 +63,8 @@ layout(binding = 6) uniform usamplerBuffer cs_tb;   // (C, NP) (cos, sin) f32: 2
 layout(std430, binding = 7) readonly buffer Sinks { float sinks[]; };
 layout(std430, binding = 8) writeonly buffer Out { float o[]; };
 layout(std430, binding = 9) writeonly buffer Part { float part[]; };
+layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };  // as attention.comp (p.store_new)
+layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
 #ifdef USE_SUBGROUP
 shared float red[WG_SIZE];
@@ -209,6 +211,21 @@ void main() {
     const uint hk = h0 / (p.n_head / p.n_head_kv);
 
     const AttnStep st = steps[p.step_index];
+    uint slot;
+    // The kv head's first head block, split 0, stores its row (lanes over texels of 4 floats:
+    // 2 words each; HEAD_DIM % 8 == 0).
+    if (p.store_new != 0u && s == 0u && h0 % (p.n_head / p.n_head_kv) == 0u &&
+        decode_store_slot(st, p.n_sink, p.n_window, slot)) {
+        const uint dst = (slot * p.n_head_kv + hk) * (HEAD_DIM / 2), src = hk * (HEAD_DIM / 4);
+        for (uint t = lane; t < HEAD_DIM / 4; t += LANES) {
+            const vec4 kx = uintBitsToFloat(texelFetch(kn_tb, int(src + t)));
+            const vec4 vx = uintBitsToFloat(texelFetch(vn_tb, int(src + t)));
+            kc_w[dst + 2 * t] = packHalf2x16(kx.xy);
+            kc_w[dst + 2 * t + 1] = packHalf2x16(kx.zw);
+            vc_w[dst + 2 * t] = packHalf2x16(vx.xy);
+            vc_w[dst + 2 * t + 1] = packHalf2x16(vx.zw);
+        }
+    }
     uint nsv, nwv;
     chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
     const uint n_vis = nsv + nwv;

@@ -107,6 +107,8 @@ struct AttnParams {
     uint n_rot;       // rotated dims (even; multiple of 4 for neox)
     float scale;      // score scale (1/sqrt(head_dim) by default)
     uint has_sinks;   // learned per-head sink logits bound at binding 7
+    uint store_new;   // 1 (decode, n_tokens == 1): also store the token's K/V in its ring slot
+                      // through bindings 10 and 11 (the ring again, writable), as kv_store would
 };
 
 // attention_combine.comp: one workgroup per (query i, head h): merges n_splits partials.

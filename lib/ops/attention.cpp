@@ -73,9 +73,10 @@ struct Recorded {
     uint64_t n_rows = 0;
 };
 
+// store_new: the dispatch also stores the (single) new token's K/V in its ring slot (decode).
 Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                      vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
-                     vk::BufferRange scratch, const AttentionConfig& cfg) {
+                     vk::BufferRange scratch, const AttentionConfig& cfg, bool store_new) {
     check_common(cache, layer, step);
     check_config(cache, cfg);
     const uint32_t n = step.n_tokens, d = cache.head_dim();
@@ -111,6 +112,8 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.n_rot = cache.n_rot();
     p.scale = score_scale(cache, cfg);
     p.has_sinks = has_sinks ? 1u : 0u;
+    if (store_new && n != 1) fail(Status::internal, "attention: the fused K/V store is for one-token steps");
+    p.store_new = store_new ? 1u : 0u;
     const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
     std::string variant = attention_variant(k.caps(), cache, n, cfg);
     bool texel = is_texel(variant);
@@ -162,13 +165,13 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
                       vk::BufferRange(*k_new.buffer, k_new.offset, kv_bytes),
                       vk::BufferRange(*v_new.buffer, v_new.offset, kv_bytes),
                       vk::BufferRange(cache.rope_table(), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
-                      part},
+                      part, cache.k(layer), cache.v(layer)},
                      p, g.x, g.y);
         return rec;
     }
     cmd.dispatch(k.pipeline(variant, spec),
                  {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
-                  has_sinks ? cfg.sink_logits : q, out, part},
+                  has_sinks ? cfg.sink_logits : q, out, part, cache.k(layer), cache.v(layer)},
                  p, g.x, g.y);
     return rec;
 }
@@ -269,7 +272,7 @@ uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens
 void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                vk::BufferRange scratch, const AttentionConfig& cfg) {
-    const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg);
+    const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg, false);
     if (rec.n_splits > 1) {
         cmd.barrier();
         record_combine(k, cmd, cache, rec, out, scratch, cfg);
@@ -295,7 +298,17 @@ void kv_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
 void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                          vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                          vk::BufferRange scratch, const AttentionConfig& cfg) {
-    const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg);
+    // A one-token step (decode) stores its K/V inside the attention dispatch: the slot it writes
+    // is one no query of the step reads (decode_store_slot, shaders/attention_common.glsl).
+    const bool fused = step.n_tokens == 1;
+    const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg, fused);
+    if (fused) {
+        if (rec.n_splits > 1) {
+            cmd.barrier();
+            record_combine(k, cmd, cache, rec, out, scratch, cfg);
+        }
+        return;
+    }
     cmd.barrier();  // the ring must not change under the attention's reads (write-after-read)
     if (rec.n_splits > 1) record_combine(k, cmd, cache, rec, out, scratch, cfg);
     kv_store(k, cmd, cache, layer, step, k_new, v_new);

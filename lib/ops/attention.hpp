@@ -79,8 +79,10 @@ void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t l
 void kv_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
               vk::BufferRange k_new, vk::BufferRange v_new);
 
-// attention, barrier, then combine (if split) and kv_store side by side. No trailing barrier:
-// put one before anything that reads `out` or this layer's cache.
+// attention, barrier, then combine (if split) and kv_store side by side. A one-token step
+// (decode) stores its K/V inside the attention dispatch instead (one dispatch fewer per layer;
+// the slot it writes is never read by that step). No trailing barrier: put one before anything
+// that reads `out` or this layer's cache.
 void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                          vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                          vk::BufferRange scratch, const AttentionConfig& cfg);

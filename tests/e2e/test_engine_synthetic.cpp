@@ -155,14 +155,16 @@ TEST_CASE("fused and unfused graphs agree, and a profiled session times every di
         CHECK(op.calls % dp.steps == 0);
     }
     if (m->device().caps().timestamps) {
-        // Per layer: one q/k/v product (q, k and v share a type here), kv_store, attention
-        // (+ combine where split), o, gate and up (one paired product where the device runs it:
-        // CPU devices), down; then the lm_head.
+        // Per layer: one q/k/v product (q, k and v share a type here), attention (which also
+        // stores the decode token's K/V: no kv_store dispatch) (+ combine where split), o, gate
+        // and up (one paired product where the device runs it: CPU devices), down; then the
+        // lm_head.
         REQUIRE(!m->layers()[0].qkv.chunks.empty());
         const bool paired = ops::paired_gate_up_supported(m->device().caps(), cfg.weight_type, cfg.n_ff, cfg.n_embd);
         CHECK(m->layers()[0].gate_up.chunks.empty() == !paired);
         const uint64_t combine = dp.ops.count("attention_combine_f32") ? 1 : 0;
-        CHECK(calls / dp.steps == (6 + combine + (paired ? 0 : 1)) * cfg.n_layer + 1);
+        CHECK(calls / dp.steps == (5 + combine + (paired ? 0 : 1)) * cfg.n_layer + 1);
+        CHECK(dp.ops.count("kv_store_f16_f32") == 0);
         // The unfused graph (b) took the paired product apart with glu_paired.
         CHECK(m->kernels().has_pipeline("silu_glu_paired_f32") == paired);
         CHECK(dp.ops.count("matvec_q4_1_f32_tb") + dp.ops.count("matvec_q4_1_f32_tbg") + dp.ops.count("matvec_q4_1_f32") +
