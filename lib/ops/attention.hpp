@@ -6,7 +6,8 @@
 //      was before the chunk, newer ones from the chunk's fresh K/V; every key is rotated at its
 //      cache-relative position j, the query at L-1 (L = its visible count); GQA; online softmax;
 //      optional learned per-head sink logits (gpt-oss: an extra denominator term, no value).
-//   2. kv_store: the chunk's surviving tokens (kv::chunk_writes_token) enter the ring as f16.
+//   2. kv_store: the chunk's surviving tokens (kv::chunk_writes_token) enter the ring as f16
+//      (a one-token step, decode, does this inside the attention dispatch).
 // attention_and_store() records both with the barriers they need; the engine calls it once per
 // layer. t0 is NOT baked into the recording: it comes from the cache's step-params record
 // (`step`, written by kv::Cache::set_step before each submit), so a recorded decode step replays.
