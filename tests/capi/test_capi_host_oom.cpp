@@ -5,6 +5,7 @@
 // terminate), and the same model and session must give the normal result afterwards.
 // Only calls that build no pipelines are swept: pipeline compilation runs in the driver's
 // compiler, whose own allocations are not vkstream's to handle.
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -18,8 +19,6 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #endif
-
-#include <atomic>
 
 namespace {
 std::atomic<long> g_allocations{0};  // every operator new in the process, any thread

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # No Vulkan driver at all (the loader finds no ICD): every command that needs a device exits
-# non-zero with one clear line on stderr saying so, and never crashes. (The Vulkan loader adds
-# its own "[vulkan error] ..." lines before it; vkstream's is the last line.)
+# non-zero with one clear line on stderr saying so, and never crashes. (With validation on, as
+# under CTest, the loader's own complaints come first as "[vulkan error] ..." lines from the
+# validation messenger; vkstream's message is the last line.)
 source "$(dirname "$0")/common.bash"
 "$MAKE_GGUF" "$TMP/model.gguf" >/dev/null || fail "make_test_gguf failed"
 export VK_ICD_FILENAMES="$TMP/no-such-icd.json" VK_DRIVER_FILES="$TMP/no-such-icd.json"
