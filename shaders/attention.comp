@@ -32,7 +32,7 @@ layout(std430, binding = 8) writeonly buffer Out { float o[]; };     // (n_token
 // (n_items, 2) (m, l) then (n_items, HEAD_DIM) acc, n_items = n_tokens * n_head * n_splits
 layout(std430, binding = 9) writeonly buffer Part { float part[]; };
 // The ring again, writable: the decode token's K/V go to its slot (p.store_new; see
-// decode_store_slot in attention_common.glsl). Disjoint from every ring word this dispatch reads.
+// ring_store_slot in attention_common.glsl). Disjoint from every ring word this dispatch reads.
 layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };
 layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
@@ -100,7 +100,7 @@ void main() {
     uint slot;
     // The first head of each kv head's group, split 0, stores that kv head's row.
     if (p.store_new != 0u && s == 0u && h % (p.n_head / p.n_head_kv) == 0u &&
-        decode_store_slot(st, p.n_sink, p.n_window, slot)) {
+        ring_store_slot(st, 0u, 1u, p.n_sink, p.n_window, slot)) {
         const uint dst = (slot * p.n_head_kv + hk) * HALF, src = hk * HEAD_DIM;
         for (uint w = 0; w < HALF; ++w) {
             kc_w[dst + w] = packHalf2x16(vec2(kn[src + 2 * w], kn[src + 2 * w + 1]));

@@ -30,18 +30,22 @@ bool chunk_token(AttnStep st, uint i, uint j, uint nsv, uint nwv, uint n_sink, u
     return false;
 }
 
-// Decode (a chunk of one token, AttnParams::store_new): the attention dispatch also stores the
-// token's K/V in the ring, in the slot kv_store.comp would use, saving that dispatch. Race-free:
-// this query never reads that slot from the ring (the token it replaces has left the view, and a
-// sink slot is read from the chunk's fresh rows). False where kv_store would keep nothing.
-bool decode_store_slot(AttnStep st, uint n_sink, uint n_window, out uint slot) {
+// Ring slot of chunk token i (of n_tokens) when it survives the chunk (kv::chunk_writes_token:
+// a sink, or one of the chunk's last n_window tokens); false when a later token of the same chunk
+// overwrites it. Used by kv_store.comp, and by the attention kernels for a decode step
+// (AttnParams::store_new: i = 0, n_tokens = 1), which store that token themselves. That is
+// race-free: the step never reads this slot from the ring (the token it replaces has left the
+// view, and a sink slot's token is read from the chunk's fresh rows).
+bool ring_store_slot(AttnStep st, uint i, uint n_tokens, uint n_sink, uint n_window, out uint slot) {
     slot = 0u;
-    if (st.t0_clamped < n_sink) {
-        slot = st.t0_clamped;
+    if (st.t0_clamped + i < n_sink) {
+        slot = st.t0_clamped + i;  // a sink (t0_clamped == t0 here)
         return true;
     }
-    if (n_window == 0u) return false;
-    slot = n_sink + st.t0_ring % n_window;
+    if (n_tokens - i > n_window) return false;
+    const uint r = st.t0_clamped >= n_sink ? (st.t0_ring + i % n_window) % n_window
+                                           : (st.t0_clamped + i - n_sink) % n_window;
+    slot = n_sink + r;
     return true;
 }
 #endif

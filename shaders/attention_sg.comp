@@ -116,7 +116,7 @@ void main() {
     uint slot;
     // The kv head's first head block, split 0, stores its row: lanes over words.
     if (p.store_new != 0u && s == 0u && h0 % (p.n_head / p.n_head_kv) == 0u &&
-        decode_store_slot(st, p.n_sink, p.n_window, slot)) {
+        ring_store_slot(st, 0u, 1u, p.n_sink, p.n_window, slot)) {
         const uint dst = (slot * p.n_head_kv + hk) * HALF, src = hk * HEAD_DIM;
         for (uint w = lane; w < HALF; w += WG_SIZE) {
             kc_w[dst + w] = packHalf2x16(vec2(kn[src + 2 * w], kn[src + 2 * w + 1]));

@@ -215,7 +215,7 @@ void main() {
     // The kv head's first head block, split 0, stores its row (lanes over texels of 4 floats:
     // 2 words each; HEAD_DIM % 8 == 0).
     if (p.store_new != 0u && s == 0u && h0 % (p.n_head / p.n_head_kv) == 0u &&
-        decode_store_slot(st, p.n_sink, p.n_window, slot)) {
+        ring_store_slot(st, 0u, 1u, p.n_sink, p.n_window, slot)) {
         const uint dst = (slot * p.n_head_kv + hk) * (HEAD_DIM / 2), src = hk * (HEAD_DIM / 4);
         for (uint t = lane; t < HEAD_DIM / 4; t += LANES) {
             const vec4 kx = uintBitsToFloat(texelFetch(kn_tb, int(src + t)));

@@ -7,6 +7,7 @@
 // One invocation per (token i, word w of its n_head_kv * head_dim / 2 words).
 #include "common.glsl"
 #include "params.h"
+#include "attention_common.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 256;
 layout(local_size_x_id = 0) in;
@@ -22,16 +23,8 @@ void main() {
     const uint g = linear_group_id() * WG_SIZE + gl_LocalInvocationIndex;
     if (g >= p.n_words) return;
     const uint i = g / p.row_words;
-    const AttnStep st = steps[p.step_index];
     uint slot;
-    if (st.t0_clamped + i < p.n_sink) {
-        slot = st.t0_clamped + i;  // a sink (t0_clamped == t0 here)
-    } else {
-        if (p.n_tokens - i > p.n_window) return;  // overwritten later in this same chunk
-        const uint r = st.t0_clamped >= p.n_sink ? (st.t0_ring + i % p.n_window) % p.n_window
-                                                 : (st.t0_clamped + i - p.n_sink) % p.n_window;
-        slot = p.n_sink + r;
-    }
+    if (!ring_store_slot(steps[p.step_index], i, p.n_tokens, p.n_sink, p.n_window, slot)) return;  // overwritten later in this chunk
     const uint dst = slot * p.row_words + (g - i * p.row_words);
     kc[dst] = packHalf2x16(vec2(kn[2 * g], kn[2 * g + 1]));
     vc[dst] = packHalf2x16(vec2(vn[2 * g], vn[2 * g + 1]));

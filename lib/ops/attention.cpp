@@ -299,7 +299,7 @@ void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, 
                          vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                          vk::BufferRange scratch, const AttentionConfig& cfg) {
     // A one-token step (decode) stores its K/V inside the attention dispatch: the slot it writes
-    // is one no query of the step reads (decode_store_slot, shaders/attention_common.glsl).
+    // is one no query of the step reads (ring_store_slot, shaders/attention_common.glsl).
     const bool fused = step.n_tokens == 1;
     const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg, fused);
     if (fused) {
