@@ -19,6 +19,12 @@ def test_every_c_api_function_is_bound():
     assert declared == set(_lib.SIGNATURES)
 
 
+def test_status_values_match_the_header():
+    with open(HEADER) as f:
+        values = {m[0]: int(m[1]) for m in re.findall(r"\bVKS_(OK|ERR_\w+) = (\d+)", f.read())}
+    assert values == {("OK" if s.name == "OK" else "ERR_" + s.name): s.value for s in vkstream.Status}
+
+
 def test_version_and_status_strings():
     assert re.fullmatch(r"\d+\.\d+\.\d+", vkstream.version())
     assert vkstream.__version__ == vkstream.version()

@@ -41,6 +41,17 @@ def test_lazy_and_stops_where_the_consumer_stops(model):
         assert [t for t, _ in got] == [7042, 30, 198]
 
 
+def test_an_exception_in_the_loop_stops_the_generation(model):
+    with model.session(n_window=60, temperature=0) as s:
+        s.feed(model.tokenize(PROMPT))
+        with pytest.raises(RuntimeError):
+            for i, _ in enumerate(s.generate(-1)):
+                if i == 2:
+                    raise RuntimeError("consumer failed")
+        assert s.stats().n_past == len(model.tokenize(PROMPT)) + 3
+        assert len(list(s.generate(2))) == 2  # the session is free again
+
+
 def test_generate_needs_a_prompt(model):
     with model.session(n_window=16) as s:
         with pytest.raises(vkstream.Error) as e:
