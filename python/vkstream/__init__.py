@@ -20,12 +20,14 @@ from ._session import Session, SessionStats
 
 def version() -> str:
     """The library's version, "MAJOR.MINOR.PATCH"."""
-    return _clib.vks_version().decode()
+    v: bytes = _clib.vks_version()
+    return v.decode()
 
 
 def status_string(status: int) -> str:
     """The library's short English name of a status ("invalid argument", ...)."""
-    return _clib.vks_status_string(int(status)).decode()
+    name: bytes = _clib.vks_status_string(int(status))
+    return name.decode()
 
 
 __version__ = version()

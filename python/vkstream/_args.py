@@ -7,7 +7,7 @@ acceptable (token id < n_vocab, n_batch <= 4096, ...) stays the library's decisi
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
@@ -17,6 +17,8 @@ INT32 = (-(1 << 31), (1 << 31) - 1)
 UINT32 = (0, (1 << 32) - 1)
 INT64 = (-(1 << 63), (1 << 63) - 1)
 UINT64 = (0, (1 << 64) - 1)
+
+PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 
 def integer(name: str, value: Any, bounds: tuple[int, int]) -> int:
@@ -49,7 +51,7 @@ def text(name: str, value: Any) -> bytes:
     raise invalid(f"{name} must be str or bytes, not {type(value).__name__}")
 
 
-def path(name: str, value: Any) -> bytes:
+def path(name: str, value: Any) -> bytes:  # value: PathArg
     if not isinstance(value, (str, bytes, os.PathLike)):
         raise invalid(f"{name} must be a path (str, bytes or os.PathLike), not {type(value).__name__}")
     p = os.fsencode(value)

@@ -40,7 +40,7 @@ class Error(Exception):
         self.message = message
         super().__init__(f"{_lib.status_string(int(status))}: {message}")
 
-    def __reduce__(self):  # picklable (multiprocessing) despite the two-argument constructor
+    def __reduce__(self) -> tuple[type["Error"], tuple[int, str]]:  # picklable (multiprocessing) despite the two-argument constructor
         return (type(self), (int(self.status), self.message))
 
 

@@ -128,8 +128,10 @@ for _name, (_res, _args) in SIGNATURES.items():
 
 def last_error() -> str:
     """The library's message for the last failed call on the calling thread."""
-    return lib.vks_last_error().decode("utf-8", "replace")
+    msg: bytes = lib.vks_last_error()
+    return msg.decode("utf-8", "replace")
 
 
 def status_string(status: int) -> str:
-    return lib.vks_status_string(status).decode("utf-8", "replace")
+    name: bytes = lib.vks_status_string(status)
+    return name.decode("utf-8", "replace")

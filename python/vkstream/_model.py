@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
-import os
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _args, _lib
 from ._errors import Status, check, invalid
+
+if TYPE_CHECKING:
+    from ._session import Session
 
 ProgressFn = Callable[[float], Optional[bool]]
 Message = Union[Mapping[str, str], Sequence[str]]
@@ -86,7 +88,7 @@ class Model:
     The load runs without the GIL (other Python threads keep running).
     """
 
-    def __init__(self, path: Union[str, bytes, os.PathLike], *, device: Optional[int] = None,
+    def __init__(self, path: _args.PathArg, *, device: Optional[int] = None,
                  validation: Optional[bool] = None, progress: Optional[ProgressFn] = None):
         self._h = ctypes.c_void_p()
         c_path = _args.path("path", path)
@@ -116,7 +118,7 @@ class Model:
         info = _lib.ModelInfo()
         info.struct_size = ctypes.sizeof(info)
         check(_lib.lib.vks_model_get_info(self._h, ctypes.byref(info)))
-        fields = {f: getattr(info, f) for f, _ in _lib.ModelInfo._fields_ if f != "struct_size"}
+        fields = {f[0]: getattr(info, f[0]) for f in _lib.ModelInfo._fields_ if f[0] != "struct_size"}
         fields["architecture"] = fields["architecture"].decode("utf-8", "replace")
         fields["name"] = fields["name"].decode("utf-8", "replace")
         self.info = ModelInfo(**fields)
@@ -155,7 +157,8 @@ class Model:
         buf, n = _grow(lambda b, cap, n: _lib.lib.vks_tokenize(
             h, data, len(data), flags[0], flags[1], b.ctypes.data_as(_lib.c_int32_p), cap, n),
             lambda cap: np.empty(max(cap, 1), dtype=np.int32), len(data) + 8)
-        return buf[:n].tolist()
+        ids: list[int] = buf[:n].tolist()
+        return ids
 
     def detokenize_bytes(self, tokens: Sequence[int], render_special: bool = False) -> bytes:
         """The UTF-8 bytes of `tokens` exactly as the library writes them."""
@@ -165,7 +168,8 @@ class Model:
         buf, n = _grow(lambda b, cap, n: _lib.lib.vks_detokenize(
             h, ids.ctypes.data_as(_lib.c_int32_p), ids.size, special, b, cap, n),
             lambda cap: ctypes.create_string_buffer(max(cap, 1)), 8 * ids.size + 16)
-        return buf.raw[:n]
+        raw: bytes = buf.raw
+        return raw[:n]
 
     def detokenize(self, tokens: Sequence[int], render_special: bool = False) -> str:
         """The text of `tokens` (control tokens only if render_special). Bytes that do not form
@@ -174,7 +178,7 @@ class Model:
 
     def is_end(self, token: int) -> bool:
         """True if `token` ends a generation turn (EOS, <|im_end|>, <|eot_id|>, ...)."""
-        return _lib.lib.vks_token_is_end(self._handle(), _args.integer("token", token, _args.INT32)) == 1
+        return int(_lib.lib.vks_token_is_end(self._handle(), _args.integer("token", token, _args.INT32))) == 1
 
     def chat_render(self, messages: Sequence[Message], add_generation_prompt: bool = True) -> str:
         """Renders a chat with the model's template. Each message is {"role": ..., "content": ...}
@@ -201,7 +205,8 @@ class Model:
         buf, n = _grow(lambda b, cap, n: _lib.lib.vks_chat_render(h, c_roles, c_contents, n_msg, gen, b, cap, n),
                        lambda cap: ctypes.create_string_buffer(max(cap, 1)),
                        sum(len(r) + len(c) for r, c in zip(roles, contents)) + 64 * (n_msg + 1))
-        return buf.raw[:n].decode("utf-8", "replace")
+        raw: bytes = buf.raw
+        return raw[:n].decode("utf-8", "replace")
 
     # ---- sessions ----
     def session(self, **params: Any) -> "Session":

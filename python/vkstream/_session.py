@@ -4,17 +4,19 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
-import os
 import queue
 import threading
 import weakref
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Generator, Iterator, Optional, Sequence
 
 import numpy as np
 
 from . import _args, _lib
 from ._errors import Error, check, invalid
 from ._model import Model
+
+# What generate() returns: a generator of (token id, text piece); close() stops it.
+TokenStream = Generator[tuple[int, str], None, None]
 
 _BUSY = ("the session is busy: another call or an unfinished generate() iterator is using it (one call at a time; "
          "only cancel() may overlap: run the iterator to its end or close() it first)")
@@ -62,13 +64,13 @@ class Session:
         self._h = ctypes.c_void_p()
         self._call_lock = threading.Lock()    # held by the one running call (or live generate iterator)
         self._handle_lock = threading.Lock()  # orders vks_session_cancel against vks_session_free
-        self._iterator: Optional[weakref.ref] = None
+        self._iterator: Optional[weakref.ref[TokenStream]] = None
         if not isinstance(model, Model):
             raise invalid(f"model must be a vkstream.Model, not {type(model).__name__}")
         p = _lib.lib.vks_session_default_params()
-        for name, value in (("n_sink", n_sink), ("n_window", n_window), ("n_batch", n_batch)):
-            if value is not None:
-                setattr(p, name, _args.integer(name, value, _args.UINT32))
+        for name, count in (("n_sink", n_sink), ("n_window", n_window), ("n_batch", n_batch)):
+            if count is not None:
+                setattr(p, name, _args.integer(name, count, _args.UINT32))
         if dense is not None:
             p.dense = _args.flag("dense", dense)
         s = p.sampling
@@ -76,9 +78,9 @@ class Session:
                             ("repeat_penalty", repeat_penalty)):
             if value is not None:
                 setattr(s, name, _args.real(name, value))
-        for name, value in (("top_k", top_k), ("repeat_last_n", repeat_last_n)):
-            if value is not None:
-                setattr(s, name, _args.integer(name, value, _args.INT32))
+        for name, whole in (("top_k", top_k), ("repeat_last_n", repeat_last_n)):
+            if whole is not None:
+                setattr(s, name, _args.integer(name, whole, _args.INT32))
         if seed is not None:
             s.seed = _args.integer("seed", seed, _args.UINT64)
         check(_lib.lib.vks_session_create(model._handle(), ctypes.byref(p), ctypes.byref(self._h)))
@@ -158,7 +160,7 @@ class Session:
             check(_lib.lib.vks_session_sample(h, ctypes.byref(t)))
         return t.value
 
-    def generate(self, max_tokens: int = -1) -> Iterator[tuple[int, str]]:
+    def generate(self, max_tokens: int = -1) -> TokenStream:
         """Samples and feeds up to `max_tokens` tokens (-1: until an end-of-turn token or
         cancel()), yielding (token, text piece) as each one is made. Pieces hold whole UTF-8
         characters (a piece may be "" while a character is incomplete); the end token is fed and
@@ -173,14 +175,15 @@ class Session:
         self._iterator = weakref.ref(it)
         return it
 
-    def _generate(self, max_tokens: int) -> Iterator[tuple[int, str]]:
+    def _generate(self, max_tokens: int) -> TokenStream:
         with self._using() as h:
-            to_consumer: queue.SimpleQueue = queue.SimpleQueue()  # (token, bytes) items, then (None, status, message)
-            to_worker: queue.SimpleQueue = queue.SimpleQueue()    # True: go on, False: stop
+            # (token, piece bytes) per token, then (None, status, message); True: go on, False: stop
+            to_consumer: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+            to_worker: queue.SimpleQueue[bool] = queue.SimpleQueue()
 
             def on_token(token: int, piece: Optional[int], n: int, _user: Any) -> int:
                 try:
-                    to_consumer.put((token, ctypes.string_at(piece, n) if n else b""))
+                    to_consumer.put((token, ctypes.string_at(piece, n) if n and piece else b""))
                     return 0 if to_worker.get() else 1
                 except BaseException:  # noqa: BLE001 - never let an exception unwind through C
                     return 1
@@ -230,15 +233,15 @@ class Session:
         s.struct_size = ctypes.sizeof(s)
         with self._using() as h:
             check(_lib.lib.vks_session_get_stats(h, ctypes.byref(s)))
-        return SessionStats(**{f: getattr(s, f) for f, _ in _lib.SessionStats._fields_ if f != "struct_size"})
+        return SessionStats(**{f[0]: getattr(s, f[0]) for f in _lib.SessionStats._fields_ if f[0] != "struct_size"})
 
-    def save(self, path: Union[str, bytes, os.PathLike]) -> None:
+    def save(self, path: _args.PathArg) -> None:
         """Writes the whole state (cache, position, sampler, recent tokens) to `path`, atomically."""
         p = _args.path("path", path)
         with self._using() as h:
             check(_lib.lib.vks_session_save(h, p))
 
-    def load(self, path: Union[str, bytes, os.PathLike]) -> None:
+    def load(self, path: _args.PathArg) -> None:
         """Restores a state written by save() for the same model and n_sink/n_window. A damaged
         file is Error(BAD_FORMAT), another model's or shape's Error(INVALID_ARGUMENT); either
         leaves the session as it was."""
