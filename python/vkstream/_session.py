@@ -168,8 +168,8 @@ class Session:
         last yielded token, which is fed. cancel() raises Error(CANCELLED) from the iterator.
 
         The library's own loop (vks_session_generate) runs on a helper thread without the GIL
-        and waits for the consumer at each token, so the iterator is lazy and one step behind
-        at most; the session is busy until the iterator ends or is closed."""
+        and waits for the consumer at each token: a token is computed only when next() asks
+        for it. The session is busy until the iterator ends or is closed."""
         n = _args.integer("max_tokens", max_tokens, _args.INT64)
         it = self._generate(n)
         self._iterator = weakref.ref(it)
