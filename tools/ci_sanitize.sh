@@ -6,7 +6,7 @@
 # loader unloads lavapipe and the validation layer when the last instance goes, and memory they
 # still held then shows up as leaks from "<unknown module>"; tools/sanitizers/keep_loaded.c
 # keeps them mapped to the end, so their process-lifetime allocations stay reachable.
-# Not run in this mode: the package tests and the Python binding test. They check the release
+# Not run in this mode: the package tests and the Python package tests. They check the release
 # artefact: a sanitized library exports ASan's extra symbols, and an out-of-tree consumer or the
 # Python interpreter would have to load the ASan runtime themselves.
 #   usage: tools/ci_sanitize.sh [ctest arguments...]   (default: the whole suite, -j2)
@@ -23,5 +23,5 @@ cc -shared -fPIC -O1 -o "$shim" "$root/tools/sanitizers/keep_loaded.c" -ldl
 export LD_PRELOAD="$shim"
 export ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-if [ $# -eq 0 ]; then set -- -j2 -LE package -E python_ctypes_binding; fi
+if [ $# -eq 0 ]; then set -- -j2 -LE "package|python"; fi
 ctest --test-dir "$build" --output-on-failure "$@"

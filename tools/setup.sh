@@ -3,7 +3,8 @@
 # and fetches the test model into ~/.cache/vkstream/models (outside the repo).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config python3 python3-pip mesa-vulkan-drivers libvulkan-dev vulkan-tools
-      glslang-tools spirv-tools vulkan-validationlayers doctest-dev)
+      glslang-tools spirv-tools vulkan-validationlayers doctest-dev
+      python3-numpy python3-pytest python3-venv)  # python3-*: the Python package's tests (tests/python)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

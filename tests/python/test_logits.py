@@ -1,0 +1,44 @@
+"""Session.logits() equals, bit for bit, what a C program gets from vks_session_logits for the
+same tokens and cache shape (tests/python/capi_logits.c); generate() at temperature 0 prints what
+`vkstream run` prints."""
+import re
+import subprocess
+
+import numpy as np
+
+import vkstream
+
+VALIDATION = re.compile(r"\[vulkan (error|warning)\]")
+
+
+def test_logits_bit_for_bit_with_the_c_api(model, model_path, capi_logits_exe, tmp_path):
+    # 4 sinks + 16 window slots, chunks of 7: the 45 tokens wrap the ring twice, mid-chunk.
+    ids = model.tokenize("It is a truth universally acknowledged, that a single man in possession of a good "
+                         "fortune, must be in want of a wife. However little known the feelings or views")
+    assert len(ids) > 30
+    out = tmp_path / "logits.f32"
+    proc = subprocess.run([capi_logits_exe, model_path, str(out), "4", "16", "7", *map(str, ids)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not VALIDATION.search(proc.stderr), proc.stderr
+    c_logits = np.fromfile(out, dtype=np.float32)
+    with vkstream.Session(model, n_sink=4, n_window=16, n_batch=7) as s:
+        s.feed(ids)
+        py_logits = s.logits()
+    assert c_logits.shape == py_logits.shape == (model.info.n_vocab,)
+    assert np.array_equal(c_logits.view(np.uint32), py_logits.view(np.uint32))
+
+
+def test_generate_greedy_equals_vkstream_run(model, model_path, cli_exe):
+    prompt, n = "Once upon a time, in a small village,", 24
+    proc = subprocess.run([cli_exe, "run", "-m", model_path, "-p", prompt, "-n", str(n), "--temp", "0",
+                           "--sink", "4", "--window", "60"], capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    assert not VALIDATION.search(proc.stderr.decode(errors="replace"))
+    cli_text = proc.stdout.decode()
+    assert cli_text.startswith(prompt) and cli_text.endswith("\n")
+    with vkstream.Session(model, n_sink=4, n_window=60, temperature=0) as s:
+        s.feed(model.tokenize(prompt, parse_special=True))  # as `run` tokenizes its prompt
+        pieces = list(s.generate(n))
+    assert len(pieces) == n  # no end token in this continuation
+    assert prompt + "".join(p for _, p in pieces) + "\n" == cli_text
