@@ -74,7 +74,7 @@ std::vector<uint8_t> Session::save_state() const {
     w.put<uint8_t>(has_logits_ ? 1 : 0);
     w.bytes(logits_.data(), logits_.size() * 4);
     const uint32_t n_slots = n_cached();
-    const uint64_t slot_bytes = cache_->k(0).size() / cache_->capacity();
+    const uint64_t slot_bytes = cache_->k(0).size() / cache_->capacity(0);
     w.put<uint32_t>(n_slots);
     w.put<uint64_t>(slot_bytes);
     std::vector<uint8_t> tmp(n_slots * slot_bytes);
@@ -99,8 +99,8 @@ StateFingerprint Session::state_fingerprint() const {
     f.model_hash = model_hash(*model_);
     f.n_sink = config_.n_sink;
     f.n_window = config_.n_window;
-    f.capacity = cache_->capacity();
-    f.slot_bytes = cache_->k(0).size() / cache_->capacity();
+    f.capacity = capacity();
+    f.slot_bytes = cache_->k(0).size() / cache_->capacity(0);
     return f;
 }
 
@@ -112,7 +112,7 @@ void Session::load_state(std::span<const uint8_t> blob) {
     // loss, no memory for staging); if one does, the session is reset to an empty stream rather
     // than left with a half-written cache, and the error goes on.
     const uint8_t* kv = st.kv.data();
-    const uint64_t per = uint64_t(st.n_slots) * (cache_->k(0).size() / cache_->capacity());
+    const uint64_t per = uint64_t(st.n_slots) * (cache_->k(0).size() / cache_->capacity(0));
     try {
         for (uint32_t il = 0; il < d.n_layer && per > 0; ++il) {
             const_cast<vk::Buffer&>(cache_->k(il)).upload(kv, per);
