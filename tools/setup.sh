@@ -16,3 +16,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 "$(dirname "$0")/fetch_model.sh" smollm2 >/dev/null
+"$(dirname "$0")/fetch_model.sh" gemma3 >/dev/null  # the gemma3 e2e / unit tests (skip without it)

@@ -1,7 +1,8 @@
 // vkstream soak -m MODEL --tokens N [--sink S --window W] [--interval K] [--json] [--synthetic]
 // Streams N tokens through one session (sampling at temperature 0.8 with a fixed seed, every
 // sampled token fed back) and reports every K tokens: host RSS, device memory in use, decode
-// latency (mean / p99 over the interval) and how many logits were NaN/Inf. Exits 1 if any
+// latency (mean / p99 over the interval) and how many logits were NaN/Inf. ("rss" is anonymous
+// RSS: the mmapped model's file pages are left out, see host_rss_bytes.) Exits 1 if any
 // logit was not finite or memory grew: device bytes must stay exactly at their level after the
 // first interval, host RSS within k_rss_slack of it (allocator noise; a leak of one small
 // allocation per token would pass 4 MiB within the first ~100k tokens).
@@ -23,14 +24,18 @@ namespace {
 
 constexpr uint64_t k_rss_slack = 4ull << 20;
 
+// Anonymous resident memory: RSS minus file-backed pages. The model file is mmapped and its
+// token-embedding rows are read on first use of each token id, so file pages keep arriving for a
+// while (Gemma 3's 262k-row, 178 MB table: several MiB over the first thousand tokens); they are
+// page cache the kernel can drop, not a leak, and counting them made soak fail on gemma3.
 uint64_t host_rss_bytes() {
-    // /proc/self/statm: size resident shared text lib data dt (pages)
+    // /proc/self/statm: size resident shared text lib data dt (pages); shared = file-backed + shmem
     std::FILE* f = std::fopen("/proc/self/statm", "r");
     if (!f) return 0;
-    unsigned long long size = 0, resident = 0;
-    int n = std::fscanf(f, "%llu %llu", &size, &resident);
+    unsigned long long size = 0, resident = 0, shared = 0;
+    int n = std::fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
     std::fclose(f);
-    return n == 2 ? resident * uint64_t(sysconf(_SC_PAGESIZE)) : 0;
+    return n == 3 && resident >= shared ? (resident - shared) * uint64_t(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 struct Interval {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/kv_layout.hpp"
 #include "engine/model.hpp"
 #include "engine/sampler.hpp"
 #include "engine/session_state.hpp"
@@ -83,7 +84,9 @@ public:
     void reset();
 
     uint64_t n_past() const { return cache_->n_past(); }
-    uint32_t n_cached() const;
+    uint32_t n_cached() const;  // tokens the global layers hold: min(n_past, capacity())
+    // Slots of a global layer: n_sink + n_window (Gemma 3's local layers hold their sliding window).
+    uint32_t capacity() const { return config_.n_sink + config_.n_window; }
     const SessionConfig& config() const { return config_; }
     const kv::Cache& cache() const { return *cache_; }
     const Model& model() const { return *model_; }
@@ -94,6 +97,8 @@ public:
     const OpProfile& prefill_profile() const { return prefill_profile_; }
     void clear_profiles() { decode_profile_ = {}; prefill_profile_ = {}; }
     uint64_t kv_bytes() const { return cache_->bytes(); }
+    // K/V bytes by layer kind (local sliding-window vs global) and vs a full window on every layer.
+    KvLayout kv_layout() const { return engine::kv_layout(model_->desc(), config_.n_sink, config_.n_window); }
     uint64_t device_bytes() const { return device_bytes_; }
     const std::vector<int32_t>& recent_tokens() const { return history_; }
     Sampler& sampler() { return *sampler_; }

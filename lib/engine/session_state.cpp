@@ -1,15 +1,16 @@
 // Session state as bytes: save_state / load_state.
 //
-// Format (little-endian), version 1:
+// Format (little-endian), version 2:
 //   "VKSSTATE"  u32 version
 //   fingerprint: u32 n_layer, n_embd, n_vocab, n_head_kv, head_dim; u64 model tensor-table hash
-//   u32 n_sink, n_window; u64 n_past
+//   u32 n_sink, n_window (the session's); u32 n_layer again, then per layer u32 n_sink, n_window
+//   (that layer's cache shape: Gemma 3's local layers hold {0, sliding_window}); u64 n_past
 //   u64 seed; u32 len + rng state text
 //   u32 n_history + i32 ids
 //   u8 has_logits; n_vocab f32 logits
-//   u32 n_slots (cached slots: min(n_past, capacity)); u64 slot_bytes;
-//   per layer: K slots [0, n_slots), V slots [0, n_slots)   (slots fill in order before the ring
-//   wraps, so the cached slots are always the first n_slots)
+//   u32 n_slots (cached slots of a global layer: min(n_past, capacity)); u64 slot_bytes;
+//   per layer: K slots [0, m), V slots [0, m), m = min(n_past, that layer's capacity) (slots
+//   fill in order before a ring wraps, so the cached slots are always the first m)
 //   u64 FNV-1a 64 of every byte above
 // load_state parses and checks the whole blob (checksum, fingerprint, shape) with parse_state
 // (engine/state_format.cpp, no device) before it touches the session, so a truncated, corrupted
@@ -64,6 +65,11 @@ std::vector<uint8_t> Session::save_state() const {
     w.put<uint64_t>(model_hash(*model_));
     w.put<uint32_t>(config_.n_sink);
     w.put<uint32_t>(config_.n_window);
+    w.put<uint32_t>(d.n_layer);
+    for (uint32_t il = 0; il < d.n_layer; ++il) {
+        w.put<uint32_t>(cache_->shape(il).n_sink);
+        w.put<uint32_t>(cache_->shape(il).n_window);
+    }
     w.put<uint64_t>(cache_->n_past());
     w.put<uint64_t>(config_.sampling.seed);
     std::string rng = sampler_->rng_state();
@@ -74,11 +80,12 @@ std::vector<uint8_t> Session::save_state() const {
     w.put<uint8_t>(has_logits_ ? 1 : 0);
     w.bytes(logits_.data(), logits_.size() * 4);
     const uint32_t n_slots = n_cached();
-    const uint64_t slot_bytes = cache_->k(0).size() / cache_->capacity();
+    const uint64_t slot_bytes = cache_->k(0).size() / cache_->capacity(0);
     w.put<uint32_t>(n_slots);
     w.put<uint64_t>(slot_bytes);
-    std::vector<uint8_t> tmp(n_slots * slot_bytes);
+    std::vector<uint8_t> tmp;
     for (uint32_t il = 0; il < d.n_layer; ++il) {
+        tmp.resize(std::min<uint64_t>(cache_->n_past(), cache_->capacity(il)) * slot_bytes);
         for (const vk::Buffer* b : {&cache_->k(il), &cache_->v(il)}) {
             if (!tmp.empty()) b->download(tmp.data(), tmp.size());
             w.bytes(tmp.data(), tmp.size());
@@ -99,8 +106,9 @@ StateFingerprint Session::state_fingerprint() const {
     f.model_hash = model_hash(*model_);
     f.n_sink = config_.n_sink;
     f.n_window = config_.n_window;
-    f.capacity = cache_->capacity();
-    f.slot_bytes = cache_->k(0).size() / cache_->capacity();
+    f.capacity = capacity();
+    f.slot_bytes = cache_->k(0).size() / cache_->capacity(0);
+    for (uint32_t il = 0; il < d.n_layer; ++il) f.layers.push_back(cache_->shape(il));
     return f;
 }
 
@@ -112,9 +120,11 @@ void Session::load_state(std::span<const uint8_t> blob) {
     // loss, no memory for staging); if one does, the session is reset to an empty stream rather
     // than left with a half-written cache, and the error goes on.
     const uint8_t* kv = st.kv.data();
-    const uint64_t per = uint64_t(st.n_slots) * (cache_->k(0).size() / cache_->capacity());
+    const uint64_t slot_bytes = cache_->k(0).size() / cache_->capacity(0);
     try {
-        for (uint32_t il = 0; il < d.n_layer && per > 0; ++il) {
+        for (uint32_t il = 0; il < d.n_layer; ++il) {
+            const uint64_t per = uint64_t(st.layer_slots[il]) * slot_bytes;
+            if (per == 0) continue;
             const_cast<vk::Buffer&>(cache_->k(il)).upload(kv, per);
             kv += per;
             const_cast<vk::Buffer&>(cache_->v(il)).upload(kv, per);

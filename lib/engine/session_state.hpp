@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/contract.h"
+
 namespace vks::engine {
 
 // What a state must match to be loaded into a session: the model and the cache geometry.
@@ -16,8 +18,13 @@ struct StateFingerprint {
     uint32_t n_layer = 0, n_embd = 0, n_vocab = 0, n_head_kv = 0, head_dim = 0;
     uint64_t model_hash = 0;   // FNV-1a of the tensor table (names, types, shapes)
     uint32_t n_sink = 0, n_window = 0;
-    uint32_t capacity = 0;     // cache slots (n_sink + n_window)
+    uint32_t capacity = 0;     // cache slots of a global layer (n_sink + n_window)
     uint64_t slot_bytes = 0;   // bytes of one slot of one layer's K (or V) buffer
+    // (n_layer) each layer's cache shape; empty: every layer {n_sink, n_window}.
+    std::vector<kv::CacheShape> layers;
+    kv::CacheShape layer_shape(uint32_t il) const {
+        return layers.empty() ? kv::CacheShape{n_sink, n_window} : layers[il];
+    }
 };
 
 struct ParsedState {
@@ -27,9 +34,10 @@ struct ParsedState {
     std::vector<int32_t> history;    // recent tokens, each in [0, n_vocab)
     bool has_logits = false;
     std::vector<float> logits;       // (n_vocab)
-    uint32_t n_slots = 0;            // min(n_past, capacity)
-    // Cache bytes inside the blob: per layer, K slots [0, n_slots) then V slots [0, n_slots);
-    // n_layer * 2 * n_slots * slot_bytes bytes. Points into the blob passed to parse_state.
+    uint32_t n_slots = 0;            // min(n_past, capacity): slots of a global layer
+    std::vector<uint32_t> layer_slots;  // (n_layer) min(n_past, that layer's capacity)
+    // Cache bytes inside the blob: per layer l, K slots [0, layer_slots[l]) then V slots
+    // [0, layer_slots[l]); sum_l 2 * layer_slots[l] * slot_bytes bytes. Points into the blob.
     std::span<const uint8_t> kv;
 };
 

@@ -66,6 +66,17 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     if (n_sink != want.n_sink || n_window != want.n_window)
         fail(Status::invalid_argument, "session state has cache %u+%u, this session %u+%u", n_sink, n_window, want.n_sink,
              want.n_window);
+    const uint32_t n_shapes = body.get<uint32_t>("number of layer shapes");
+    if (n_shapes != want.n_layer)
+        fail(Status::bad_format, "session state: %u layer shapes for %u layers", n_shapes, want.n_layer);
+    for (uint32_t il = 0; il < n_shapes; ++il) {
+        const uint32_t ls = body.get<uint32_t>("layer n_sink"), lw = body.get<uint32_t>("layer n_window");
+        const kv::CacheShape w = want.layer_shape(il);
+        if (ls != w.n_sink || lw != w.n_window)
+            fail(Status::invalid_argument,
+                 "session state has layer %u's cache as %u sinks + %u window, this session %u + %u", il, ls, lw,
+                 w.n_sink, w.n_window);
+    }
     ParsedState st;
     st.n_past = body.get<uint64_t>("n_past");
     st.seed = body.get<uint64_t>("seed");
@@ -93,7 +104,11 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     if (st.n_slots != std::min<uint64_t>(st.n_past, want.capacity))
         fail(Status::bad_format, "session state: %u cached slots inconsistent with stream position %llu", st.n_slots,
              (unsigned long long)st.n_past);
-    const uint64_t kv_bytes = uint64_t(st.n_slots) * slot_bytes * 2 * want.n_layer;
+    uint64_t kv_bytes = 0;
+    for (uint32_t il = 0; il < want.n_layer; ++il) {
+        st.layer_slots.push_back(uint32_t(std::min<uint64_t>(st.n_past, want.layer_shape(il).capacity())));
+        kv_bytes += uint64_t(st.layer_slots.back()) * slot_bytes * 2;
+    }
     if (body.in.size() - body.pos != kv_bytes)
         fail(Status::bad_format, "session state: %zu bytes of cache data, expected %llu", body.in.size() - body.pos,
              (unsigned long long)kv_bytes);

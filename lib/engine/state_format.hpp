@@ -6,6 +6,7 @@
 namespace vks::engine::state_format {
 
 inline constexpr char kMagic[8] = {'V', 'K', 'S', 'S', 'T', 'A', 'T', 'E'};
-inline constexpr uint32_t kVersion = 1;
+// 2: per-layer cache shapes (Gemma 3's sliding-window layers), per-layer slot counts.
+inline constexpr uint32_t kVersion = 2;
 
 }  // namespace vks::engine::state_format
