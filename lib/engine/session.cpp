@@ -54,6 +54,7 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     cc.rope.n_rot = d.n_rot;
     cc.rope.style = rope_style(d.rope_style);
     cc.max_steps = 4;
+    cc.types = config_.cache_types;
     cache_ = std::make_unique<kv::Cache>(dev, cc);
 
     attn_cfg_.n_head = d.n_head;

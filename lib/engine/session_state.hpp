@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "kv/cache_types.hpp"
+
 namespace vks::engine {
 
 // What a state must match to be loaded into a session: the model and the cache geometry.
@@ -17,7 +19,8 @@ struct StateFingerprint {
     uint64_t model_hash = 0;   // FNV-1a of the tensor table (names, types, shapes)
     uint32_t n_sink = 0, n_window = 0;
     uint32_t capacity = 0;     // cache slots (n_sink + n_window)
-    uint64_t slot_bytes = 0;   // bytes of one slot of one layer's K (or V) buffer
+    uint64_t slot_bytes = 0;   // bytes of one slot of one layer's K (or V) buffer as f16 (version 1)
+    kv::CacheTypes types;      // the cache's element types: a state saved with others is refused
 };
 
 struct ParsedState {
@@ -28,8 +31,9 @@ struct ParsedState {
     bool has_logits = false;
     std::vector<float> logits;       // (n_vocab)
     uint32_t n_slots = 0;            // min(n_past, capacity)
-    // Cache bytes inside the blob: per layer, K slots [0, n_slots) then V slots [0, n_slots);
-    // n_layer * 2 * n_slots * slot_bytes bytes. Points into the blob passed to parse_state.
+    // Cache bytes inside the blob: per layer, K then V, each as the first n_slots slots of every
+    // region of its layout (kv::RowLayout::regions; f16: one region, n_layer * 2 * n_slots *
+    // slot_bytes bytes in all). Points into the blob passed to parse_state.
     std::span<const uint8_t> kv;
 };
 

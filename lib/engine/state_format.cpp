@@ -3,6 +3,7 @@
 // engine/session_state.cpp, which writes it.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "common/error.hpp"
 #include "engine/sampler.hpp"
@@ -19,7 +20,26 @@ uint64_t state_fnv1a(const uint8_t* p, size_t n, uint64_t h) {
 namespace {
 
 using state_format::kMagic;
+using state_format::kOldestVersion;
 using state_format::kVersion;
+
+// K + V bytes of one layer that a state with n_slots cached slots holds.
+uint64_t layer_bytes(const StateFingerprint& f, uint32_t n_slots) {
+    uint64_t words = 0;
+    for (quant::Type t : {f.types.k, f.types.v})
+        words += kv::row_layout(t, f.capacity, f.n_sink, f.n_head_kv, f.head_dim, f.types.f16_sinks)
+                     .saved_words(f.n_head_kv, n_slots);
+    return words * 4;
+}
+
+std::string types_text(quant::Type k, quant::Type v, uint32_t flags) {
+    kv::CacheTypes t;
+    t.k = k;
+    t.v = v;
+    t.hadamard = (flags & state_format::kFlagHadamard) != 0;
+    t.f16_sinks = (flags & state_format::kFlagF16Sinks) != 0;
+    return kv::describe(t);
+}
 
 struct Reader {
     std::span<const uint8_t> in;
@@ -46,7 +66,9 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     r.bytes(magic, 8, "magic");
     if (std::memcmp(magic, kMagic, 8) != 0) fail(Status::bad_format, "not a vkstream session state (bad magic)");
     uint32_t version = r.get<uint32_t>("version");
-    if (version != kVersion) fail(Status::unsupported, "session state version %u is not supported (want %u)", version, kVersion);
+    if (version < kOldestVersion || version > kVersion)
+        fail(Status::unsupported, "session state version %u is not supported (want %u..%u)", version, kOldestVersion,
+             kVersion);
     uint64_t sum;
     std::memcpy(&sum, blob.data() + blob.size() - 8, 8);
     if (state_fnv1a(blob.data(), blob.size() - 8) != sum)
@@ -66,6 +88,29 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     if (n_sink != want.n_sink || n_window != want.n_window)
         fail(Status::invalid_argument, "session state has cache %u+%u, this session %u+%u", n_sink, n_window, want.n_sink,
              want.n_window);
+    // Cache element types: version 1 knew only f16. A quantized cache cannot take f16 rows (or the
+    // other way round) without converting them, so another type is refused, not converted.
+    uint32_t k_id = uint32_t(quant::Type::F16), v_id = k_id, flags = 0;
+    if (version >= 2) {
+        k_id = body.get<uint32_t>("k type");
+        v_id = body.get<uint32_t>("v type");
+        flags = body.get<uint32_t>("cache flags");
+    }
+    const quant::TypeInfo* kt = quant::find_type(k_id);
+    const quant::TypeInfo* vt = quant::find_type(v_id);
+    if (!kt || !vt || !kv::is_cache_type(kt->type) || !kv::is_cache_type(vt->type) ||
+        (flags & ~(state_format::kFlagHadamard | state_format::kFlagF16Sinks)) != 0)
+        fail(Status::bad_format, "session state: unknown cache element types (k %u, v %u, flags %u)", k_id, v_id, flags);
+    const uint32_t want_flags = (want.types.hadamard ? state_format::kFlagHadamard : 0u) |
+                                (want.types.f16_sinks ? state_format::kFlagF16Sinks : 0u);
+    // Flags only matter for quantized types (an f16 cache stores the same bytes either way).
+    const bool quantized = kt->type != quant::Type::F16 || vt->type != quant::Type::F16;
+    if (kt->type != want.types.k || vt->type != want.types.v || (quantized && flags != want_flags))
+        fail(Status::invalid_argument,
+             "session state was saved with cache types (%s); this session has (%s): load it into a session "
+             "created with the same --cache-type-k / --cache-type-v",
+             types_text(kt->type, vt->type, flags).c_str(),
+             types_text(want.types.k, want.types.v, want_flags).c_str());
     ParsedState st;
     st.n_past = body.get<uint64_t>("n_past");
     st.seed = body.get<uint64_t>("seed");
@@ -86,14 +131,24 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     st.logits.resize(want.n_vocab);
     body.bytes(st.logits.data(), st.logits.size() * 4, "logits");
     st.n_slots = body.get<uint32_t>("n_slots");
-    uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
-    if (slot_bytes != want.slot_bytes)
-        fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
-             (unsigned long long)want.slot_bytes);
     if (st.n_slots != std::min<uint64_t>(st.n_past, want.capacity))
         fail(Status::bad_format, "session state: %u cached slots inconsistent with stream position %llu", st.n_slots,
              (unsigned long long)st.n_past);
-    const uint64_t kv_bytes = uint64_t(st.n_slots) * slot_bytes * 2 * want.n_layer;
+    uint64_t per_layer = 0;
+    if (version == 1) {
+        const uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
+        if (slot_bytes != want.slot_bytes)
+            fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
+                 (unsigned long long)want.slot_bytes);
+        per_layer = uint64_t(st.n_slots) * slot_bytes * 2;
+    } else {
+        per_layer = body.get<uint64_t>("layer bytes");
+        const uint64_t expect = layer_bytes(want, st.n_slots);
+        if (per_layer != expect)
+            fail(Status::bad_format, "session state: %llu cache bytes per layer, expected %llu",
+                 (unsigned long long)per_layer, (unsigned long long)expect);
+    }
+    const uint64_t kv_bytes = per_layer * want.n_layer;
     if (body.in.size() - body.pos != kv_bytes)
         fail(Status::bad_format, "session state: %zu bytes of cache data, expected %llu", body.in.size() - body.pos,
              (unsigned long long)kv_bytes);

@@ -13,24 +13,28 @@ void CacheConfig::validate() const {
         fail(Status::invalid_argument, "kv cache: n_layer (%u), n_head_kv (%u), head_dim (%u) must be > 0", n_layer,
              n_head_kv, head_dim);
     if (head_dim % 2 != 0) fail(Status::unsupported, "kv cache: head_dim %u must be even (f16 pairs)", head_dim);
+    types.validate(head_dim);
     if (max_steps == 0) fail(Status::invalid_argument, "kv cache: max_steps must be >= 1");
     rope.validate(head_dim);
 }
 
 Cache::Cache(vk::Device& device, const CacheConfig& config) : device_(device), config_(config) {
     config_.validate();
-    const uint64_t per_buffer = bytes_per_layer() / 2;
-    if (per_buffer > device.caps().max_binding_bytes())
-        fail(Status::unsupported,
-             "kv cache: one layer's K is %llu bytes (capacity %u x %u kv heads x %u dims x f16), over the "
-             "device's per-binding limit of %llu bytes; use a smaller window",
-             (unsigned long long)per_buffer, capacity(), config_.n_head_kv, config_.head_dim,
-             (unsigned long long)device.caps().max_binding_bytes());
+    const CacheTypes& t = config_.types;
+    k_layout_ = row_layout(t.k, capacity(), config_.shape.n_sink, config_.n_head_kv, config_.head_dim, t.f16_sinks);
+    v_layout_ = row_layout(t.v, capacity(), config_.shape.n_sink, config_.n_head_kv, config_.head_dim, t.f16_sinks);
+    for (const RowLayout* l : {&k_layout_, &v_layout_})
+        if (l->bytes() > device.caps().max_binding_bytes())
+            fail(Status::unsupported,
+                 "kv cache: one layer's %s is %llu bytes (capacity %u x %u kv heads x %u dims, %s), over the "
+                 "device's per-binding limit of %llu bytes; use a smaller window or a quantized cache type",
+                 l == &k_layout_ ? "K" : "V", (unsigned long long)l->bytes(), capacity(), config_.n_head_kv,
+                 config_.head_dim, quant::info(l->type).name, (unsigned long long)device.caps().max_binding_bytes());
     k_.reserve(config_.n_layer);
     v_.reserve(config_.n_layer);
     for (uint32_t l = 0; l < config_.n_layer; ++l) {
-        k_.emplace_back(device, per_buffer, vk::BufferKind::device, strfmt("kv.k.%u", l));
-        v_.emplace_back(device, per_buffer, vk::BufferKind::device, strfmt("kv.v.%u", l));
+        k_.emplace_back(device, k_layout_.bytes(), vk::BufferKind::device, strfmt("kv.k.%u", l));
+        v_.emplace_back(device, v_layout_.bytes(), vk::BufferKind::device, strfmt("kv.v.%u", l));
     }
     const std::vector<float> table = rope_cos_sin_table(capacity(), config_.head_dim, config_.rope);
     rope_ = vk::Buffer(device, table.size() * sizeof(float), vk::BufferKind::device, "kv.rope");
@@ -67,8 +71,10 @@ void Cache::record_step_upload(vk::Commands& cmd) const {
     cmd.barrier();
 }
 
-uint64_t Cache::bytes_per_layer() const {
-    return 2ull * capacity() * config_.n_head_kv * config_.head_dim * 2;  // K and V, 2 bytes per f16
+uint64_t Cache::bytes_per_layer() const { return k_layout_.bytes() + v_layout_.bytes(); }
+
+uint64_t Cache::bytes_per_token() const {
+    return kv_bytes_per_token(config_.types, config_.n_head_kv, config_.head_dim) * config_.n_layer;
 }
 
 uint64_t Cache::bytes() const {

@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kv/cache_types.hpp"
 #include "kv/rope_table.hpp"
 #include "kv/sink_view.hpp"
 #include "vk/buffer.hpp"
@@ -42,6 +43,7 @@ struct CacheConfig {
     uint32_t head_dim = 0;   // even
     RopeConfig rope;         // one table shared by all layers
     uint32_t max_steps = 64; // step-params records (chunks recordable into one command buffer)
+    CacheTypes types;        // element types of K and V (kv/cache_types.hpp: layouts)
 
     void validate() const;   // throws invalid_argument / unsupported
 };
@@ -69,8 +71,13 @@ public:
     uint32_t head_dim() const { return config_.head_dim; }
     uint32_t n_rot() const { return config_.rope.rotated_dims(config_.head_dim); }
 
-    const vk::Buffer& k(uint32_t layer) const;  // (C, n_head_kv, head_dim / 2) uint32 = 2 x f16
+    // Layer buffers, laid out as k_layout() / v_layout() say (f16: (C, n_head_kv, head_dim / 2)
+    // uint32 = 2 x f16; quantized: quants, scales and f16 sink rows, see kv/cache_types.hpp).
+    const vk::Buffer& k(uint32_t layer) const;
     const vk::Buffer& v(uint32_t layer) const;
+    const CacheTypes& types() const { return config_.types; }
+    const RowLayout& k_layout() const { return k_layout_; }
+    const RowLayout& v_layout() const { return v_layout_; }
     const vk::Buffer& rope_table() const { return rope_; }    // (C, n_rot / 2) (cos, sin) f32
     const vk::Buffer& step_params() const { return steps_; }  // (max_steps) shader::AttnStep, device
 
@@ -89,11 +96,14 @@ public:
     void reset() { n_past_ = 0; }
 
     uint64_t bytes_per_layer() const;  // K + V of one layer (requested sizes)
+    // K + V bytes one cached token takes over all layers (window slots; f16 sink rows aside).
+    uint64_t bytes_per_token() const;
     uint64_t bytes() const;            // everything this cache allocated on the device
 
 private:
     vk::Device& device_;
     CacheConfig config_;
+    RowLayout k_layout_, v_layout_;
     std::vector<vk::Buffer> k_, v_;  // (n_layer)
     vk::Buffer rope_;
     vk::Buffer steps_;       // device-local records the shaders read
