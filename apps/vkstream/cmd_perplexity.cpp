@@ -356,6 +356,7 @@ int cmd_perplexity(const Args& args_in) {
         base = std::make_unique<engine::Session>(model, bc);
     }
     std::vector<float> base_logits;
+    engine::PerplexityAccumulator base_nll;  // the f16 session's NLL over the same predictions
 
     uint64_t decode_from = p.decode_from >= 0 ? uint64_t(p.decode_from) : (p.policy == Policy::recompute ? n_cache : 0);
     if (!p.report_latency) decode_from = N;  // nothing timed per token
@@ -381,6 +382,9 @@ int cmd_perplexity(const Args& args_in) {
             if (base) {
                 base_logits.clear();
                 base->feed(std::span<const int32_t>(tokens).subspan(done, n), &base_logits);
+                std::vector<double> bn(n);
+                engine::token_nlls(base_logits, n_vocab, std::span<const int32_t>(tokens).subspan(done + 1, n), bn);
+                for (double x : bn) base_nll.add(x);
             }
             for (uint64_t j = 0; j < n; ++j) {
                 const std::span<const float> row = std::span<const float>(logits).subspan(j * n_vocab, n_vocab);
@@ -450,7 +454,10 @@ int cmd_perplexity(const Args& args_in) {
         j.kv("cache_type_k", quant::info(cfg.cache_types.k).name).kv("cache_type_v", quant::info(cfg.cache_types.v).name);
         j.kv("cache_f16_sinks", cfg.cache_types.f16_sinks);
         j.kv("kv_bytes_per_token", session->cache().bytes_per_token());
-        if (p.kl_base) j.kv("mean_kl", rec.kl().count() ? rec.kl().mean_nll() : NAN).kv("n_kl", rec.kl().count());
+        if (p.kl_base)
+            j.kv("mean_kl", rec.kl().count() ? rec.kl().mean_nll() : NAN)
+                .kv("n_kl", rec.kl().count())
+                .kv("ppl_f16_cache", base_nll.count() ? base_nll.ppl() : NAN);
         if (p.report_latency) {
             j.kv("decode_from", decode_from);
             j.key("latency_ms").begin_array();
@@ -470,7 +477,7 @@ int cmd_perplexity(const Args& args_in) {
         if (rec.past_cache().count())
             std::printf(", PPL past the cache (%llu tokens) %.4f", (unsigned long long)rec.past_cache().count(), past_ppl);
         if (p.kl_base && rec.kl().count())
-            std::printf(", mean KL vs an f16 cache %.6f", rec.kl().mean_nll());
+            std::printf(", mean KL vs an f16 cache %.6f (f16 cache PPL %.4f)", rec.kl().mean_nll(), base_nll.ppl());
         std::printf("%s\n%.1f s, %.2f tokens/s on %s\n", done == n_pred ? "" : " (partial)", secs,
                     secs > 0 ? double(done) / secs : 0.0, model->device().caps().name.c_str());
         for (const auto& pr : probes)
