@@ -37,6 +37,10 @@ layout(std430, binding = 9) writeonly buffer Part { float part[]; };
 layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };
 layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
+#define LOAD_KN_PAIR(e) vec2(kn[e], kn[(e) + 1])
+#define LOAD_VN_PAIR(e) vec2(vn[e], vn[(e) + 1])
+DEFINE_STORE_NEW(LOAD_KN_PAIR, LOAD_VN_PAIR)
+
 vec2 qr[HALF];   // this invocation's query, rotated at position L-1
 vec2 acc[HALF];  // running sum of p_j * v_j
 
@@ -100,22 +104,9 @@ void main() {
     const uint hk = h / (p.n_head / p.n_head_kv);  // GQA
 
     const AttnStep st = steps[p.step_index];
-    uint slot;
-    // The first head of each kv head's group, split 0, stores that kv head's row.
-    if (p.store_new != 0u && s == 0u && h % (p.n_head / p.n_head_kv) == 0u &&
-        ring_store_slot(st, 0u, 1u, p.n_sink, p.n_window, slot)) {
-        const uint dst = (slot * p.n_head_kv + hk) * HALF, src = hk * HEAD_DIM;
-        for (uint w = 0; w < HALF; ++w) {
-            kc_w[dst + w] = packHalf2x16(vec2(kn[src + 2 * w], kn[src + 2 * w + 1]));
-            vc_w[dst + w] = packHalf2x16(vec2(vn[src + 2 * w], vn[src + 2 * w + 1]));
-        }
-    }
-    uint nsv, nwv;
-    chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
-    const uint n_vis = nsv + nwv;
-    const uint per = (n_vis + p.n_splits - 1) / p.n_splits;
-    const uint j_begin = min(n_vis, s * per);
-    const uint j_end = min(n_vis, j_begin + per);
+    store_new(st, s, h, hk, 0u, 1u);
+    uint nsv, nwv, j_begin, j_end;
+    const uint n_vis = visible_range(st, i, s, p.n_sink, p.n_window, p.n_splits, nsv, nwv, j_begin, j_end);
 
     for (uint w = 0; w < HALF; ++w) {
         qr[w] = vec2(q[row * HEAD_DIM + 2 * w], q[row * HEAD_DIM + 2 * w + 1]);
@@ -159,15 +150,7 @@ void main() {
     }
 
     if (p.n_splits == 1) {
-        // Every view holds at least the query itself, so l > 0 here.
-        float f = 1.0, denom = l;
-        if (p.has_sinks != 0) {
-            const float sk = sinks[h];
-            const float mm = max(m, sk);
-            f = exp(m - mm);
-            denom = l * f + exp(sk - mm);
-        }
-        const float r = f / denom;
+        const float r = softmax_finish(m, l, p.has_sinks != 0, p.has_sinks != 0 ? sinks[h] : 0.0);
         for (uint w = 0; w < HALF; ++w) {
             o[row * HEAD_DIM + 2 * w] = acc[w].x * r;
             o[row * HEAD_DIM + 2 * w + 1] = acc[w].y * r;

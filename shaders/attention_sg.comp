@@ -42,18 +42,10 @@ layout(std430, binding = 9) writeonly buffer Part { float part[]; }; // as atten
 layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };  // as attention.comp (p.store_new)
 layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
-shared float red[WG_SIZE];
-
-float group_sum(float v) {
-    v = subgroupAdd(v);
-    if (MULTI_SUBGROUP == 0 || gl_NumSubgroups == 1) return v;  // uniform: the usual case, no barrier
-    barrier();
-    if (subgroupElect()) red[gl_SubgroupID] = v;
-    barrier();
-    float s = 0.0;
-    for (uint k = 0; k < gl_NumSubgroups; ++k) s += red[k];
-    return s;
-}
+DEFINE_GROUP_SUM
+#define LOAD_KN_PAIR(e) vec2(kn[e], kn[(e) + 1])
+#define LOAD_VN_PAIR(e) vec2(vn[e], vn[(e) + 1])
+DEFINE_STORE_NEW(LOAD_KN_PAIR, LOAD_VN_PAIR)
 
 vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y * c.x); }
 
@@ -117,22 +109,9 @@ void main() {
     const uint hk = h0 / (p.n_head / p.n_head_kv);  // GQA: the whole block shares it
 
     const AttnStep st = steps[p.step_index];
-    uint slot;
-    // The kv head's first head block, split 0, stores its row: lanes over words.
-    if (p.store_new != 0u && s == 0u && h0 % (p.n_head / p.n_head_kv) == 0u &&
-        ring_store_slot(st, 0u, 1u, p.n_sink, p.n_window, slot)) {
-        const uint dst = (slot * p.n_head_kv + hk) * HALF, src = hk * HEAD_DIM;
-        for (uint w = lane; w < HALF; w += WG_SIZE) {
-            kc_w[dst + w] = packHalf2x16(vec2(kn[src + 2 * w], kn[src + 2 * w + 1]));
-            vc_w[dst + w] = packHalf2x16(vec2(vn[src + 2 * w], vn[src + 2 * w + 1]));
-        }
-    }
-    uint nsv, nwv;
-    chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
-    const uint n_vis = nsv + nwv;
-    const uint per = (n_vis + p.n_splits - 1) / p.n_splits;
-    const uint j_begin = min(n_vis, s * per);
-    const uint j_end = min(n_vis, j_begin + per);
+    store_new(st, s, h0, hk, lane, WG_SIZE);  // lanes over words
+    uint nsv, nwv, j_begin, j_end;
+    const uint n_vis = visible_range(st, i, s, p.n_sink, p.n_window, p.n_splits, nsv, nwv, j_begin, j_end);
 
     const uint qpos = n_vis - 1;  // the queries are rotated at position L - 1
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
@@ -197,14 +176,7 @@ void main() {
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
         const uint row = row0 + qh;
         if (p.n_splits == 1) {
-            float f = 1.0, denom = l[qh];  // l > 0: every view holds the query itself
-            if (p.has_sinks != 0) {
-                const float sk = sinks[h0 + qh];
-                const float mm = max(m[qh], sk);
-                f = exp(m[qh] - mm);
-                denom = l[qh] * f + exp(sk - mm);
-            }
-            const float rr = f / denom;
+            const float rr = softmax_finish(m[qh], l[qh], p.has_sinks != 0, p.has_sinks != 0 ? sinks[h0 + qh] : 0.0);
             [[unroll]] for (uint r = 0; r < RV; ++r) {
                 const uint w = lane + r * WG_SIZE;
                 if (w < HALF) {

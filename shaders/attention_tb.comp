@@ -68,20 +68,18 @@ layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };  // as atten
 layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
 
 #ifdef USE_SUBGROUP
-shared float red[WG_SIZE];
-float group_sum(float v) {
-    v = subgroupAdd(v);
-    if (MULTI_SUBGROUP == 0 || gl_NumSubgroups == 1) return v;
-    barrier();
-    if (subgroupElect()) red[gl_SubgroupID] = v;
-    barrier();
-    float s = 0.0;
-    for (uint k = 0; k < gl_NumSubgroups; ++k) s += red[k];
-    return s;
-}
+DEFINE_GROUP_SUM
 #else
 float group_sum(float v) { return v; }
 #endif
+// Fresh-row element pairs (e, e+1), e even, from the texels of 4 floats.
+vec2 fresh_pair(const bool is_v, uint e) {
+    const vec4 t = uintBitsToFloat(is_v ? texelFetch(vn_tb, int(e >> 2)) : texelFetch(kn_tb, int(e >> 2)));
+    return (e & 2u) == 0u ? t.xy : t.zw;
+}
+#define LOAD_KN_PAIR(e) fresh_pair(false, e)
+#define LOAD_VN_PAIR(e) fresh_pair(true, e)
+DEFINE_STORE_NEW(LOAD_KN_PAIR, LOAD_VN_PAIR)
 
 vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y * c.x); }
 
@@ -212,27 +210,9 @@ void main() {
     const uint hk = h0 / (p.n_head / p.n_head_kv);
 
     const AttnStep st = steps[p.step_index];
-    uint slot;
-    // The kv head's first head block, split 0, stores its row (lanes over texels of 4 floats:
-    // 2 words each; HEAD_DIM % 8 == 0).
-    if (p.store_new != 0u && s == 0u && h0 % (p.n_head / p.n_head_kv) == 0u &&
-        ring_store_slot(st, 0u, 1u, p.n_sink, p.n_window, slot)) {
-        const uint dst = (slot * p.n_head_kv + hk) * (HEAD_DIM / 2), src = hk * (HEAD_DIM / 4);
-        for (uint t = lane; t < HEAD_DIM / 4; t += LANES) {
-            const vec4 kx = uintBitsToFloat(texelFetch(kn_tb, int(src + t)));
-            const vec4 vx = uintBitsToFloat(texelFetch(vn_tb, int(src + t)));
-            kc_w[dst + 2 * t] = packHalf2x16(kx.xy);
-            kc_w[dst + 2 * t + 1] = packHalf2x16(kx.zw);
-            vc_w[dst + 2 * t] = packHalf2x16(vx.xy);
-            vc_w[dst + 2 * t + 1] = packHalf2x16(vx.zw);
-        }
-    }
-    uint nsv, nwv;
-    chunk_counts(st.t0_clamped, i, p.n_sink, p.n_window, nsv, nwv);
-    const uint n_vis = nsv + nwv;
-    const uint per = (n_vis + p.n_splits - 1) / p.n_splits;
-    const uint j_begin = min(n_vis, s * per);
-    const uint j_end = min(n_vis, j_begin + per);
+    store_new(st, s, h0, hk, lane, LANES);  // lanes over words
+    uint nsv, nwv, j_begin, j_end;
+    const uint n_vis = visible_range(st, i, s, p.n_sink, p.n_window, p.n_splits, nsv, nwv, j_begin, j_end);
 
     // Queries, rotated at L - 1.
     const uint qpos = n_vis - 1;
@@ -275,10 +255,10 @@ void main() {
         }
     }
 
-    // Runs of one kind: fresh keys of query i are the sinks at j >= t0_clamped and the window's
-    // last min(i + 1, nwv) entries (see chunk_token); everything else is in the ring.
-    const uint fresh_sink = min(st.t0_clamped, nsv);
-    const uint fresh_win = nsv + nwv - min(i + 1, nwv);
+    // Runs of one kind (kv_fresh_*_begin in lib/kv/contract.h): fresh sinks, fresh window tail;
+    // everything else is in the ring.
+    const uint fresh_sink = kv_fresh_sinks_begin(st.t0_clamped, nsv);
+    const uint fresh_win = kv_fresh_window_begin(i, nsv, nwv);
     uint j = j_begin;
     while (j < j_end) {  // at most 4 runs; uniform per workgroup
         uint idx;
@@ -299,17 +279,9 @@ void main() {
 
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
         const uint row = row0 + qh;
-        float f = 1.0, denom = 1.0;
-        if (p.n_splits == 1) {
-            denom = l[qh];  // > 0: every view holds the query itself
-            if (p.has_sinks != 0) {
-                const float sk = sinks[h0 + qh];
-                const float mm = max(m[qh], sk);
-                f = exp(m[qh] - mm);
-                denom = l[qh] * f + exp(sk - mm);
-            }
-        }
-        const float rr = f / denom;
+        const float rr = p.n_splits == 1
+                             ? softmax_finish(m[qh], l[qh], p.has_sinks != 0, p.has_sinks != 0 ? sinks[h0 + qh] : 0.0)
+                             : 1.0;
         const uint pitem = row * p.n_splits + s;
         const uint ob = p.n_splits == 1 ? row * HEAD_DIM : 2 * p.n_tokens * p.n_head * p.n_splits + pitem * HEAD_DIM;
         if (p.n_splits > 1 && lane == 0) {

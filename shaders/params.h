@@ -3,6 +3,9 @@
 #ifndef VKS_SHADERS_PARAMS_H
 #define VKS_SHADERS_PARAMS_H
 
+// The cache/RoPE contract (visibility rule), compiled by both sides.
+#include "../lib/kv/contract.h"
+
 #ifdef __cplusplus
 #include <cstdint>
 namespace vks::shader {
@@ -86,7 +89,8 @@ struct FmaPeakParams {
 // Per-step values live in a small storage buffer ("step params", lib/kv/cache.hpp), NOT in push
 // constants, so a recorded decode command buffer is replayed as the stream index advances: the
 // host rewrites the record before each submit. One record per chunk recorded in a command buffer.
-// The record is the 32-bit chunk form of kv::chunk_params(t0) (lib/kv/sink_view.hpp).
+// The record is the 32-bit chunk form of kv::chunk_params(t0) (lib/kv/sink_view.hpp) for one
+// group of layers with the same cache shape (kv::Cache::step_record picks the record).
 struct AttnStep {
     uint t0_clamped;  // min(t0, capacity)
     uint t0_ring;     // (t0 - n_sink) mod n_window when t0 >= n_sink, else 0

@@ -24,10 +24,6 @@ constexpr uint32_t kMaxTimedDispatches = 8192;  // a profiled recording times th
 
 vk::BufferRange span_of(const vk::Buffer& b, uint64_t n_floats) { return vk::BufferRange(b, 0, n_floats * 4); }
 
-kv::RopeStyle rope_style(model::RopeStyle s) {
-    return s == model::RopeStyle::neox ? kv::RopeStyle::neox : kv::RopeStyle::normal;
-}
-
 }  // namespace
 
 Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : model_(std::move(model)), config_(config) {
@@ -45,14 +41,10 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     vk::Device& dev = model_->device();
     uint64_t bytes_before = dev.bytes_allocated();
     kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(config_.n_sink, config_.n_window);
-    cc.n_layer = d.n_layer;
+    kv::make_cache_shape(config_.n_sink, config_.n_window);  // validates the session's shape
+    for (uint32_t il = 0; il < d.n_layer; ++il) cc.layers.push_back(d.layer_kv(il, config_.n_sink, config_.n_window));
     cc.n_head_kv = d.n_head_kv;
     cc.head_dim = d.head_dim;
-    cc.rope.theta_base = d.rope_freq_base;
-    cc.rope.freq_scale = d.rope_scaling == model::RopeScaling::linear ? 1.0f / d.rope_scale_factor : 1.0f;
-    cc.rope.n_rot = d.n_rot;
-    cc.rope.style = rope_style(d.rope_style);
     cc.max_steps = 4;
     cc.types = config_.cache_types;
     cache_ = std::make_unique<kv::Cache>(dev, cc);
@@ -86,7 +78,7 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
 Session::~Session() = default;
 
 uint32_t Session::n_cached() const {
-    return uint32_t(std::min<uint64_t>(cache_->n_past(), cache_->capacity()));
+    return uint32_t(std::min<uint64_t>(cache_->n_past(), capacity()));
 }
 
 void Session::reset() {
@@ -293,9 +285,9 @@ void Session::feed(std::span<const int32_t> tokens, std::vector<float>* all_logi
     for (size_t i = 0; i < tokens.size(); ++i)
         if (tokens[i] < 0 || uint32_t(tokens[i]) >= d.n_vocab)
             fail(Status::invalid_argument, "token %zu: id %d is outside the vocabulary [0, %u)", i, tokens[i], d.n_vocab);
-    if (config_.dense && cache_->n_past() + tokens.size() > cache_->capacity())
+    if (config_.dense && cache_->n_past() + tokens.size() > capacity())
         fail(Status::context_full, "dense session is full: %llu cached + %zu new tokens exceed its %u slots",
-             (unsigned long long)cache_->n_past(), tokens.size(), cache_->capacity());
+             (unsigned long long)cache_->n_past(), tokens.size(), capacity());
     if (all_logits) {
         // Every token's logits come back: (n, n_vocab) must fit one binding and the buffer.
         uint64_t per_row = uint64_t(d.n_vocab) * 4;

@@ -84,7 +84,9 @@ public:
     void reset();
 
     uint64_t n_past() const { return cache_->n_past(); }
-    uint32_t n_cached() const;
+    uint32_t n_cached() const;  // tokens the global layers hold: min(n_past, capacity())
+    // Slots of a global layer: n_sink + n_window (Gemma 3's local layers hold their sliding window).
+    uint32_t capacity() const { return config_.n_sink + config_.n_window; }
     const SessionConfig& config() const { return config_; }
     const kv::Cache& cache() const { return *cache_; }
     const Model& model() const { return *model_; }

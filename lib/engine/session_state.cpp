@@ -9,10 +9,10 @@
 //   u64 seed; u32 len + rng state text
 //   u32 n_history + i32 ids
 //   u8 has_logits; n_vocab f32 logits
-//   u32 n_slots (cached slots: min(n_past, capacity)); u64 cache bytes per layer;
-//   per layer: K then V, each as slots [0, n_slots) of every region of its layout (f16: the rows;
-//   quantized: quants, scales, f16 sink rows; kv::RowLayout::regions). Slots fill in order before
-//   the ring wraps, so the cached slots are always the first n_slots.
+//   u32 n_slots (cached slots: min(n_past, capacity)); u64 cache bytes (all layers);
+//   per layer: K then V, each as slots [0, min(n_slots, layer capacity)) of every region of its
+//   layout (f16: the rows; quantized: quants, scales, f16 sink rows; kv::RowLayout::regions).
+//   Slots fill in order before the ring wraps, so the cached slots are always the first ones.
 //   u64 FNV-1a 64 of every byte above
 // Version 1 (no types, u64 slot_bytes of one f16 slot where version 2 has the bytes per layer)
 // still loads into an f16 session. A state saved with other cache types is refused with
@@ -87,12 +87,15 @@ std::vector<uint8_t> Session::save_state() const {
     const uint32_t n_slots = n_cached();
     const uint32_t n_kv = cache_->n_head_kv();
     w.put<uint32_t>(n_slots);
-    w.put<uint64_t>((cache_->k_layout().saved_words(n_kv, n_slots) + cache_->v_layout().saved_words(n_kv, n_slots)) * 4);
+    uint64_t kv_words = 0;  // every layer's K and V: the first n_slots slots of each region
+    for (uint32_t il = 0; il < d.n_layer; ++il)
+        kv_words += cache_->k_layout(il).saved_words(n_kv, n_slots) + cache_->v_layout(il).saved_words(n_kv, n_slots);
+    w.put<uint64_t>(kv_words * 4);
     std::vector<uint8_t> tmp;
     for (uint32_t il = 0; il < d.n_layer; ++il) {
         for (int kv_i = 0; kv_i < 2; ++kv_i) {
             const vk::Buffer& b = kv_i == 0 ? cache_->k(il) : cache_->v(il);
-            const kv::RowLayout& l = kv_i == 0 ? cache_->k_layout() : cache_->v_layout();
+            const kv::RowLayout& l = kv_i == 0 ? cache_->k_layout(il) : cache_->v_layout(il);
             for (const kv::RowLayout::Region& r : l.regions(n_kv)) {
                 tmp.resize(std::min(n_slots, r.n_slots) * r.slot_words * 4);
                 if (!tmp.empty()) b.download(tmp.data(), tmp.size(), r.offset * 4);
@@ -115,9 +118,13 @@ StateFingerprint Session::state_fingerprint() const {
     f.model_hash = model_hash(*model_);
     f.n_sink = config_.n_sink;
     f.n_window = config_.n_window;
-    f.capacity = cache_->capacity();
+    f.capacity = capacity();
     f.slot_bytes = uint64_t(d.n_head_kv) * d.head_dim * 2;  // one f16 slot (version 1 states)
     f.types = cache_->types();
+    for (uint32_t il = 0; il < d.n_layer; ++il) {
+        f.k_layouts.push_back(cache_->k_layout(il));
+        f.v_layouts.push_back(cache_->v_layout(il));
+    }
     return f;
 }
 
@@ -134,7 +141,7 @@ void Session::load_state(std::span<const uint8_t> blob) {
         for (uint32_t il = 0; il < d.n_layer && st.n_slots > 0; ++il) {
             for (int kv_i = 0; kv_i < 2; ++kv_i) {
                 vk::Buffer& b = const_cast<vk::Buffer&>(kv_i == 0 ? cache_->k(il) : cache_->v(il));
-                const kv::RowLayout& l = kv_i == 0 ? cache_->k_layout() : cache_->v_layout();
+                const kv::RowLayout& l = kv_i == 0 ? cache_->k_layout(il) : cache_->v_layout(il);
                 for (const kv::RowLayout::Region& r : l.regions(n_kv)) {
                     const uint64_t n = std::min(st.n_slots, r.n_slots) * r.slot_words * 4;
                     if (n) b.upload(kv, n, r.offset * 4);

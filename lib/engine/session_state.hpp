@@ -21,6 +21,9 @@ struct StateFingerprint {
     uint32_t capacity = 0;     // cache slots (n_sink + n_window)
     uint64_t slot_bytes = 0;   // bytes of one slot of one layer's K (or V) buffer as f16 (version 1)
     kv::CacheTypes types;      // the cache's element types: a state saved with others is refused
+    // Per-layer buffer layouts (what the cache bytes of a version 2 state must add up to); empty:
+    // every layer has `capacity` slots and n_sink sinks.
+    std::vector<kv::RowLayout> k_layouts, v_layouts;
 };
 
 struct ParsedState {

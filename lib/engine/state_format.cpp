@@ -23,13 +23,18 @@ using state_format::kMagic;
 using state_format::kOldestVersion;
 using state_format::kVersion;
 
-// K + V bytes of one layer that a state with n_slots cached slots holds.
-uint64_t layer_bytes(const StateFingerprint& f, uint32_t n_slots) {
+// K + V bytes of all layers that a version 2 state with n_slots cached slots holds.
+uint64_t cache_bytes(const StateFingerprint& f, uint32_t n_slots) {
     uint64_t words = 0;
+    if (!f.k_layouts.empty()) {
+        for (const auto* ls : {&f.k_layouts, &f.v_layouts})
+            for (const kv::RowLayout& l : *ls) words += l.saved_words(f.n_head_kv, n_slots);
+        return words * 4;
+    }
     for (quant::Type t : {f.types.k, f.types.v})
         words += kv::row_layout(t, f.capacity, f.n_sink, f.n_head_kv, f.head_dim, f.types.f16_sinks)
                      .saved_words(f.n_head_kv, n_slots);
-    return words * 4;
+    return words * 4 * f.n_layer;
 }
 
 std::string types_text(quant::Type k, quant::Type v, uint32_t flags) {
@@ -134,21 +139,20 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     if (st.n_slots != std::min<uint64_t>(st.n_past, want.capacity))
         fail(Status::bad_format, "session state: %u cached slots inconsistent with stream position %llu", st.n_slots,
              (unsigned long long)st.n_past);
-    uint64_t per_layer = 0;
+    uint64_t kv_bytes = 0;
     if (version == 1) {
         const uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
         if (slot_bytes != want.slot_bytes)
             fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
                  (unsigned long long)want.slot_bytes);
-        per_layer = uint64_t(st.n_slots) * slot_bytes * 2;
+        kv_bytes = uint64_t(st.n_slots) * slot_bytes * 2 * want.n_layer;
     } else {
-        per_layer = body.get<uint64_t>("layer bytes");
-        const uint64_t expect = layer_bytes(want, st.n_slots);
-        if (per_layer != expect)
-            fail(Status::bad_format, "session state: %llu cache bytes per layer, expected %llu",
-                 (unsigned long long)per_layer, (unsigned long long)expect);
+        kv_bytes = body.get<uint64_t>("cache bytes");
+        const uint64_t expect = cache_bytes(want, st.n_slots);
+        if (kv_bytes != expect)
+            fail(Status::bad_format, "session state: %llu cache bytes, expected %llu", (unsigned long long)kv_bytes,
+                 (unsigned long long)expect);
     }
-    const uint64_t kv_bytes = per_layer * want.n_layer;
     if (body.in.size() - body.pos != kv_bytes)
         fail(Status::bad_format, "session state: %zu bytes of cache data, expected %llu", body.in.size() - body.pos,
              (unsigned long long)kv_bytes);

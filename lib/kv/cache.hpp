@@ -1,17 +1,19 @@
 #pragma once
-// The circular sink cache on the device (see kv/sink_view.hpp for the slot/position math).
+// The circular sink cache on the device (kv/contract.h states the slot/position rule).
 //
-// Per layer: one K and one V buffer of capacity C = n_sink + n_window slots, F16 stored as packed
+// Per layer: one K and one V buffer of that layer's capacity C = n_sink + n_window slots (layers
+// may differ: kv::LayerKv, e.g. Gemma 3's sliding-window layers), F16 stored as packed
 // halves in uint32 words (2 per word), layout (slot, n_head_kv, head_dim). Keys are stored
 // UN-rotated: their cache-relative position changes as the ring turns, so the attention kernel
 // rotates them at read time with the RoPE table below. A stored key is never rewritten except by a
 // later token taking over its ring slot. Everything is allocated once, at construction: a stream
-// of any length runs in constant device memory.
+// of any length runs in constant device memory. Layers with equal LayerKv form a "group" that
+// shares one RoPE table and one step record per step (the record depends on the shape).
 //
 // Step params (why a buffer and not push constants): a decode step is recorded once and replayed,
 // but the stream index t advances every step. So the per-step values the shaders need (the 32-bit
 // chunk form of t0: min(t0, C) and the ring offset of t0, see kv::chunk_params) live in a small
-// storage buffer of `max_steps` records. The host writes them into a host-visible staging copy
+// storage buffer of `max_steps` x n_groups records (ops read record step_record(step, layer)). The host writes them into a host-visible staging copy
 // (set_step: a memcpy, no submission), and every command buffer starts by copying that into the
 // device-local records (record_step_upload), so it works the same on discrete GPUs:
 //
@@ -37,15 +39,17 @@
 namespace vks::kv {
 
 struct CacheConfig {
-    CacheShape shape;        // n_sink, n_window
-    uint32_t n_layer = 0;
+    std::vector<LayerKv> layers;  // (n_layer) each layer's shape and RoPE
     uint32_t n_head_kv = 0;
-    uint32_t head_dim = 0;   // even
-    RopeConfig rope;         // one table shared by all layers
-    uint32_t max_steps = 64; // step-params records (chunks recordable into one command buffer)
-    CacheTypes types;        // element types of K and V (kv/cache_types.hpp: layouts)
+    uint32_t head_dim = 0;        // even
+    uint32_t max_steps = 64;      // steps (chunks) recordable into one command buffer
+    CacheTypes types;             // element types of K and V, all layers (kv/cache_types.hpp: layouts)
 
-    void validate() const;   // throws invalid_argument / unsupported
+    // Every layer alike (llama, qwen2, most tests).
+    static CacheConfig uniform(uint32_t n_layer, const CacheShape& shape, const RopeConfig& rope,
+                               uint32_t n_head_kv, uint32_t head_dim);
+    uint32_t n_layer() const { return uint32_t(layers.size()); }
+    void validate() const;        // throws invalid_argument / unsupported
 };
 
 // A step-params record as baked into a recording: which record, and the chunk length.
@@ -64,26 +68,33 @@ public:
 
     vk::Device& device() const { return device_; }
     const CacheConfig& config() const { return config_; }
-    const CacheShape& shape() const { return config_.shape; }
-    uint32_t capacity() const { return config_.shape.capacity(); }
-    uint32_t n_layer() const { return config_.n_layer; }
+    uint32_t n_layer() const { return config_.n_layer(); }
     uint32_t n_head_kv() const { return config_.n_head_kv; }
     uint32_t head_dim() const { return config_.head_dim; }
-    uint32_t n_rot() const { return config_.rope.rotated_dims(config_.head_dim); }
+    // Per layer (all throw invalid_argument for layer >= n_layer):
+    const LayerKv& layer_kv(uint32_t layer) const;
+    const CacheShape& shape(uint32_t layer) const { return layer_kv(layer).shape; }
+    uint32_t capacity(uint32_t layer) const { return shape(layer).capacity(); }
+    const RopeConfig& rope(uint32_t layer) const { return layer_kv(layer).rope; }
+    uint32_t n_rot(uint32_t layer) const { return rope(layer).rotated_dims(config_.head_dim); }
+    uint32_t max_capacity() const;  // over all layers
 
     // Layer buffers, laid out as k_layout() / v_layout() say (f16: (C, n_head_kv, head_dim / 2)
     // uint32 = 2 x f16; quantized: quants, scales and f16 sink rows, see kv/cache_types.hpp).
     const vk::Buffer& k(uint32_t layer) const;
     const vk::Buffer& v(uint32_t layer) const;
     const CacheTypes& types() const { return config_.types; }
-    const RowLayout& k_layout() const { return k_layout_; }
-    const RowLayout& v_layout() const { return v_layout_; }
-    const vk::Buffer& rope_table() const { return rope_; }    // (C, n_rot / 2) (cos, sin) f32
-    const vk::Buffer& step_params() const { return steps_; }  // (max_steps) shader::AttnStep, device
+    const RowLayout& k_layout(uint32_t layer) const;  // how layer's K buffer is laid out
+    const RowLayout& v_layout(uint32_t layer) const;
+    const vk::Buffer& rope_table(uint32_t layer) const;       // (C, n_rot / 2) (cos, sin) f32
+    const vk::Buffer& step_params() const { return steps_; }  // (max_steps, n_groups) shader::AttnStep
+    // The step-params record a shader reads for `layer` in `step`.
+    uint32_t step_record(const Step& step, uint32_t layer) const;
+    uint32_t n_groups() const { return uint32_t(groups_.size()); }
 
-    // Writes record `index` (host staging copy) for a chunk of n_tokens starting at stream index
-    // t0; returns the Step to record ops with. Call again (same index and n_tokens) before every
-    // submission of a recording; the recording must begin with record_step_upload.
+    // Writes record `index` of every group (host staging copy) for a chunk of n_tokens starting at
+    // stream index t0; returns the Step to record ops with. Call again (same index and n_tokens)
+    // before every submission of a recording; the recording must begin with record_step_upload.
     Step set_step(uint32_t index, uint64_t t0, uint32_t n_tokens);
     // Records the copy of all step records from the staging copy to the device, and a barrier.
     // Put it first in every command buffer that runs attention or kv_store on this cache.
@@ -95,17 +106,20 @@ public:
     // Starts a new stream. Nothing is cleared: visibility is decided by n_past alone.
     void reset() { n_past_ = 0; }
 
-    uint64_t bytes_per_layer() const;  // K + V of one layer (requested sizes)
+    uint64_t bytes_per_layer(uint32_t layer) const;  // K + V of one layer (requested sizes)
+    uint64_t kv_bytes() const;                       // K + V of all layers (requested sizes)
     // K + V bytes one cached token takes over all layers (window slots; f16 sink rows aside).
     uint64_t bytes_per_token() const;
-    uint64_t bytes() const;            // everything this cache allocated on the device
+    uint64_t bytes() const;                          // everything this cache allocated on the device
 
 private:
     vk::Device& device_;
     CacheConfig config_;
-    RowLayout k_layout_, v_layout_;
-    std::vector<vk::Buffer> k_, v_;  // (n_layer)
-    vk::Buffer rope_;
+    std::vector<LayerKv> groups_;     // distinct LayerKv values, in first-use order
+    std::vector<uint32_t> group_of_;  // (n_layer) index into groups_
+    std::vector<RowLayout> k_layout_, v_layout_;  // (n_layer)
+    std::vector<vk::Buffer> k_, v_;   // (n_layer)
+    std::vector<vk::Buffer> rope_;    // (n_groups)
     vk::Buffer steps_;       // device-local records the shaders read
     vk::Buffer steps_host_;  // host-visible staging copy that set_step writes
     uint64_t n_past_ = 0;

@@ -18,26 +18,6 @@ void RopeConfig::validate(uint32_t head_dim) const {
         fail(Status::unsupported, "rope: neox pairing needs rotated dims %% 4 == 0 (got %u)", d);
 }
 
-ref::RopeParams RopeConfig::ref_params(uint32_t head_dim) const {
-    ref::RopeParams p;
-    p.head_dim = head_dim;
-    p.n_rot = rotated_dims(head_dim);
-    p.theta_base = theta_base;
-    p.scale_factor = 1.0f / freq_scale;
-    p.style = style;
-    return p;
-}
-
-float rope_freq_scale(const std::string& type, float factor) {
-    if (type.empty() || type == "none") return 1.0f;
-    if (type == "linear") {
-        if (!(factor > 0.0f) || !std::isfinite(factor))
-            fail(Status::bad_format, "rope scaling: linear factor must be finite and > 0 (got %g)", double(factor));
-        return 1.0f / factor;
-    }
-    fail(Status::unsupported, "rope scaling type '%s' is not supported (only none and linear)", type.c_str());
-}
-
 std::vector<float> rope_cos_sin_table(uint32_t n_pos, uint32_t head_dim, const RopeConfig& rope) {
     rope.validate(head_dim);
     const uint32_t d = rope.rotated_dims(head_dim);

@@ -30,15 +30,19 @@ uint32_t slot_of(uint64_t t, const CacheShape& shape) {
     return shape.n_sink + uint32_t((t - shape.n_sink) % shape.n_window);
 }
 
+namespace {
+// t + 1 clamped to the capacity (kv_t1 in the contract), written so t = UINT64_MAX does not wrap.
+uint32_t clamped_t1(uint64_t t, const CacheShape& shape) {
+    return t < shape.capacity() ? uint32_t(t) + 1 : shape.capacity();
+}
+}  // namespace
+
 uint32_t n_sink_visible(uint64_t t, const CacheShape& shape) {
-    // min(n_sink, t + 1), written so that t = UINT64_MAX does not wrap.
-    return t < shape.n_sink ? uint32_t(t) + 1 : shape.n_sink;
+    return kv_sink_visible(clamped_t1(t, shape), shape.n_sink);
 }
 
 uint32_t n_window_visible(uint64_t t, const CacheShape& shape) {
-    if (t < shape.n_sink) return 0;
-    const uint64_t past_sinks = t - shape.n_sink;  // window tokens seen so far, minus one
-    return past_sinks < shape.n_window ? uint32_t(past_sinks) + 1 : shape.n_window;
+    return kv_window_visible(clamped_t1(t, shape), shape.n_sink, shape.n_window);
 }
 
 uint32_t n_visible(uint64_t t, const CacheShape& shape) {
@@ -69,35 +73,17 @@ View view(uint64_t t, const CacheShape& shape) {
     return v;
 }
 
-ViewParams view_params(uint64_t t, const CacheShape& shape) {
-    shape.validate();
-    ViewParams p;
-    p.n_sink = shape.n_sink;
-    p.n_window = shape.n_window;
-    p.n_sink_visible = n_sink_visible(t, shape);
-    p.n_window_visible = n_window_visible(t, shape);
-    if (p.n_window_visible > 0) {
-        const uint64_t oldest = t - (p.n_window_visible - 1);
-        p.ring_first = uint32_t((oldest - shape.n_sink) % shape.n_window);
-    }
-    return p;
-}
-
-VisibleToken visible_token(const ViewParams& p, uint32_t j) {
-    if (j < p.n_sink_visible) return {j, j, 0};
-    const uint32_t w = j - p.n_sink_visible;  // w < n_window, ring_first < n_window: no overflow
-    return {p.n_sink + (p.ring_first + w) % p.n_window, j, 0};
-}
-
 int64_t position_of_slot(uint64_t t, uint32_t slot, const CacheShape& shape) {
     if (slot >= shape.capacity())
         fail(Status::invalid_argument, "kv view: slot %u out of range (capacity %u)", slot,
              shape.capacity());
-    const ViewParams p = view_params(t, shape);
-    if (slot < shape.n_sink) return slot < p.n_sink_visible ? int64_t(slot) : -1;
-    const uint32_t r = slot - shape.n_sink;
-    const uint32_t w = (r + shape.n_window - p.ring_first) % shape.n_window;
-    return w < p.n_window_visible ? int64_t(p.n_sink_visible) + w : -1;
+    const uint32_t nsv = n_sink_visible(t, shape), nwv = n_window_visible(t, shape);
+    if (slot < shape.n_sink) return slot < nsv ? int64_t(slot) : -1;
+    if (nwv == 0) return -1;
+    // Ring offset of the oldest visible window token; w counts from it.
+    const uint32_t first = uint32_t((t - (nwv - 1) - shape.n_sink) % shape.n_window);
+    const uint32_t w = (slot - shape.n_sink + shape.n_window - first) % shape.n_window;
+    return w < nwv ? int64_t(nsv) + w : -1;
 }
 
 // ---- chunked prefill ----
@@ -157,37 +143,17 @@ ChunkParams chunk_params(uint64_t t0, const CacheShape& shape) {
     return p;
 }
 
-namespace {
-// Visible counts of query i of the chunk, from the clamped start (exact: both counts saturate
-// once t + 1 >= C, and t0_clamped < C implies t0_clamped == t0).
-void chunk_counts(const ChunkParams& p, uint32_t i, uint32_t& nsv, uint32_t& nwv) {
-    const uint32_t t1 = p.t0_clamped + i + 1;  // "t + 1", saturation-equivalent
-    nsv = std::min(p.n_sink, t1);
-    nwv = t1 > p.n_sink ? std::min(p.n_window, t1 - p.n_sink) : 0;
-}
-}  // namespace
-
 uint32_t n_visible(const ChunkParams& p, uint32_t i) {
-    uint32_t nsv = 0, nwv = 0;
-    chunk_counts(p, i, nsv, nwv);
-    return nsv + nwv;
+    const uint32_t t1 = kv_t1(p.t0_clamped, i);
+    return kv_sink_visible(t1, p.n_sink) + kv_window_visible(t1, p.n_sink, p.n_window);
 }
 
 ChunkToken chunk_token(const ChunkParams& p, uint32_t i, uint32_t j) {
-    uint32_t nsv = 0, nwv = 0;
-    chunk_counts(p, i, nsv, nwv);
-    if (j < nsv) {
-        // Sink j: cached iff j < t0 (when t0 >= C every sink is cached and t0_clamped = C > j).
-        if (j < p.t0_clamped) return {Source::cache, j, j, 0};
-        return {Source::chunk, j - p.t0_clamped, j, 0};
-    }
-    // Window token w has stream index s = t - (nwv - 1) + w; its offset from the chunk start is
-    // d = s - t0 = i + 1 + w - nwv (may be negative).
-    const uint32_t w = j - nsv;
-    const uint32_t ahead = i + 1 + w;
-    if (ahead >= nwv) return {Source::chunk, ahead - nwv, j, 0};
-    const uint32_t back = nwv - ahead;  // t0 - s, in [1, n_window]
-    return {Source::cache, p.n_sink + (p.t0_ring + p.n_window - back) % p.n_window, j, 0};
+    const uint32_t t1 = kv_t1(p.t0_clamped, i);
+    const uint32_t nsv = kv_sink_visible(t1, p.n_sink), nwv = kv_window_visible(t1, p.n_sink, p.n_window);
+    uint32_t idx = 0;
+    const bool fresh = kv_chunk_token(p.t0_clamped, p.t0_ring, i, j, nsv, nwv, p.n_sink, p.n_window, idx);
+    return {fresh ? Source::chunk : Source::cache, idx, j, 0};
 }
 
 }  // namespace vks::kv

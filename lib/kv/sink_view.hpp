@@ -17,25 +17,14 @@
 //   (the newest, s = t) has position L-1. Positions never reach C, so a C x head_dim/2 RoPE table
 //   covers every case, and keys are stored un-rotated and rotated at read time.
 //
-// 32-bit form for shaders (no 64-bit stream index on the device): the host passes ring_first =
-// (oldest visible window stream index - n_sink) mod n_window, and then
-//   slot(j >= nsv) = n_sink + (ring_first + w) mod n_window.
-// See ViewParams / view_params() / visible_token(ViewParams, j).
+// The rule itself (counts, chunk tokens, ring stores) is written once, in kv/contract.h, which the
+// shaders compile too; this file adds the 64-bit stream-index forms the host and tests use.
 #include <cstdint>
 #include <vector>
 
+#include "kv/contract.h"
+
 namespace vks::kv {
-
-struct CacheShape {
-    uint32_t n_sink = 4;      // tokens kept forever (StreamingLLM attention sinks); may be 0
-    uint32_t n_window = 1;    // ring of most recent tokens; must be >= 1
-
-    uint32_t capacity() const { return n_sink + n_window; }
-    // Throws vks::Error(invalid_argument) when n_window == 0 or the capacity overflows uint32
-    // (positions and slots are uint32 on the device, and a position must fit in a float exactly,
-    // so we also require capacity <= 2^24).
-    void validate() const;
-};
 
 // Validated constructor.
 CacheShape make_cache_shape(uint32_t n_sink, uint32_t n_window);
@@ -73,18 +62,6 @@ VisibleToken visible_token(uint64_t t_query, uint32_t j, const CacheShape& shape
 // (not yet written, or t has not reached it). Inverse of visible_token for a slot-major loop.
 int64_t position_of_slot(uint64_t t_query, uint32_t slot, const CacheShape& shape);
 
-// Everything a shader needs for one query, in uint32 only.
-struct ViewParams {
-    uint32_t n_sink = 0;
-    uint32_t n_window = 0;
-    uint32_t n_sink_visible = 0;
-    uint32_t n_window_visible = 0;
-    uint32_t ring_first = 0;  // ring offset (slot - n_sink) of the oldest visible window token
-};
-ViewParams view_params(uint64_t t_query, const CacheShape& shape);
-// The shader's formula (uint32 arithmetic only); stream_index is left 0 (the shader has none).
-VisibleToken visible_token(const ViewParams& p, uint32_t j);
-
 // ---- Chunked prefill -------------------------------------------------------------------------
 // A chunk holds stream tokens [t0, t0 + n_chunk). Each query t in the chunk sees exactly view(t);
 // tokens of the chunk newer than t are never in view(t) (causality holds by construction).
@@ -120,7 +97,7 @@ std::vector<ChunkToken> chunk_view(uint64_t t_query, uint64_t t0, const CacheSha
 // Does chunk token s (t0 <= s < t0 + n_chunk) get written into the ring after the chunk?
 bool chunk_writes_token(uint64_t s, uint64_t t0, uint64_t n_chunk, const CacheShape& shape);
 
-// The same chunk math in uint32 only, for a shader processing a chunk (query i = t - t0).
+// The same chunk math in uint32 only (the contract's form), for a chunk's query i = t - t0.
 struct ChunkParams {
     uint32_t n_sink = 0;
     uint32_t n_window = 0;

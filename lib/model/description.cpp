@@ -84,10 +84,7 @@ void read_rope_scaling(const gguf::File& f, const std::string& a, Description& d
     if (!(factor > 0.0f) || !std::isfinite(factor))
         fail(Status::bad_format, "model: linear RoPE scaling needs a positive %s.rope.scaling.factor (got %g)",
              a.c_str(), double(factor));
-    if (factor != 1.0f) {
-        d.rope_scaling = RopeScaling::linear;
-        d.rope_scale_factor = factor;
-    }
+    d.rope.freq_scale = 1.0f / factor;
 }
 
 std::vector<bool> read_swa_pattern(const gguf::File& f, const std::string& key, uint32_t n_layer) {
@@ -137,13 +134,16 @@ Description Description::from_gguf(const gguf::File& f) {
     if (!(d.rms_eps > 0.0f)) fail(Status::bad_format, "model: layer_norm_rms_epsilon must be > 0");
     d.attn_scale = 1.0f / std::sqrt(float(d.head_dim));
 
-    d.n_rot = f.get_u32_or(a + ".rope.dimension_count", d.head_dim);
-    if (d.n_rot == 0 || d.n_rot % 2 || d.n_rot > d.head_dim)
-        fail(Status::bad_format, "model: rope.dimension_count %u must be even and in (0, head_dim %u]", d.n_rot, d.head_dim);
-    d.rope_freq_base = f.get_f32_or(a + ".rope.freq_base", 10000.0f);
-    if (!(d.rope_freq_base > 0.0f)) fail(Status::bad_format, "model: rope.freq_base must be > 0");
+    d.rope.n_rot = f.get_u32_or(a + ".rope.dimension_count", d.head_dim);
+    if (d.rope.n_rot == 0 || d.rope.n_rot % 2 || d.rope.n_rot > d.head_dim)
+        fail(Status::bad_format, "model: rope.dimension_count %u must be even and in (0, head_dim %u]", d.rope.n_rot,
+             d.head_dim);
+    d.rope.theta_base = f.get_f32_or(a + ".rope.freq_base", 10000.0f);
+    if (!(d.rope.theta_base > 0.0f) || !std::isfinite(d.rope.theta_base))
+        fail(Status::bad_format, "model: rope.freq_base must be finite and > 0");
     read_rope_scaling(f, a, d);
-    d.rope_style = d.arch == Arch::llama ? RopeStyle::normal : RopeStyle::neox;
+    d.rope.style = d.arch == Arch::llama ? kv::RopeStyle::normal : kv::RopeStyle::neox;
+    d.rope_local = d.rope;
     d.final_logit_softcap = f.get_f32_or(a + ".final_logit_softcapping", 0.0f);
 
     if (d.arch == Arch::qwen2) d.has_qkv_bias = true;
@@ -155,7 +155,10 @@ Description Description::from_gguf(const gguf::File& f) {
         d.sliding_window = f.get_u32_or(a + ".attention.sliding_window", 0);
         d.local_layers = read_swa_pattern(f, a + ".attention.sliding_window_pattern", d.n_layer);
         if (d.sliding_window == 0) d.local_layers.assign(d.n_layer, false);
-        d.rope_freq_base_local = f.get_f32_or(a + ".rope.freq_base_swa", 10000.0f);
+        d.rope_local.theta_base = f.get_f32_or(a + ".rope.freq_base_swa", 10000.0f);
+        d.rope_local.freq_scale = 1.0f;
+        if (!(d.rope_local.theta_base > 0.0f) || !std::isfinite(d.rope_local.theta_base))
+            fail(Status::bad_format, "model: rope.freq_base_swa must be finite and > 0");
     }
 
     // ---- tensors ----
@@ -209,6 +212,20 @@ Description Description::from_gguf(const gguf::File& f) {
         L.ffn_down = take(f, p + "ffn_down.weight", {F, E});
     }
     return d;
+}
+
+kv::LayerKv Description::layer_kv(uint32_t il, uint32_t n_sink, uint32_t n_window) const {
+    if (il >= n_layer) fail(Status::invalid_argument, "model: layer %u >= %u", il, n_layer);
+    if (!layer_is_local(il)) return {kv::CacheShape{n_sink, n_window}, rope};
+    // The reference forward (and the dense model) shows a local layer the last sliding_window
+    // tokens of the global view; that equals a {0, sliding_window} ring only when the global
+    // window holds at least as many tokens.
+    if (sliding_window > n_window)
+        fail(Status::invalid_argument,
+             "the model's sliding window of %u tokens (layer %u) is larger than the session's window of %u "
+             "tokens; use a window of at least %u",
+             sliding_window, il, n_window, sliding_window);
+    return {kv::CacheShape{0, sliding_window}, rope_local};
 }
 
 }  // namespace vks::model

@@ -23,14 +23,13 @@
 #include <vector>
 
 #include "gguf/reader.hpp"
+#include "kv/contract.h"
 
 namespace vks::model {
 
 enum class Arch : uint8_t { llama, qwen2, gemma3 };
 const char* arch_name(Arch a);
 
-enum class RopeStyle : uint8_t { normal, neox };      // pairs (2i, 2i+1) / (i, i + n_rot/2)
-enum class RopeScaling : uint8_t { none, linear };    // linear: angles use pos / factor
 enum class Activation : uint8_t { silu, gelu_tanh };  // the GLU gate activation
 
 struct LayerTensors {
@@ -70,14 +69,13 @@ struct Description {
     // instead, and GGUF does not record it: that model would need a special case.)
     float attn_scale = 0.0f;
 
-    // ---- RoPE ----
-    RopeStyle rope_style = RopeStyle::normal;
-    uint32_t n_rot = 0;             // <arch>.rope.dimension_count (default head_dim)
-    float rope_freq_base = 10000.0f;  // <arch>.rope.freq_base
-    RopeScaling rope_scaling = RopeScaling::none;
-    float rope_scale_factor = 1.0f;   // linear factor (1 for none)
-    // gemma3 local layers: <arch>.rope.freq_base_swa (default 10000), never scaled.
-    float rope_freq_base_local = 10000.0f;
+    // ---- RoPE (kv/contract.h's one convention; the only place GGUF RoPE keys are parsed) ----
+    // Global layers (every layer but gemma3's local ones): theta_base <arch>.rope.freq_base,
+    // n_rot <arch>.rope.dimension_count (default head_dim), freq_scale 1 / rope.scaling.factor
+    // for linear scaling (1 for none), style neox for qwen2 / gemma3, normal for llama.
+    kv::RopeConfig rope;
+    // gemma3 local layers: theta_base <arch>.rope.freq_base_swa (default 10000), never scaled.
+    kv::RopeConfig rope_local;
 
     // ---- per-architecture details ----
     Activation activation = Activation::silu;
@@ -106,6 +104,11 @@ struct Description {
 
     // gemma3: layers with sliding-window attention; always false for the others.
     bool layer_is_local(uint32_t il) const { return il < local_layers.size() && local_layers[il]; }
+    const kv::RopeConfig& layer_rope(uint32_t il) const { return layer_is_local(il) ? rope_local : rope; }
+    // Layer il's cache in a session with n_sink sinks and an n_window ring: local layers keep
+    // exactly what they were trained to see, {0 sinks, sliding_window}; the others the session's
+    // shape. Throws invalid_argument when the sliding window exceeds the session's n_window.
+    kv::LayerKv layer_kv(uint32_t il, uint32_t n_sink, uint32_t n_window) const;
     uint32_t q_dim() const { return n_head * head_dim; }
     uint32_t kv_dim() const { return n_head_kv * head_dim; }
 };

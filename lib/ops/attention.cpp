@@ -39,9 +39,6 @@ void check_common(const kv::Cache& cache, uint32_t layer, const kv::Step& step) 
     if (layer >= cache.n_layer())
         fail(Status::invalid_argument, "attention: layer %u >= %u", layer, cache.n_layer());
     if (step.n_tokens == 0) fail(Status::invalid_argument, "attention: step with 0 tokens");
-    if (step.index >= cache.config().max_steps)
-        fail(Status::invalid_argument, "attention: step record %u >= max_steps %u", step.index,
-             cache.config().max_steps);
     if (cache.head_dim() > kMaxHeadDim)
         fail(Status::unsupported, "attention: head_dim %u > %u", cache.head_dim(), kMaxHeadDim);
 }
@@ -100,7 +97,7 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     if (has_sinks) check_range("sink_logits", cfg.sink_logits, uint64_t(cfg.n_head) * 4);
 
     Recorded rec;
-    rec.n_splits = attention_splits(cache, n, cfg);
+    rec.n_splits = attention_splits(cache, layer, n, cfg);
     rec.n_rows = uint64_t(n) * cfg.n_head;
     const uint64_t n_items = rec.n_rows * rec.n_splits;
     if (n_items > UINT32_MAX / 2 || rec.n_rows * d > UINT32_MAX)
@@ -108,7 +105,7 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
              cfg.n_head);
     vk::BufferRange part = out;  // unused by the shader when n_splits == 1
     if (rec.n_splits > 1) {
-        check_range("scratch", scratch, attention_scratch_bytes(cache, n, cfg));
+        check_range("scratch", scratch, attention_scratch_bytes(cache, layer, n, cfg));
         part = scratch;
     }
 
@@ -116,20 +113,21 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.n_tokens = n;
     p.n_head = cfg.n_head;
     p.n_head_kv = cache.n_head_kv();
-    p.n_sink = cache.shape().n_sink;
-    p.n_window = cache.shape().n_window;
+    const kv::CacheShape& shape = cache.shape(layer);
+    p.n_sink = shape.n_sink;
+    p.n_window = shape.n_window;
     p.n_splits = rec.n_splits;
-    p.step_index = step.index;
-    p.n_rot = cache.n_rot();
+    p.step_index = cache.step_record(step, layer);
+    p.n_rot = cache.n_rot(layer);
     p.scale = score_scale(cache, cfg);
     p.has_sinks = has_sinks ? 1u : 0u;
     if (store_new && n != 1) fail(Status::internal, "attention: the fused K/V store is for one-token steps");
     p.store_new = store_new ? 1u : 0u;
     if (store_new && cache.types().quantized())
         fail(Status::internal, "attention: a quantized cache is stored by kv_quant, not the attention dispatch");
-    p.kv = kv_layout_params(cache);
-    const uint32_t neox = cache.config().rope.style == kv::RopeStyle::neox ? 1u : 0u;
-    std::string variant = attention_variant(k.caps(), cache, n, cfg);
+    p.kv = kv_layout_params(cache, layer);
+    const uint32_t neox = cache.rope(layer).style == kv::RopeStyle::neox ? 1u : 0u;
+    std::string variant = attention_variant(k.caps(), cache, layer, n, cfg);
     bool texel = is_texel(variant);
     // Texel views need aligned offsets; the engine's activation buffers start at 0.
     const uint64_t align = std::max<uint64_t>(k.caps().min_texel_buffer_offset_alignment, 1);
@@ -164,27 +162,27 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         g = grid_for((n_inv + wg - 1) / wg, k.caps());
     }
     const std::vector<uint32_t> spec = sg || texel
-                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(), multi_subgroup, nq}
+                                           ? std::vector<uint32_t>{wg, d, neox, cache.n_rot(layer), multi_subgroup, nq}
                                            : std::vector<uint32_t>{wg, d, neox};
     if (texel) {
         // Texel views cover exactly the bytes read: every size is a multiple of 16 (head_dim % 8
         // == 0, n_rot % 16 == 0), and the cache's buffers start at offset 0.
         const uint64_t q_bytes = uint64_t(n) * cfg.n_head * row_bytes;
         const uint64_t kv_bytes = uint64_t(n) * cache.n_head_kv() * row_bytes;
-        const uint64_t k_ring_bytes = cache.k_layout().bytes(), v_ring_bytes = cache.v_layout().bytes();
-        const uint64_t rope_bytes = uint64_t(cache.capacity()) * cache.n_rot() * 4;
+        const uint64_t k_ring_bytes = cache.k_layout(layer).bytes(), v_ring_bytes = cache.v_layout(layer).bytes();
+        const uint64_t rope_bytes = uint64_t(cache.capacity(layer)) * cache.n_rot(layer) * 4;
         cmd.dispatch(k.pipeline(variant, spec),
                      {cache.step_params(), vk::BufferRange(*q.buffer, q.offset, q_bytes),
                       vk::BufferRange(cache.k(layer), 0, k_ring_bytes), vk::BufferRange(cache.v(layer), 0, v_ring_bytes),
                       vk::BufferRange(*k_new.buffer, k_new.offset, kv_bytes),
                       vk::BufferRange(*v_new.buffer, v_new.offset, kv_bytes),
-                      vk::BufferRange(cache.rope_table(), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
+                      vk::BufferRange(cache.rope_table(layer), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
                       part, cache.k(layer), cache.v(layer)},
                      p, g.x, g.y);
         return rec;
     }
     cmd.dispatch(k.pipeline(variant, spec),
-                 {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(),
+                 {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(layer),
                   has_sinks ? cfg.sink_logits : q, out, part, cache.k(layer), cache.v(layer)},
                  p, g.x, g.y);
     return rec;
@@ -212,15 +210,15 @@ std::string attention_variant(const vk::Capabilities& caps, const AttentionConfi
     return caps.subgroup_reduce() ? "attention_f16_f32_sg" : "attention_f16_f32";
 }
 
-std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
-                                    const AttentionConfig& cfg) {
+std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer,
+                                    uint32_t n_tokens, const AttentionConfig& cfg) {
     if (!caps.texel_buffers) return "no uniform texel buffers (or VKS_DISABLE=texel)";
-    const uint32_t d = cache.head_dim(), n_rot = cache.n_rot();
+    const uint32_t d = cache.head_dim(), n_rot = cache.n_rot(layer);
     if (d % 8 != 0) return strfmt("head_dim %u is not a multiple of 8 (8 halves per texel)", d);
     if (n_rot % 16 != 0) return strfmt("n_rot %u is not a multiple of 16", n_rot);
     const uint64_t limit = caps.max_texel_buffer_elements;
-    const uint64_t ring = std::max(cache.k_layout().words, cache.v_layout().words) / 4;  // 4 words per texel
-    const uint64_t rope = uint64_t(cache.capacity()) * n_rot / 4;
+    const uint64_t ring = std::max(cache.k_layout(layer).words, cache.v_layout(layer).words) / 4;  // 4 words per texel
+    const uint64_t rope = uint64_t(cache.capacity(layer)) * n_rot / 4;
     const uint64_t qt = uint64_t(std::max(n_tokens, 1u)) * std::max(cfg.n_head, 1u) * d / 4;
     const uint64_t kvt = uint64_t(std::max(n_tokens, 1u)) * cache.n_head_kv() * d / 4;
     const uint64_t most = std::max({ring, rope, qt, kvt});
@@ -230,19 +228,19 @@ std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cach
     return "";
 }
 
-std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
+std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
                               const AttentionConfig& cfg) {
     const std::string base = with_cache_types(attention_variant(caps, cfg), cache);
     if (cfg.reads == AttentionConfig::Reads::ssbo) return base;
-    const std::string why = attention_texel_blocker(caps, cache, n_tokens, cfg);
+    const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
     if (why.empty()) return base + "_tb";
     if (cfg.reads == AttentionConfig::Reads::texel)
         fail(Status::feature_missing, "attention: texel reads requested but %s", why.c_str());
     return base;
 }
 
-uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
-    const uint32_t cap = cache.capacity();
+uint32_t attention_splits(const kv::Cache& cache, uint32_t layer, uint32_t n_tokens, const AttentionConfig& cfg) {
+    const uint32_t cap = cache.capacity(layer);
     if (cfg.n_splits != 0) return std::min(cfg.n_splits, cap);  // more splits than keys is pointless
     const uint64_t rows = std::max<uint64_t>(uint64_t(n_tokens) * std::max(cfg.n_head, 1u), 1);
     // Enough (query, head, split) items to fill the device, but at least kMinKeysPerSplit keys
@@ -267,8 +265,9 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const Atten
     return uint32_t(std::max<uint64_t>(std::min(by_keys, by_items), 1));
 }
 
-uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg) {
-    const uint32_t s = attention_splits(cache, n_tokens, cfg);
+uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
+                                 const AttentionConfig& cfg) {
+    const uint32_t s = attention_splits(cache, layer, n_tokens, cfg);
     if (s <= 1) return 0;
     const uint64_t n_items = uint64_t(n_tokens) * cfg.n_head * s;
     return n_items * (2 + uint64_t(cache.head_dim())) * 4;  // (m, l) then acc per item
@@ -276,9 +275,13 @@ uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, cons
 
 uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg) {
     uint64_t most = 0;
-    for (uint32_t n = 1; n <= max_tokens; ++n) {
-        most = std::max(most, attention_scratch_bytes(cache, n, cfg));
-        if (attention_splits(cache, n, cfg) == 1 && cfg.n_splits == 0) break;  // larger n never split again
+    // Splits depend on a layer's capacity only: one layer of each distinct capacity will do, but
+    // all layers is simple and cheap.
+    for (uint32_t layer = 0; layer < cache.n_layer(); ++layer) {
+        for (uint32_t n = 1; n <= max_tokens; ++n) {
+            most = std::max(most, attention_scratch_bytes(cache, layer, n, cfg));
+            if (attention_splits(cache, layer, n, cfg) == 1 && cfg.n_splits == 0) break;  // larger n never split again
+        }
     }
     return most;
 }
@@ -305,8 +308,9 @@ void kv_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
     check_range("k_new", k_new, n_words * 8);
     check_range("v_new", v_new, n_words * 8);
     if (n_words > UINT32_MAX / 2) fail(Status::unsupported, "kv_store: chunk of %u tokens too large", step.n_tokens);
-    shader::KvStoreParams p{step.n_tokens, uint32_t(row_words), cache.shape().n_sink, cache.shape().n_window,
-                            step.index, uint32_t(n_words)};
+    const kv::CacheShape& shape = cache.shape(layer);
+    shader::KvStoreParams p{step.n_tokens,  uint32_t(row_words), shape.n_sink, shape.n_window,
+                            cache.step_record(step, layer), uint32_t(n_words)};
     const uint32_t wg = k.wg_size(256);
     const Grid g = grid_for((n_words + wg - 1) / wg, k.caps());
     cmd.dispatch(k.pipeline("kv_store_f16_f32", {wg}), {cache.step_params(), k_new, v_new, cache.k(layer), cache.v(layer)},

@@ -51,23 +51,25 @@ std::string attention_variant(const vk::Capabilities& caps, const AttentionConfi
 // binding (one layer's K, the RoPE table, q, k_new) over caps.max_texel_buffer_elements texels
 // (the baseline profile's 65536 texels = 1 MiB). Offsets of the caller's ranges are checked at
 // record time (a misaligned q / k_new / v_new also falls back to storage buffers).
-std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
-                                    const AttentionConfig& cfg);
+std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer,
+                                    uint32_t n_tokens, const AttentionConfig& cfg);
 
-// The full variant name for an n_tokens chunk (e.g. "attention_f16_f32_sg_tb"), assuming aligned
-// ranges. Throws feature_missing when cfg forces what `caps` cannot do.
-std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t n_tokens,
+// The full variant name for an n_tokens chunk on `layer` (e.g. "attention_f16_f32_sg_tb"), assuming
+// aligned ranges. Throws feature_missing when cfg forces what `caps` cannot do.
+std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
                               const AttentionConfig& cfg);
 
-// The split count used for a chunk (automatic unless cfg.n_splits is set).
-uint32_t attention_splits(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);
+// The split count used for a chunk on `layer` (automatic unless cfg.n_splits is set; depends on the
+// layer's capacity).
+uint32_t attention_splits(const kv::Cache& cache, uint32_t layer, uint32_t n_tokens, const AttentionConfig& cfg);
 
 // Scratch the attention needs for the split partials of an n_tokens chunk, in bytes (0 when
 // n_splits == 1). Not monotonic in n_tokens (short chunks split more), so the engine allocates
 // attention_scratch_bytes_max(cache, its largest chunk, cfg) once and passes it to every call.
 // All layers may share it: the barrier the engine records before anything reads a layer's `out`
 // also orders the next layer's writes to the scratch after this layer's combine.
-uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t n_tokens, const AttentionConfig& cfg);
+uint64_t attention_scratch_bytes(const kv::Cache& cache, uint32_t layer, uint32_t n_tokens, const AttentionConfig& cfg);
+// The most any layer needs for chunks of 1 .. max_tokens tokens.
 uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens, const AttentionConfig& cfg);
 
 // Records the attention of step.n_tokens queries (and, with splits, the combine pass after a

@@ -19,13 +19,10 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
         fail(Status::invalid_argument, "attention bench: stream_length %llu < chunk of %u tokens",
              (unsigned long long)stream_length, n);
     vk::Device& dev = k.device();
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(shape.n_sink, capacity - shape.n_sink);
-    cc.n_layer = 1;
-    cc.n_head_kv = shape.n_head_kv;
-    cc.head_dim = shape.head_dim;
-    cc.rope.style = shape.style;
-    kv::Cache cache(dev, cc);
+    kv::RopeConfig rope;
+    rope.style = shape.style;
+    kv::Cache cache(dev, kv::CacheConfig::uniform(1, kv::make_cache_shape(shape.n_sink, capacity - shape.n_sink), rope,
+                                                  shape.n_head_kv, shape.head_dim));
 
     AttentionConfig ac;
     ac.n_head = shape.n_head;
@@ -39,7 +36,7 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     vk::Buffer vn(dev, kv_bytes, vk::BufferKind::device, "bench.v_new");
     vk::Buffer out(dev, q_bytes, vk::BufferKind::device, "bench.out");
     vk::Buffer sinks(dev, uint64_t(shape.n_head) * 4, vk::BufferKind::device, "bench.sinks");
-    vk::Buffer scratch(dev, std::max<uint64_t>(attention_scratch_bytes(cache, n, ac), 4), vk::BufferKind::device,
+    vk::Buffer scratch(dev, std::max<uint64_t>(attention_scratch_bytes(cache, 0, n, ac), 4), vk::BufferKind::device,
                        "bench.scratch");
     if (shape.learned_sinks) ac.sink_logits = vk::BufferRange(sinks);
 
@@ -84,8 +81,8 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     AttentionBenchResult r;
     r.seconds_per_step = wall / double(n_iters) / double(n_repeat);
     r.device_seconds_per_step = device_ns * 1e-9 / double(n_iters) / double(n_repeat);
-    r.n_visible = kv::n_visible(stream_length - 1, cache.shape());
-    r.n_splits = attention_splits(cache, n, ac);
+    r.n_visible = kv::n_visible(stream_length - 1, cache.shape(0));
+    r.n_splits = attention_splits(cache, 0, n, ac);
     r.cache_bytes = cache.bytes();
     const double bytes_read = 2.0 * r.n_visible * shape.n_head_kv * shape.head_dim * 2.0;  // one query's K+V
     r.gbytes_per_s = bytes_read / r.seconds_per_step * 1e-9;

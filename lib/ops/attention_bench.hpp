@@ -5,7 +5,7 @@
 // keys), records the decode step once and replays it, as the engine does.
 #include <cstdint>
 
-#include "kv/rope_table.hpp"
+#include "kv/contract.h"
 #include "ops/attention.hpp"
 #include "ops/kernels.hpp"
 

@@ -9,16 +9,16 @@ std::string cache_type_tag(const kv::CacheTypes& types) {
     return k == v ? k : k + "_" + v;
 }
 
-shader::KvLayout kv_layout_params(const kv::Cache& cache) {
-    const kv::RowLayout& kl = cache.k_layout();
-    const kv::RowLayout& vl = cache.v_layout();
+shader::KvLayout kv_layout_params(const kv::Cache& cache, uint32_t layer) {
+    const kv::RowLayout& kl = cache.k_layout(layer);
+    const kv::RowLayout& vl = cache.v_layout(layer);
     shader::KvLayout l{};
     l.k_scale_off = kl.scale_offset;
     l.v_scale_off = vl.scale_offset;
     l.k_sink_off = kl.sink_offset;
     l.v_sink_off = vl.sink_offset;
     // The same rows are f16 in K and V (an f16 tensor has no separate sink region and ignores it).
-    l.sink_rows = cache.types().f16_sinks ? cache.shape().n_sink * cache.n_head_kv() : 0;
+    l.sink_rows = cache.types().f16_sinks ? cache.shape(layer).n_sink * cache.n_head_kv() : 0;
     return l;
 }
 
@@ -42,13 +42,13 @@ void kv_quant(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
     p.n_tokens = step.n_tokens;
     p.n_head_kv = cache.n_head_kv();
     p.head_dim = cache.head_dim();
-    p.n_sink = cache.shape().n_sink;
-    p.n_window = cache.shape().n_window;
-    p.step_index = step.index;
+    p.n_sink = cache.shape(layer).n_sink;
+    p.n_window = cache.shape(layer).n_window;
+    p.step_index = cache.step_record(step, layer);
     p.round = round ? 1u : 0u;
     p.store = store ? 1u : 0u;
     p.n_items = uint32_t(n_items);
-    p.kv = kv_layout_params(cache);
+    p.kv = kv_layout_params(cache, layer);
     const uint32_t wg = k.wg_size(64);
     const Grid g = grid_for((n_items + wg - 1) / wg, k.caps());
     cmd.dispatch(k.pipeline("kv_quant_" + cache_type_tag(cache.types()) + "_f32", {wg}),

@@ -21,8 +21,8 @@ namespace vks::ops {
 // "q8_0" (K and V alike) or "q8_0_q4_0" (K q8_0, V q4_0): the type part of a variant name.
 std::string cache_type_tag(const kv::CacheTypes& types);
 
-// The quantized regions of the cache's layer buffers, as the shaders take them.
-shader::KvLayout kv_layout_params(const kv::Cache& cache);
+// The quantized regions of the layer's K and V buffers, as the shaders take them.
+shader::KvLayout kv_layout_params(const kv::Cache& cache, uint32_t layer);
 
 // Records kv_quant on the step's tokens: `round` rewrites k_new / v_new (n_tokens, n_head_kv,
 // head_dim) f32 in place, `store` writes the surviving rows into the layer's ring. The cache must

@@ -15,9 +15,7 @@ void AttentionParams::validate() const {
     if (n_head % n_head_kv != 0)
         fail(Status::invalid_argument, "ref attention: n_head %u is not a multiple of n_head_kv %u", n_head,
              n_head_kv);
-    if (rope.head_dim != head_dim)
-        fail(Status::invalid_argument, "ref attention: rope.head_dim %u != head_dim %u", rope.head_dim, head_dim);
-    rope.validate();
+    rope_check(head_dim, rope);
 }
 
 namespace {
@@ -36,10 +34,10 @@ void attend(const float* q, const float* k_hist, const float* v_hist, const std:
     std::vector<float> k_rot(n * kv_stride);
     for (size_t j = 0; j < n; ++j) {
         std::copy_n(k_hist + tokens[j] * kv_stride, kv_stride, k_rot.begin() + j * kv_stride);
-        rope_apply_heads(k_rot.data() + j * kv_stride, p.n_head_kv, positions[j], p.rope);
+        rope_apply_heads(k_rot.data() + j * kv_stride, p.n_head_kv, positions[j], d, p.rope);
     }
     std::vector<float> q_rot(q, q + size_t(p.n_head) * d);  // (n_head, head_dim)
-    rope_apply_heads(q_rot.data(), p.n_head, q_pos, p.rope);
+    rope_apply_heads(q_rot.data(), p.n_head, q_pos, d, p.rope);
 
     std::vector<double> scores(n);
     for (uint32_t h = 0; h < p.n_head; ++h) {

@@ -17,7 +17,7 @@ struct AttentionParams {
     uint32_t n_head_kv = 0;     // GQA: n_head % n_head_kv == 0; head h reads kv head h / (n_head / n_head_kv)
     uint32_t head_dim = 0;
     float scale = 0.0f;         // score scale; 0 means 1 / sqrt(head_dim)
-    RopeParams rope;            // rope.head_dim must equal head_dim
+    RopeConfig rope;            // of this layer (kv/contract.h)
     // Learned per-head sink logits (gpt-oss style): (n_head) or nullptr. Each is one extra logit
     // in its head's softmax denominator that contributes no value, so it only shrinks the output.
     const float* sink_logits = nullptr;

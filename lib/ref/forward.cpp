@@ -71,11 +71,7 @@ Config Config::from(const model::Description& d) {
     c.attn.n_head_kv = d.n_head_kv;
     c.attn.head_dim = d.head_dim;
     c.attn.scale = d.attn_scale;
-    c.attn.rope.head_dim = d.head_dim;
-    c.attn.rope.n_rot = d.n_rot;
-    c.attn.rope.theta_base = d.rope_freq_base;
-    c.attn.rope.scale_factor = d.rope_scaling == model::RopeScaling::linear ? d.rope_scale_factor : 1.0f;
-    c.attn.rope.style = d.rope_style == model::RopeStyle::normal ? RopeStyle::normal : RopeStyle::neox;
+    c.attn.rope = d.rope;
     c.attn.validate();
     c.has_qk_norm = d.has_qk_norm;
     c.has_post_norms = d.has_post_norms;
@@ -86,8 +82,7 @@ Config Config::from(const model::Description& d) {
     for (uint32_t il = 0; il < d.n_layer; ++il) c.local_layers[il] = d.layer_is_local(il);
     // Local layers: their own base and no position scaling.
     c.attn_local = c.attn;
-    c.attn_local.rope.theta_base = d.rope_freq_base_local;
-    c.attn_local.rope.scale_factor = 1.0f;
+    c.attn_local.rope = d.rope_local;
     return c;
 }
 
@@ -268,11 +263,11 @@ void Session::attend_local(uint32_t il, float* out) {
     for (uint32_t h = 0; h < c.n_head; ++h) {
         const uint32_t hk = h / group;  // GQA: the kv head this query head reads
         std::copy_n(q_.data() + size_t(h) * hd, hd, qr.data());
-        rope_apply(qr.data(), q_pos, p.rope);
+        rope_apply(qr.data(), q_pos, hd, p.rope);
         double max_s = -INFINITY;
         for (size_t i = 0; i < vis.size(); ++i) {
             std::copy_n(k_hist_[il].data() + vis[i].first * kv_dim + size_t(hk) * hd, hd, kr_.data());
-            rope_apply(kr_.data(), vis[i].second, p.rope);
+            rope_apply(kr_.data(), vis[i].second, hd, p.rope);
             double dot = 0;
             for (uint32_t d = 0; d < hd; ++d) dot += double(qr[d]) * kr_[d];
             scores_[i] = float(dot * scale);

@@ -30,7 +30,7 @@ struct Config {
     float rms_eps = 1e-5f;
     float final_logit_softcap = 0.0f;  // 0: none
     AttentionParams attn;              // heads, scale, RoPE (global layers)
-    AttentionParams attn_local;        // gemma3 sliding-window layers: RoPE base rope_freq_base_local
+    AttentionParams attn_local;        // gemma3 sliding-window layers: Description::rope_local
     bool has_qkv_bias = false;         // qwen2
     bool has_qk_norm = false;          // gemma3
     bool has_post_norms = false;       // gemma3

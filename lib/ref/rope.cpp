@@ -6,33 +6,33 @@
 
 namespace vks::ref {
 
-void RopeParams::validate() const {
+void rope_check(uint32_t head_dim, const RopeConfig& rope) {
     if (head_dim == 0) fail(Status::invalid_argument, "rope: head_dim must be > 0");
-    const uint32_t d = rotated_dims();
+    const uint32_t d = rope.rotated_dims(head_dim);
     if (d % 2 != 0 || d > head_dim)
         fail(Status::invalid_argument, "rope: rotated dims %u must be even and <= head_dim %u", d, head_dim);
-    if (!(theta_base > 0.0f))
-        fail(Status::invalid_argument, "rope: theta_base must be > 0 (got %g)", double(theta_base));
-    if (!(scale_factor > 0.0f))
-        fail(Status::invalid_argument, "rope: scale_factor must be > 0 (got %g)", double(scale_factor));
+    if (!(rope.theta_base > 0.0f) || !std::isfinite(rope.theta_base))
+        fail(Status::invalid_argument, "rope: theta_base must be finite and > 0 (got %g)", double(rope.theta_base));
+    if (!(rope.freq_scale > 0.0f) || !std::isfinite(rope.freq_scale))
+        fail(Status::invalid_argument, "rope: freq_scale must be finite and > 0 (got %g)", double(rope.freq_scale));
 }
 
-double rope_angle(uint64_t pos, uint32_t i, const RopeParams& params) {
-    const double d = params.rotated_dims();
-    const double inv_freq = std::pow(double(params.theta_base), -2.0 * double(i) / d);
-    return double(pos) / double(params.scale_factor) * inv_freq;
+double rope_angle(uint64_t pos, uint32_t i, uint32_t head_dim, const RopeConfig& rope) {
+    const double d = rope.rotated_dims(head_dim);
+    const double inv_freq = std::pow(double(rope.theta_base), -2.0 * double(i) / d);
+    return double(pos) * double(rope.freq_scale) * inv_freq;
 }
 
 namespace {
 
 // Indices of the two elements of pair i.
-void pair_indices(uint32_t i, const RopeParams& params, uint32_t& a, uint32_t& b) {
-    if (params.style == RopeStyle::normal) {
+void pair_indices(uint32_t i, uint32_t n_rot, RopeStyle style, uint32_t& a, uint32_t& b) {
+    if (style == RopeStyle::normal) {
         a = 2 * i;
         b = 2 * i + 1;
     } else {
         a = i;
-        b = i + params.rotated_dims() / 2;
+        b = i + n_rot / 2;
     }
 }
 
@@ -44,31 +44,31 @@ void rotate_pair(float* x, uint32_t a, uint32_t b, double c, double s) {
 
 }  // namespace
 
-void rope_apply(float* x, uint64_t pos, const RopeParams& params) {
-    params.validate();
-    const uint32_t n_pairs = params.rotated_dims() / 2;
-    for (uint32_t i = 0; i < n_pairs; ++i) {
-        const double angle = rope_angle(pos, i, params);
+void rope_apply(float* x, uint64_t pos, uint32_t head_dim, const RopeConfig& rope) {
+    rope_check(head_dim, rope);
+    const uint32_t n_rot = rope.rotated_dims(head_dim);
+    for (uint32_t i = 0; i < n_rot / 2; ++i) {
+        const double angle = rope_angle(pos, i, head_dim, rope);
         uint32_t a = 0, b = 0;
-        pair_indices(i, params, a, b);
+        pair_indices(i, n_rot, rope.style, a, b);
         rotate_pair(x, a, b, std::cos(angle), std::sin(angle));
     }
 }
 
-void rope_apply_heads(float* x, uint32_t n_heads, uint64_t pos, const RopeParams& params) {
-    for (uint32_t h = 0; h < n_heads; ++h) rope_apply(x + size_t(h) * params.head_dim, pos, params);
+void rope_apply_heads(float* x, uint32_t n_heads, uint64_t pos, uint32_t head_dim, const RopeConfig& rope) {
+    for (uint32_t h = 0; h < n_heads; ++h) rope_apply(x + size_t(h) * head_dim, pos, head_dim, rope);
 }
 
-RopeTable rope_table(uint32_t n_pos, const RopeParams& params) {
-    params.validate();
+RopeTable rope_table(uint32_t n_pos, uint32_t head_dim, const RopeConfig& rope) {
+    rope_check(head_dim, rope);
     RopeTable t;
     t.n_pos = n_pos;
-    t.n_pairs = params.rotated_dims() / 2;
+    t.n_pairs = rope.rotated_dims(head_dim) / 2;
     t.cos.resize(size_t(n_pos) * t.n_pairs);
     t.sin.resize(size_t(n_pos) * t.n_pairs);
     for (uint32_t p = 0; p < n_pos; ++p) {
         for (uint32_t i = 0; i < t.n_pairs; ++i) {
-            const double angle = rope_angle(p, i, params);
+            const double angle = rope_angle(p, i, head_dim, rope);
             t.cos[size_t(p) * t.n_pairs + i] = float(std::cos(angle));
             t.sin[size_t(p) * t.n_pairs + i] = float(std::sin(angle));
         }
@@ -76,16 +76,16 @@ RopeTable rope_table(uint32_t n_pos, const RopeParams& params) {
     return t;
 }
 
-void rope_apply_table(float* x, uint32_t pos, const RopeTable& table, const RopeParams& params) {
-    params.validate();
+void rope_apply_table(float* x, uint32_t pos, const RopeTable& table, uint32_t head_dim, const RopeConfig& rope) {
+    rope_check(head_dim, rope);
+    const uint32_t n_rot = rope.rotated_dims(head_dim);
     if (pos >= table.n_pos)
         fail(Status::invalid_argument, "rope: position %u outside the table (%u positions)", pos, table.n_pos);
-    if (table.n_pairs != params.rotated_dims() / 2)
-        fail(Status::invalid_argument, "rope: table has %u pairs, params rotate %u", table.n_pairs,
-             params.rotated_dims() / 2);
+    if (table.n_pairs != n_rot / 2)
+        fail(Status::invalid_argument, "rope: table has %u pairs, params rotate %u", table.n_pairs, n_rot / 2);
     for (uint32_t i = 0; i < table.n_pairs; ++i) {
         uint32_t a = 0, b = 0;
-        pair_indices(i, params, a, b);
+        pair_indices(i, n_rot, rope.style, a, b);
         const size_t k = size_t(pos) * table.n_pairs + i;
         rotate_pair(x, a, b, table.cos[k], table.sin[k]);
     }

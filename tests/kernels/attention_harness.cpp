@@ -47,7 +47,7 @@ ref::AttentionParams ref_params(const AttnCase& c, const Stream& s) {
     p.n_head = c.n_head;
     p.n_head_kv = c.n_head_kv;
     p.head_dim = c.head_dim;
-    p.rope = c.rope.ref_params(c.head_dim);
+    p.rope = c.rope;
     p.sink_logits = c.learned_sinks ? s.sinks.data() : nullptr;
     return p;
 }
@@ -68,12 +68,14 @@ std::vector<float> reference_outputs(const AttnCase& c, const Stream& s, bool ca
 
 std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t chunk) {
     Gpu& g = gpu();
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(c.n_sink, c.n_window);
-    cc.n_layer = c.n_layer;
-    cc.n_head_kv = c.n_head_kv;
-    cc.head_dim = c.head_dim;
-    cc.rope = c.rope;
+    kv::CacheConfig cc =
+        kv::CacheConfig::uniform(c.n_layer, kv::make_cache_shape(c.n_sink, c.n_window), c.rope, c.n_head_kv, c.head_dim);
+    // The other layers get another shape and RoPE base, so the tested layer reads its own step
+    // record, table and ring among several groups (kv::Cache::step_record), as Gemma 3 needs.
+    for (uint32_t l = 0; l + 1 < c.n_layer; ++l) {
+        cc.layers[l].shape = kv::make_cache_shape(0, c.n_window + 5);
+        cc.layers[l].rope.theta_base = c.rope.theta_base * 0.5f;
+    }
     cc.types = c.types;
     kv::Cache cache(*g.device, cc);
     const uint32_t layer = c.n_layer - 1;
@@ -105,7 +107,7 @@ std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t c
         const kv::Step step = cache.set_step(0, t0, n);  // the only per-step host write
         if (n != recorded_n) {
             out_buf = guarded_buffer(n * q_row, "attn_out");
-            const uint64_t sb = ops::attention_scratch_bytes(cache, n, ac);
+            const uint64_t sb = ops::attention_scratch_bytes(cache, layer, n, ac);
             scratch = vk::Buffer(*g.device, std::max<uint64_t>(sb, 4), vk::BufferKind::device, "scratch");
             cmd.begin();
             cache.record_step_upload(cmd);

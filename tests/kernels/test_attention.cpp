@@ -198,7 +198,7 @@ ATTN_CASE(partial_rotary_linear_scaling, "partial rotary and linear rope scaling
         c.head_dim = 64;
         c.rope.n_rot = 32;
         c.rope.style = style;
-        c.rope.freq_scale = kv::rope_freq_scale("linear", 4.0f);
+        c.rope.freq_scale = 1.0f / 4.0f;  // linear factor 4
         check_stream(c, 40, 1, 71);
         check_stream(c, 40, 13, 71);
     }
@@ -244,38 +244,35 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: texel reads are chosen only where t
     caps.texel_buffers = true;
     caps.max_texel_buffer_elements = 65536;  // the Vulkan minimum (baseline profile)
     auto make = [&](uint32_t window, uint32_t n_head_kv, uint32_t head_dim, uint32_t n_rot) {
-        kv::CacheConfig cc;
-        cc.shape = kv::make_cache_shape(4, window);
-        cc.n_layer = 1;
-        cc.n_head_kv = n_head_kv;
-        cc.head_dim = head_dim;
-        cc.rope.n_rot = n_rot;
-        return std::make_unique<kv::Cache>(dev, cc);
+        kv::RopeConfig rope;
+        rope.n_rot = n_rot;
+        return std::make_unique<kv::Cache>(
+            dev, kv::CacheConfig::uniform(1, kv::make_cache_shape(4, window), rope, n_head_kv, head_dim));
     };
     ops::AttentionConfig ac;
     ac.variant = Variant::portable;
     ac.n_head = 8;
     const auto small = make(1020, 2, 64, 0);  // 1024 x 2 x 8 = 16384 texels per layer
-    CHECK(ops::attention_texel_blocker(caps, *small, 1, ac).empty());
-    CHECK(ops::attention_variant(caps, *small, 1, ac) == "attention_f16_f32_tb");
+    CHECK(ops::attention_texel_blocker(caps, *small, 0, 1, ac).empty());
+    CHECK(ops::attention_variant(caps, *small, 0, 1, ac) == "attention_f16_f32_tb");
     // q of a 1100-token chunk: 1100 x 8 x 16 = 140800 texels > 65536.
-    CHECK(!ops::attention_texel_blocker(caps, *small, 1100, ac).empty());
-    CHECK(ops::attention_variant(caps, *small, 1100, ac) == "attention_f16_f32");
+    CHECK(!ops::attention_texel_blocker(caps, *small, 0, 1100, ac).empty());
+    CHECK(ops::attention_variant(caps, *small, 0, 1100, ac) == "attention_f16_f32");
     ac.reads = Reads::ssbo;
-    CHECK(ops::attention_variant(caps, *small, 1, ac) == "attention_f16_f32");
+    CHECK(ops::attention_variant(caps, *small, 0, 1, ac) == "attention_f16_f32");
     ac.reads = Reads::automatic;
     const auto big = make(8188, 2, 64, 0);  // 8192 x 2 x 8 = 131072 texels per layer
-    CHECK(ops::attention_texel_blocker(caps, *big, 1, ac).find("texels") != std::string::npos);
-    CHECK(ops::attention_variant(caps, *big, 1, ac) == "attention_f16_f32");
+    CHECK(ops::attention_texel_blocker(caps, *big, 0, 1, ac).find("texels") != std::string::npos);
+    CHECK(ops::attention_variant(caps, *big, 0, 1, ac) == "attention_f16_f32");
     ac.reads = Reads::texel;
-    CHECK_THROWS_AS(ops::attention_variant(caps, *big, 1, ac), Error);
+    CHECK_THROWS_AS(ops::attention_variant(caps, *big, 0, 1, ac), Error);
     ac.reads = Reads::automatic;
     const auto odd_dim = make(60, 2, 36, 0);  // 36 % 8 != 0
-    CHECK(ops::attention_variant(caps, *odd_dim, 1, ac) == "attention_f16_f32");
+    CHECK(ops::attention_variant(caps, *odd_dim, 0, 1, ac) == "attention_f16_f32");
     const auto partial = make(60, 2, 64, 8);  // n_rot 8 % 16 != 0
-    CHECK(ops::attention_variant(caps, *partial, 1, ac) == "attention_f16_f32");
+    CHECK(ops::attention_variant(caps, *partial, 0, 1, ac) == "attention_f16_f32");
     caps.texel_buffers = false;
-    CHECK(ops::attention_variant(caps, *small, 1, ac) == "attention_f16_f32");
+    CHECK(ops::attention_variant(caps, *small, 0, 1, ac) == "attention_f16_f32");
     const auto rows = ops::describe_attention_variants(caps);
     REQUIRE(!rows.empty());
     CHECK(rows[0].variant.find("_tb") == std::string::npos);
@@ -314,12 +311,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: the decode bench hook runs and repo
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk length") {
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(4, 1020);
-    cc.n_layer = 1;
-    cc.n_head_kv = 3;
-    cc.head_dim = 64;
-    kv::Cache cache(*test::gpu().device, cc);
+    kv::Cache cache(*test::gpu().device, kv::CacheConfig::uniform(1, kv::make_cache_shape(4, 1020), {}, 3, 64));
     for (uint32_t forced : {0u, 5u})
         for (Variant v : {Variant::portable, Variant::automatic}) {
             ops::AttentionConfig ac;
@@ -331,9 +323,9 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk l
             const uint64_t most = ops::attention_scratch_bytes_max(cache, 300, ac);
             uint32_t bad = 0, first_bad = 0;
             for (uint32_t n = 1; n <= 300; ++n) {
-                const uint32_t s = ops::attention_splits(cache, n, ac);
-                const uint64_t b = ops::attention_scratch_bytes(cache, n, ac);
-                const bool ok = s >= 1 && s <= cache.capacity() && (!forced || s == forced) &&
+                const uint32_t s = ops::attention_splits(cache, 0, n, ac);
+                const uint64_t b = ops::attention_scratch_bytes(cache, 0, n, ac);
+                const bool ok = s >= 1 && s <= cache.capacity(0) && (!forced || s == forced) &&
                                 b == (s > 1 ? uint64_t(n) * 9 * s * (64 + 2) * 4 : 0) && b <= most;
                 if (!ok && bad++ == 0) first_bad = n;
             }
@@ -343,11 +335,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: scratch sizing covers every chunk l
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention: bad shapes and unsupported rope configs are errors") {
     auto& g = *test::gpu().device;
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(4, 16);
-    cc.n_layer = 1;
-    cc.n_head_kv = 2;
-    cc.head_dim = 64;
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(4, 16), {}, 2, 64);
     kv::Cache cache(g, cc);
     ops::AttentionConfig ac;
     ac.n_head = 3;  // not a multiple of n_head_kv
@@ -369,22 +357,15 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention: bad shapes and unsupported rope con
     CHECK_THROWS_AS(cache.set_step(0, 0, 0), Error);
     cmd.end();
 
-    cc.rope.style = kv::RopeStyle::neox;
-    cc.rope.n_rot = 6;  // even but not a multiple of 4
+    cc.layers[0].rope.style = kv::RopeStyle::neox;
+    cc.layers[0].rope.n_rot = 6;  // even but not a multiple of 4
     try {
         kv::Cache bad(g, cc);
         FAIL("no throw");
     } catch (const Error& e) {
         CHECK(e.status() == Status::unsupported);
     }
-    cc.rope.n_rot = 66;  // more than head_dim
+    cc.layers[0].rope.n_rot = 66;  // more than head_dim
     CHECK_THROWS_AS(kv::Cache(g, cc), Error);
-    try {
-        kv::rope_freq_scale("yarn", 4.0f);
-        FAIL("no throw");
-    } catch (const Error& e) {
-        CHECK(e.status() == Status::unsupported);
-    }
-    CHECK(kv::rope_freq_scale("none", 0.0f) == 1.0f);
-    CHECK(kv::rope_freq_scale("linear", 2.0f) == 0.5f);
+    // (RoPE scaling types are parsed, and refused, by model::Description: test_model_description.)
 }

@@ -28,23 +28,22 @@ uint16_t f16_bits(float x) {
 TEST_CASE_FIXTURE(test::GpuTest, "kv cache: buffers are allocated once with the documented sizes") {
     auto& dev = *test::gpu().device;
     const uint64_t before = dev.bytes_allocated();
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(4, 28);
-    cc.n_layer = 3;
-    cc.n_head_kv = 2;
-    cc.head_dim = 64;
-    cc.rope.n_rot = 32;
+    kv::RopeConfig rope;
+    rope.n_rot = 32;
+    kv::CacheConfig cc = kv::CacheConfig::uniform(3, kv::make_cache_shape(4, 28), rope, 2, 64);
     {
         kv::Cache cache(dev, cc);
-        CHECK(cache.capacity() == 32);
-        CHECK(cache.bytes_per_layer() == 2ull * 32 * 2 * 64 * 2);
+        CHECK(cache.capacity(0) == 32);
+        CHECK(cache.n_groups() == 1);
+        CHECK(cache.bytes_per_layer(2) == 2ull * 32 * 2 * 64 * 2);
+        CHECK(cache.kv_bytes() == 3 * cache.bytes_per_layer(0));
         for (uint32_t l = 0; l < 3; ++l) {
             CHECK(cache.k(l).size() == 32ull * 2 * 64 * 2);
             CHECK(cache.v(l).size() == 32ull * 2 * 64 * 2);
         }
-        CHECK(cache.rope_table().size() == 32ull * 16 * 2 * 4);
+        CHECK(cache.rope_table(1).size() == 32ull * 16 * 2 * 4);
         CHECK(cache.bytes() == dev.bytes_allocated() - before);
-        CHECK(cache.bytes() >= 3 * cache.bytes_per_layer());
+        CHECK(cache.bytes() >= 3 * cache.bytes_per_layer(0));
         CHECK_THROWS_AS(cache.k(3), Error);
         CHECK(cache.n_past() == 0);
         cache.advance(5);
@@ -62,11 +61,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: buffers are allocated once with the 
 
 TEST_CASE_FIXTURE(test::GpuTest, "kv cache: step records reach the device only through record_step_upload") {
     auto& dev = *test::gpu().device;
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(4, 28);
-    cc.n_layer = 1;
-    cc.n_head_kv = 1;
-    cc.head_dim = 8;
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(4, 28), {}, 1, 8);
     cc.max_steps = 4;
     kv::Cache cache(dev, cc);
     const uint64_t t0s[4] = {0, 3, 31, 5000000000ull};  // before, inside, at the end of the sinks; past 2^32
@@ -78,7 +73,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: step records reach the device only t
     cache.step_params().download(words.data(), 64);
     for (uint32_t i = 0; i < 4; ++i) {
         CAPTURE(t0s[i]);
-        const kv::ChunkParams cp = kv::chunk_params(t0s[i], cache.shape());
+        const kv::ChunkParams cp = kv::chunk_params(t0s[i], cache.shape(0));
         CHECK(words[4 * i] == cp.t0_clamped);
         CHECK(words[4 * i + 1] == cp.t0_ring);
     }
@@ -86,18 +81,54 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: step records reach the device only t
     CHECK(words[13] == uint32_t((5000000000ull - 4) % 28));
 }
 
+TEST_CASE_FIXTURE(test::GpuTest, "kv cache: layers of different shapes get their own buffers, tables and step records") {
+    auto& dev = *test::gpu().device;
+    kv::RopeConfig global, local;
+    global.theta_base = 1e6f;
+    local.theta_base = 1e4f;
+    kv::CacheConfig cc = kv::CacheConfig::uniform(4, kv::make_cache_shape(4, 60), global, 1, 8);
+    for (uint32_t l : {0u, 2u}) cc.layers[l] = {kv::make_cache_shape(0, 16), local};  // Gemma-style local layers
+    cc.max_steps = 2;
+    kv::Cache cache(dev, cc);
+    CHECK(cache.n_groups() == 2);
+    CHECK(cache.capacity(0) == 16);
+    CHECK(cache.capacity(1) == 64);
+    CHECK(cache.max_capacity() == 64);
+    CHECK(cache.k(0).size() == 16ull * 8 * 2);
+    CHECK(cache.k(3).size() == 64ull * 8 * 2);
+    CHECK(cache.kv_bytes() == 2 * (16 + 64) * 2 * 8 * 2);
+    CHECK(&cache.rope_table(0) == &cache.rope_table(2));
+    CHECK(&cache.rope_table(0) != &cache.rope_table(1));
+    CHECK(cache.rope_table(0).size() == 16ull * 4 * 2 * 4);
+    CHECK(cache.rope_table(1).size() == 64ull * 4 * 2 * 4);
+    const kv::Step s1{1, 3};
+    CHECK(cache.step_record(s1, 0) == 2);  // record index * n_groups + group
+    CHECK(cache.step_record(s1, 1) == 3);
+    CHECK_THROWS_AS(cache.step_record(kv::Step{2, 1}, 0), Error);
+    const uint64_t t0 = 1000;
+    cache.set_step(1, t0, 3);
+    test::run([&](vk::Commands& cmd) { cache.record_step_upload(cmd); });
+    std::vector<uint32_t> words(16);
+    cache.step_params().download(words.data(), 64);
+    for (uint32_t l : {0u, 1u}) {
+        const kv::ChunkParams cp = kv::chunk_params(t0, cache.shape(l));
+        const uint32_t r = cache.step_record(s1, l);
+        CHECK(words[4 * r] == cp.t0_clamped);
+        CHECK(words[4 * r + 1] == cp.t0_ring);
+    }
+    CHECK(words[4 * 2 + 1] == 1000 % 16);
+    CHECK(words[4 * 3 + 1] == (1000 - 4) % 60);
+}
+
 TEST_CASE("kv cache: a layer over the per-binding limit is refused as unsupported") {
     setenv("VKS_LIMITS", "max_binding=64K", 1);
     vk::Instance inst(vk::InstanceOptions{true});
     unsetenv("VKS_LIMITS");
     vk::Device dev(inst, vk::DeviceOptions{SIZE_MAX, "off"});
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(4, 252);  // 256 slots x 2 heads x 64 dims x 2 bytes = 64 KiB: fits
-    cc.n_layer = 1;
-    cc.n_head_kv = 2;
-    cc.head_dim = 64;
+    // 256 slots x 2 heads x 64 dims x 2 bytes = 64 KiB: fits
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(4, 252), {}, 2, 64);
     { kv::Cache ok(dev, cc); }
-    cc.shape = kv::make_cache_shape(4, 253);
+    cc.layers[0].shape = kv::make_cache_shape(4, 253);
     try {
         kv::Cache too_big(dev, cc);
         FAIL("no throw");
@@ -113,13 +144,8 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: kv_store writes the surviving tokens
         for (uint32_t chunk : {1u, 5u, 11u, 30u}) {
             CAPTURE(n_sink);
             CAPTURE(chunk);
-            kv::CacheConfig cc;
-            cc.shape = kv::make_cache_shape(n_sink, 11);
-            cc.n_layer = 1;
-            cc.n_head_kv = 3;
-            cc.head_dim = 8;
-            kv::Cache cache(*g.device, cc);
-            const uint32_t C = cache.capacity(), row = 3 * 8;
+            kv::Cache cache(*g.device, kv::CacheConfig::uniform(1, kv::make_cache_shape(n_sink, 11), {}, 3, 8));
+            const uint32_t C = cache.capacity(0), row = 3 * 8;
             for (uint64_t n_tokens : {uint64_t(C - 2), uint64_t(4 * C + 3)}) {
                 CAPTURE(n_tokens);
                 const std::vector<float> k = test::random_floats(n_tokens * row, 5), v = test::random_floats(n_tokens * row, 6);
@@ -148,7 +174,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: kv_store writes the surviving tokens
                 cache.v(0).download(vc.data(), vc.size() * 2);
                 // Expected owner of each slot: the newest token mapped to it (or none).
                 std::vector<int64_t> owner(C, -1);
-                for (uint64_t s = 0; s < n_tokens; ++s) owner[kv::slot_of(s, cache.shape())] = int64_t(s);
+                for (uint64_t s = 0; s < n_tokens; ++s) owner[kv::slot_of(s, cache.shape(0))] = int64_t(s);
                 size_t bad = 0;
                 for (uint32_t slot = 0; slot < C; ++slot)
                     for (uint32_t e = 0; e < row; ++e) {
@@ -180,11 +206,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: 100k decode steps run in constant de
     const test::Stream s = test::make_stream(c, n_tokens, 91);
     const ref::AttentionParams rp = test::ref_params(c, s);
 
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(c.n_sink, c.n_window);
-    cc.n_layer = 1;
-    cc.n_head_kv = c.n_head_kv;
-    cc.head_dim = c.head_dim;
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(c.n_sink, c.n_window), {}, c.n_head_kv, c.head_dim);
     cc.max_steps = kBatch;
     kv::Cache cache(*g.device, cc);
     ops::AttentionConfig ac;
@@ -195,7 +217,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv cache: 100k decode steps run in constant de
     auto stride_of = [&](uint64_t bytes) { return (bytes + align - 1) / align * align; };
     const size_t q_row = size_t(c.n_head) * c.head_dim, kv_row = size_t(c.n_head_kv) * c.head_dim;
     const uint64_t q_stride = stride_of(q_row * 4), kv_stride = stride_of(kv_row * 4);
-    const uint64_t sb = std::max<uint64_t>(ops::attention_scratch_bytes(cache, 1, ac), 4);
+    const uint64_t sb = std::max<uint64_t>(ops::attention_scratch_bytes(cache, 0, 1, ac), 4);
     vk::Buffer q_buf(*g.device, kBatch * q_stride, vk::BufferKind::device, "q");
     vk::Buffer k_buf(*g.device, kBatch * kv_stride, vk::BufferKind::device, "k_new");
     vk::Buffer v_buf(*g.device, kBatch * kv_stride, vk::BufferKind::device, "v_new");

@@ -75,17 +75,13 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: stored words and rounded rows equal 
                 types.f16_sinks = f16_sinks;
                 CAPTURE(kv::describe(types));
                 CAPTURE(head_dim);
-                kv::CacheConfig cc;
-                cc.shape = kv::make_cache_shape(2, 5);
-                cc.n_layer = 2;
-                cc.n_head_kv = 2;
-                cc.head_dim = head_dim;
+                kv::CacheConfig cc = kv::CacheConfig::uniform(2, kv::make_cache_shape(2, 5), kv::RopeConfig{}, 2, head_dim);
                 cc.types = types;
                 kv::Cache cache(*g.device, cc);
                 const uint32_t layer = 1, n_kv = cc.n_head_kv;
                 const size_t kv_row = size_t(n_kv) * head_dim;
                 // Known start: zero words on the device and in the reference images.
-                std::vector<uint32_t> ref_k(cache.k_layout().words, 0), ref_v(cache.v_layout().words, 0);
+                std::vector<uint32_t> ref_k(cache.k_layout(layer).words, 0), ref_v(cache.v_layout(layer).words, 0);
                 const_cast<vk::Buffer&>(cache.k(layer)).upload(ref_k.data(), ref_k.size() * 4);
                 const_cast<vk::Buffer&>(cache.v(layer)).upload(ref_v.data(), ref_v.size() * 4);
 
@@ -107,12 +103,12 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: stored words and rounded rows equal 
                     cache.advance(n);
                     for (uint32_t i = 0; i < n; ++i) {
                         const uint64_t t = t0 + i;
-                        if (!kv::chunk_writes_token(t, t0, n, cache.shape())) continue;
-                        const uint32_t slot = kv::slot_of(t, cache.shape());
+                        if (!kv::chunk_writes_token(t, t0, n, cache.shape(layer))) continue;
+                        const uint32_t slot = kv::slot_of(t, cache.shape(layer));
                         for (uint32_t h = 0; h < n_kv; ++h) {
                             const size_t off = (size_t(i) * n_kv + h) * head_dim;
-                            ref::kv_store_row(cache.k_layout(), n_kv, head_dim, false, slot, h, k.data() + off, ref_k.data());
-                            ref::kv_store_row(cache.v_layout(), n_kv, head_dim, false, slot, h, v.data() + off, ref_v.data());
+                            ref::kv_store_row(cache.k_layout(layer), n_kv, head_dim, false, slot, h, k.data() + off, ref_k.data());
+                            ref::kv_store_row(cache.v_layout(layer), n_kv, head_dim, false, slot, h, v.data() + off, ref_v.data());
                         }
                     }
                     const std::vector<uint32_t> got_k = download_words(cache.k(layer));
@@ -126,7 +122,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: stored words and rounded rows equal 
                     // Rounded rows: as the cache returns them, except f16 rows and f16 sinks (kept f32).
                     std::vector<float> want_k = k, want_v = v;
                     for (uint32_t i = 0; i < n; ++i) {
-                        if (f16_sinks && t0 + i < cc.shape.n_sink) continue;
+                        if (f16_sinks && t0 + i < cache.shape(layer).n_sink) continue;
                         for (uint32_t h = 0; h < n_kv; ++h) {
                             float* kr = want_k.data() + (size_t(i) * n_kv + h) * head_dim;
                             float* vr = want_v.data() + (size_t(i) * n_kv + h) * head_dim;
@@ -147,11 +143,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: stored words and rounded rows equal 
 
 TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: an f16 cache and short ranges are refused") {
     test::Gpu& g = test::gpu();
-    kv::CacheConfig cc;
-    cc.shape = kv::make_cache_shape(2, 5);
-    cc.n_layer = 1;
-    cc.n_head_kv = 2;
-    cc.head_dim = 64;
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(2, 5), kv::RopeConfig{}, 2, 64);
     kv::Cache f16(*g.device, cc);
     vk::Buffer b = test::upload(std::vector<float>(2 * 64 * 4), "rows");
     const kv::Step step = f16.set_step(0, 0, 1);

@@ -200,14 +200,17 @@ TEST_CASE("kv: closed forms (64-bit and the shader's 32-bit) equal view()") {
             CAPTURE(sh.n_window);
             CAPTURE(t);
             const View v = view(t, sh);
-            const ViewParams p = view_params(t, sh);
-            CHECK(p.n_sink_visible + p.n_window_visible == v.size());
+            // The shader's form: the query as a one-token chunk starting at t (kv/contract.h).
+            const ChunkParams p = chunk_params(t, sh);
+            CHECK(n_visible(p, 0) == v.size());
             bool ok = true;
             std::vector<int64_t> pos_of_slot(sh.capacity(), -1);
             for (uint32_t j = 0; j < v.size(); ++j) {
                 ok &= visible_token(t, j, sh) == v.tokens[j];
-                const VisibleToken u = visible_token(p, j);
-                ok &= u.slot == v.tokens[j].slot && u.position == v.tokens[j].position;
+                const ChunkToken u = chunk_token(p, 0, j);
+                ok &= u.position == v.tokens[j].position;
+                ok &= u.source == Source::cache ? u.index == v.tokens[j].slot
+                                                : (v.tokens[j].stream_index == t && u.index == 0);
                 pos_of_slot[v.tokens[j].slot] = j;
             }
             CHECK(ok);

@@ -111,10 +111,10 @@ TEST_CASE("model description: SmolLM2-135M hyperparameters and tensors") {
     CHECK(d.n_ff == 1536);
     CHECK(d.n_vocab == 49152);
     CHECK(d.n_ctx_train == 8192);
-    CHECK(d.rope_freq_base == 100000.0f);
-    CHECK(d.n_rot == 64);
-    CHECK(d.rope_style == RopeStyle::normal);
-    CHECK(d.rope_scaling == RopeScaling::none);
+    CHECK(d.rope.theta_base == 100000.0f);
+    CHECK(d.rope.n_rot == 64);
+    CHECK(d.rope.style == kv::RopeStyle::normal);
+    CHECK(d.rope.freq_scale == 1.0f);
     CHECK(d.rms_eps == doctest::Approx(1e-5f));
     CHECK(d.attn_scale == doctest::Approx(0.125f));
     CHECK(d.tied_output);
@@ -154,13 +154,12 @@ TEST_CASE("model description: tiny llama file, tied and untied, rope scaling") {
     std::vector<uint8_t> lin = tiny_model(s);
     gguf::File fl = gguf::File::from_memory(lin);
     Description dl = Description::from_gguf(fl);
-    CHECK(dl.rope_scaling == RopeScaling::linear);
-    CHECK(dl.rope_scale_factor == 4.0f);
+    CHECK(dl.rope.freq_scale == 0.25f);  // 1 / factor: the contract's one convention
 
     s.rope_scaling = "none";
     std::vector<uint8_t> none = tiny_model(s);
     gguf::File fn = gguf::File::from_memory(none);
-    CHECK(Description::from_gguf(fn).rope_scaling == RopeScaling::none);
+    CHECK(Description::from_gguf(fn).rope.freq_scale == 1.0f);
 }
 
 TEST_CASE("model description: qwen2 needs biases and uses neox rope") {
@@ -171,7 +170,7 @@ TEST_CASE("model description: qwen2 needs biases and uses neox rope") {
     gguf::File f = gguf::File::from_memory(bytes);
     Description d = Description::from_gguf(f);
     CHECK(d.arch == Arch::qwen2);
-    CHECK(d.rope_style == RopeStyle::neox);
+    CHECK(d.rope.style == kv::RopeStyle::neox);
     CHECK(d.has_qkv_bias);
     CHECK(d.layers[1].attn_k_bias->name == "blk.1.attn_k.bias");
 
@@ -274,15 +273,30 @@ TEST_CASE("model description: gemma3 details from a synthetic file") {
     gguf::File f = gguf::File::from_memory(bytes);
     Description d = Description::from_gguf(f);
     CHECK(d.arch == Arch::gemma3);
-    CHECK(d.rope_style == RopeStyle::neox);
+    CHECK(d.rope.style == kv::RopeStyle::neox);
     CHECK(d.activation == Activation::gelu_tanh);
     CHECK(d.has_qk_norm);
     CHECK(d.has_post_norms);
     CHECK(d.embd_scale == doctest::Approx(16.0f));  // sqrt(256)
     CHECK(d.sliding_window == 16);
-    CHECK(d.rope_freq_base_local == 10000.0f);
+    CHECK(d.rope_local.theta_base == 10000.0f);
+    CHECK(d.rope_local.style == kv::RopeStyle::neox);
     CHECK(d.layer_is_local(0));
     CHECK_FALSE(d.layer_is_local(1));
+    // Per-layer cache/RoPE contract: local layers {0 sinks, sliding window} with the local base,
+    // global layers the session's shape with the global RoPE.
+    CHECK(d.layer_kv(0, 4, 60) == kv::LayerKv{kv::CacheShape{0, 16}, d.rope_local});
+    CHECK(d.layer_kv(1, 4, 60) == kv::LayerKv{kv::CacheShape{4, 60}, d.rope});
+    CHECK(&d.layer_rope(2) == &d.rope_local);
+    CHECK(d.layer_kv(2, 0, 16).shape.n_window == 16);
+    try {
+        d.layer_kv(0, 4, 15);  // a window smaller than the trained sliding window
+        FAIL("no throw");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::invalid_argument);
+        CHECK(std::string(e.what()).find("sliding window of 16") != std::string::npos);
+    }
+    CHECK_NOTHROW(d.layer_kv(1, 4, 15));  // global layers take any window
     CHECK(d.layer_is_local(2));
     CHECK_FALSE(d.layer_is_local(3));
     CHECK(d.layers[2].attn_q_norm->ne[0] == d.head_dim);

@@ -20,7 +20,6 @@ ref::AttentionParams make_params(uint32_t n_head, uint32_t n_head_kv, uint32_t h
     p.n_head = n_head;
     p.n_head_kv = n_head_kv;
     p.head_dim = head_dim;
-    p.rope.head_dim = head_dim;
     p.rope.theta_base = 10000.0f;
     p.rope.style = style;
     return p;
@@ -177,6 +176,6 @@ TEST_CASE("ref attention: bad parameters throw") {
     auto bad = make_params(4, 3, 8);
     CHECK_THROWS_AS(ref::attention_causal(q.data(), k.data(), v.data(), 0, bad, out.data()), Error);
     bad = make_params(4, 2, 8);
-    bad.rope.head_dim = 4;
+    bad.rope.n_rot = 10;  // more than head_dim
     CHECK_THROWS_AS(ref::attention_causal(q.data(), k.data(), v.data(), 0, bad, out.data()), Error);
 }
