@@ -275,8 +275,9 @@ VKS_API vks_status vks_session_save(const vks_session* session, const char* path
 
 /**
  * Restores a state saved by vks_session_save() into `session`, which must use the same model
- * and the same n_sink/n_window. A truncated or corrupted file is VKS_ERR_BAD_FORMAT, a state of
- * another model or another n_sink/n_window is VKS_ERR_INVALID_ARGUMENT, a state of another
+ * and the same n_sink/n_window and cache types. A truncated or corrupted file is
+ * VKS_ERR_BAD_FORMAT, a state of another model, another n_sink/n_window or other cache types
+ * (cache_type_k / cache_type_v) is VKS_ERR_INVALID_ARGUMENT, a state of another
  * format version is VKS_ERR_UNSUPPORTED; each leaves the session unchanged. A device failure
  * while the cache is copied in (VKS_ERR_DEVICE_LOST, VKS_ERR_OUT_OF_DEVICE_MEMORY) leaves the
  * session reset to an empty stream.
