@@ -152,6 +152,14 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: an f16 cache and short ranges are re
     CHECK_THROWS_AS(ops::kv_quant(*g.kernels, cmd, f16, 0, step, b, b, true, true), Error);
     cc.types.k = Type::Q8_0;
     kv::Cache q8(*g.device, cc);
+    kv::CacheConfig rotated = cc;
+    rotated.types.hadamard = true;  // CPU reference only, so far
+    try {
+        kv::Cache c(*g.device, rotated);
+        FAIL("a device cache with the Hadamard rotation was created");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::unsupported);
+    }
     const kv::Step four = q8.set_step(0, 0, 4);
     CHECK_THROWS_AS(ops::kv_quant(*g.kernels, cmd, q8, 0, four, vk::BufferRange(b, 0, 64), b, true, true), Error);
     cmd.end();
