@@ -23,12 +23,14 @@ struct GluParams {
     uint n;
 };
 
-// rms_norm.comp: one workgroup per row of n_cols; out = x / sqrt(mean(x^2) + eps) * w
+// rms_norm.comp: one workgroup per row of n_cols; out = x / sqrt(mean(x^2) + eps) * w, or with
+// accumulate != 0 out += that (Gemma 3's post-attention / post-FFN norm and its residual add).
 struct RmsNormParams {
     uint n_cols;
     uint n_rows;
     float eps;
     uint has_weight;
+    uint accumulate;
 };
 
 // softmax.comp: one workgroup per row, in place or out of place

@@ -1,9 +1,13 @@
 // vkstream info [--json]: every Vulkan device, its features and limits (after VKS_PROFILE /
 // VKS_DISABLE / VKS_LIMITS), which one would be selected, and the kernel variants chosen on it.
+// vkstream info -m MODEL [--sink N] [--window N] [--json]: the KV cache a session of that model
+// would hold, by layer kind (engine::kv_layout), without a device.
 #include <cstdio>
 #include <cstring>
 
 #include "commands.hpp"
+#include "engine/kv_layout.hpp"
+#include "gguf/reader.hpp"
 #include "common/error.hpp"
 #include "json.hpp"
 #include "ops/kernels.hpp"
@@ -118,15 +122,55 @@ void print_json(const vk::Instance& inst, size_t selected) {
 
 }  // namespace
 
+// `info -m MODEL`: the KV cache a session would hold, by layer kind (no device needed).
+int print_kv_layout(const std::string& path, uint32_t n_sink, uint32_t n_window, bool json) {
+    gguf::File f = gguf::File::open(path);
+    const model::Description d = model::Description::from_gguf(f);
+    if (n_window == 0) {  // as engine::SessionConfig
+        const uint32_t ctx = d.n_ctx_train ? d.n_ctx_train : 4096;
+        if (ctx <= n_sink) fail(Status::invalid_argument, "n_sink %u leaves no window in a %u-token context", n_sink, ctx);
+        n_window = ctx - n_sink;
+    }
+    const engine::KvLayout k = engine::kv_layout(d, n_sink, n_window);
+    if (json) {
+        Json j;
+        j.begin_object();
+        j.kv("model", path).kv("n_sink", n_sink).kv("n_window", n_window);
+        j.kv("n_global_layers", k.n_global).kv("global_slots", k.global_slots).kv("global_kv_bytes", k.global_bytes);
+        j.kv("n_local_layers", k.n_local).kv("local_slots", k.local_slots).kv("local_kv_bytes", k.local_bytes);
+        j.kv("kv_bytes", k.bytes()).kv("all_layers_full_window_bytes", k.all_global_bytes);
+        j.end_object();
+        std::printf("%s\n", j.str().c_str());
+        return 0;
+    }
+    std::printf("KV cache of %s with %u sinks + %u window (f16):\n", path.c_str(), n_sink, n_window);
+    std::printf("  global layers: %u x %u slots = %.2f MiB\n", k.n_global, k.global_slots,
+                double(k.global_bytes) / (1 << 20));
+    if (k.n_local)
+        std::printf("  local (sliding-window) layers: %u x %u slots = %.2f MiB\n", k.n_local, k.local_slots,
+                    double(k.local_bytes) / (1 << 20));
+    std::printf("  total %.2f MiB = %.1f%% of a full window on every layer (%.2f MiB)\n", double(k.bytes()) / (1 << 20),
+                100.0 * k.ratio_to_all_global(), double(k.all_global_bytes) / (1 << 20));
+    return 0;
+}
+
 int cmd_info(const Args& args) {
     bool json = false;
-    for (const auto& a : args) {
+    std::string model_path;
+    uint32_t n_sink = 4, n_window = 0;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const bool has_value = i + 1 < args.size();
         if (a == "--json") json = true;
+        else if ((a == "-m" || a == "--model") && has_value) model_path = args[++i];
+        else if (a == "--sink" && has_value) n_sink = uint32_t(std::stoul(args[++i]));
+        else if (a == "--window" && has_value) n_window = uint32_t(std::stoul(args[++i]));
         else {
-            std::fprintf(stderr, "usage: vkstream info [--json]\n");
+            std::fprintf(stderr, "usage: vkstream info [--json] [-m MODEL [--sink N] [--window N]]\n");
             return 2;
         }
     }
+    if (!model_path.empty()) return print_kv_layout(model_path, n_sink, n_window, json);
     vk::Instance inst;
     size_t selected = inst.select_device();
     if (json) print_json(inst, selected);

@@ -44,6 +44,13 @@ int cmd_run(const Args& args) {
     std::fprintf(stderr, "cache: %u sinks + %u window (%.1f MiB of KV, fixed), prompt %zu tokens\n",
                  session.config().n_sink, session.config().n_window, double(session.kv_bytes()) / (1 << 20),
                  prompt.size());
+    if (const engine::KvLayout kl = session.kv_layout(); kl.n_local > 0)
+        std::fprintf(stderr,
+                     "KV by layer kind: %u global x %u slots = %.1f MiB, %u local (sliding window) x %u slots = "
+                     "%.1f MiB; %.1f%% of a full window on every layer (%.1f MiB)\n",
+                     kl.n_global, kl.global_slots, double(kl.global_bytes) / (1 << 20), kl.n_local, kl.local_slots,
+                     double(kl.local_bytes) / (1 << 20), 100.0 * kl.ratio_to_all_global(),
+                     double(kl.all_global_bytes) / (1 << 20));
     std::signal(SIGINT, on_sigint);
     std::printf("%s", o.prompt.c_str());
     std::fflush(stdout);

@@ -19,7 +19,7 @@ const Command k_commands[] = {
     {"chat", vks::cli::cmd_chat, "interactive multi-turn chat that never runs out of context: -m MODEL"},
     {"perplexity", vks::cli::cmd_perplexity,
      "teacher-forced perplexity of a text under a cache policy: -m MODEL -f TEXT --policy dense|window|sink|recompute"},
-    {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]"},
+    {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]; -m MODEL: KV bytes by layer kind"},
     {"inspect", vks::cli::cmd_inspect, "show a GGUF file: metadata, tensor table, totals by type [--json]"},
     {"soak", vks::cli::cmd_soak, "long-run check: stream N tokens, report RSS, device memory, latency, NaN/Inf [--synthetic]"},
     {"quantize", vks::cli::cmd_quantize, "re-quantize a GGUF model: IN.gguf OUT.gguf TYPE [--threads N]"},

@@ -65,14 +65,11 @@ std::shared_ptr<Model> Model::load(const std::string& path, const ModelOptions& 
     m->file_ = std::make_unique<gguf::File>(gguf::File::open(path));
     m->desc_ = model::Description::from_gguf(*m->file_);
     const model::Description& d = m->desc_;
-    if (d.arch == model::Arch::gemma3)
-        fail(Status::unsupported,
-             "architecture gemma3 runs on the CPU reference only for now; the GPU engine supports llama and qwen2");
     m->tokenizer_ = std::make_unique<tokenizer::Tokenizer>(tokenizer::Tokenizer::create(model::tokenizer_spec_from_gguf(*m->file_)));
     if (m->tokenizer_->n_vocab() < int32_t(d.n_vocab))
         fail(Status::bad_format, "the tokenizer has %d tokens but token_embd has %u rows", m->tokenizer_->n_vocab(),
              d.n_vocab);
-    m->chat_format_ = tokenizer::detect_chat_format(m->tokenizer_->chat_template());
+    m->chat_format_ = tokenizer::chat_format_for(m->tokenizer_->chat_template(), model::arch_name(d.arch));
 
     m->instance_ = std::make_unique<vk::Instance>(vk::InstanceOptions{opts.validation});
     vk::DeviceOptions dopts;

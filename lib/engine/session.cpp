@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "ops/elementwise.hpp"
@@ -63,10 +64,9 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     qkv_ = vk::Buffer(dev, (v_off_ + B * KV) * 4, vk::BufferKind::device, "qkv");
     attn_ = vk::Buffer(dev, B * Q * 4, vk::BufferKind::device, "attn_out");
     gate_ = vk::Buffer(dev, B * F * 4, vk::BufferKind::device, "ffn_gate");
-    if (!config_.fuse) {  // the unfused epilogues' outputs
-        tmp_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "tmp");
-        up_ = vk::Buffer(dev, B * F * 2 * 4, vk::BufferKind::device, "ffn_up");  // 2F: a paired gate/up product
-    }
+    // The unfused epilogues' outputs; tmp_ also holds the o / down products a post-norm reads.
+    if (!config_.fuse || d.has_post_norms) tmp_ = vk::Buffer(dev, B * E * 4, vk::BufferKind::device, "tmp");
+    if (!config_.fuse) up_ = vk::Buffer(dev, B * F * 2 * 4, vk::BufferKind::device, "ffn_up");  // 2F: paired gate/up
     last_ = vk::Buffer(dev, E * 4, vk::BufferKind::device, "last");
     logits_dev_ = vk::Buffer(dev, uint64_t(d.n_vocab) * 4, vk::BufferKind::shared, "logits");
     uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
@@ -153,6 +153,15 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
         else ops::glu(k, cmd, f.epilogue == ops::Epilogue::silu_glu ? ops::GluKind::silu : ops::GluKind::gelu, y,
                       span_of(tmp, n_out), y, uint32_t(n_out));
     };
+    // x += y(in), or with a post-norm (gemma3) x += rms_norm(y(in)) * post: the product goes to
+    // tmp_ and one fused norm-and-add dispatch (ops::rms_norm_add) folds it into x.
+    auto post_normed_add = [&](const ops::WeightTensor& y, vk::BufferRange in, const vk::Buffer& post) {
+        if (!d.has_post_norms) return matmul_then(y, in, x_all, add_to_x, tmp_, uint64_t(n) * E);
+        const vk::BufferRange t = span_of(tmp_, uint64_t(n) * E), pw(post);
+        ops::matmul(k, cmd, y, in, t, n, ops::MatmulFusion{});
+        cmd.barrier();
+        ops::rms_norm_add(k, cmd, t, &pw, x_all, n, E, d.rms_eps);
+    };
     for (uint32_t il = 0; il < d.n_layer; ++il) {
         const LayerWeights& w = model_->layers()[il];
         // attention block
@@ -174,10 +183,16 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
             ops::add(k, cmd, v_all, w.v_bias, v_all, n * KV, KV);
             cmd.barrier();
         }
+        if (d.has_qk_norm) {  // gemma3: RMS norm of every q and k head (rows of head_dim), in place
+            const vk::BufferRange qn(w.q_norm), kn(w.k_norm);
+            ops::rms_norm(k, cmd, q_all, &qn, q_all, n * d.n_head, d.head_dim, d.rms_eps);
+            ops::rms_norm(k, cmd, k_all, &kn, k_all, n * d.n_head_kv, d.head_dim, d.rms_eps);
+            cmd.barrier();
+        }
         ops::attention_and_store(k, cmd, *cache_, il, step, q_all, k_all, v_all, span_of(attn_, uint64_t(n) * Q), scratch,
                                  attn_cfg_);
         cmd.barrier();
-        matmul_then(w.o, span_of(attn_, uint64_t(n) * Q), x_all, add_to_x, tmp_, uint64_t(n) * E);  // x += o(attn)
+        post_normed_add(w.o, span_of(attn_, uint64_t(n) * Q), w.post_attn_norm);  // x += [norm](o(attn))
         cmd.barrier();
         // feed-forward block: gate into gate_, then up with the epilogue gate_ = act(gate_) * up
         ops::MatmulFusion ffn_in;
@@ -200,7 +215,7 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
             matmul_then(w.up, xf, span_of(gate_, uint64_t(n) * F), up, up_, uint64_t(n) * F);
         }
         cmd.barrier();
-        matmul_then(w.down, span_of(gate_, uint64_t(n) * F), x_all, add_to_x, tmp_, uint64_t(n) * E);  // x += down(...)
+        post_normed_add(w.down, span_of(gate_, uint64_t(n) * F), w.post_ffn_norm);  // x += [norm](down(...))
         cmd.barrier();
     }
     if (all_logits) {
@@ -265,6 +280,13 @@ void Session::run_chunk(std::span<const int32_t> tokens, std::vector<float>* all
         std::memcpy(logits_.data(), all_logits->data() + old + size_t(n - 1) * d.n_vocab, size_t(d.n_vocab) * 4);
     } else {
         logits_dev_.download(logits_.data(), uint64_t(d.n_vocab) * 4);
+    }
+    if (d.final_logit_softcap > 0.0f) {  // (Gemma 2 style; Gemma 3 files carry none) on the host: cheap
+        const float c = d.final_logit_softcap;
+        if (want_all)
+            for (size_t i = all_logits->size() - size_t(n) * d.n_vocab; i < all_logits->size(); ++i)
+                (*all_logits)[i] = c * std::tanh((*all_logits)[i] / c);
+        for (float& l : logits_) l = c * std::tanh(l / c);
     }
     has_logits_ = true;
     const size_t keep = size_t(std::max(config_.sampling.repeat_last_n, 1));

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/kv_layout.hpp"
 #include "engine/model.hpp"
 #include "engine/sampler.hpp"
 #include "engine/session_state.hpp"
@@ -97,6 +98,8 @@ public:
     const OpProfile& prefill_profile() const { return prefill_profile_; }
     void clear_profiles() { decode_profile_ = {}; prefill_profile_ = {}; }
     uint64_t kv_bytes() const { return cache_->bytes(); }
+    // K/V bytes by layer kind (local sliding-window vs global) and vs a full window on every layer.
+    KvLayout kv_layout() const { return engine::kv_layout(model_->desc(), config_.n_sink, config_.n_window); }
     uint64_t device_bytes() const { return device_bytes_; }
     const std::vector<int32_t>& recent_tokens() const { return history_; }
     Sampler& sampler() { return *sampler_; }

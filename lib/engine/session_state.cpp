@@ -3,16 +3,18 @@
 // Format (little-endian), version 2:
 //   "VKSSTATE"  u32 version
 //   fingerprint: u32 n_layer, n_embd, n_vocab, n_head_kv, head_dim; u64 model tensor-table hash
-//   u32 n_sink, n_window
+//   u32 n_sink, n_window (the session's); u32 n_layer again, then per layer u32 n_sink, n_window
+//   (that layer's cache shape: Gemma 3's local layers hold {0, sliding_window})
 //   u32 k type, v type (ggml type ids: f16, q8_0, q4_0), u32 flags (1: hadamard, 2: f16 sinks)
 //   u64 n_past
 //   u64 seed; u32 len + rng state text
 //   u32 n_history + i32 ids
 //   u8 has_logits; n_vocab f32 logits
-//   u32 n_slots (cached slots: min(n_past, capacity)); u64 cache bytes (all layers);
-//   per layer: K then V, each as slots [0, min(n_slots, layer capacity)) of every region of its
-//   layout (f16: the rows; quantized: quants, scales, f16 sink rows; kv::RowLayout::regions).
-//   Slots fill in order before the ring wraps, so the cached slots are always the first ones.
+//   u32 n_slots (cached slots of a global layer: min(n_past, capacity)); u64 cache bytes (all layers);
+//   per layer: K then V, each as slots [0, m) of every region of its layout, m = min(n_past, that
+//   layer's capacity) (f16: the rows; quantized: quants, scales, f16 sink rows;
+//   kv::RowLayout::regions). Slots fill in order before a ring wraps, so the cached slots are
+//   always the first m.
 //   u64 FNV-1a 64 of every byte above
 // Version 1 (no types, u64 slot_bytes of one f16 slot where version 2 has the bytes per layer)
 // still loads into an f16 session. A state saved with other cache types is refused with
@@ -70,6 +72,11 @@ std::vector<uint8_t> Session::save_state() const {
     w.put<uint64_t>(model_hash(*model_));
     w.put<uint32_t>(config_.n_sink);
     w.put<uint32_t>(config_.n_window);
+    w.put<uint32_t>(d.n_layer);
+    for (uint32_t il = 0; il < d.n_layer; ++il) {
+        w.put<uint32_t>(cache_->shape(il).n_sink);
+        w.put<uint32_t>(cache_->shape(il).n_window);
+    }
     const kv::CacheTypes& types = cache_->types();
     w.put<uint32_t>(uint32_t(types.k));
     w.put<uint32_t>(uint32_t(types.v));
@@ -87,9 +94,11 @@ std::vector<uint8_t> Session::save_state() const {
     const uint32_t n_slots = n_cached();
     const uint32_t n_kv = cache_->n_head_kv();
     w.put<uint32_t>(n_slots);
-    uint64_t kv_words = 0;  // every layer's K and V: the first n_slots slots of each region
+    auto layer_slots = [&](uint32_t il) { return uint32_t(std::min<uint64_t>(cache_->n_past(), cache_->capacity(il))); };
+    uint64_t kv_words = 0;  // every layer's K and V: its first m cached slots of each region
     for (uint32_t il = 0; il < d.n_layer; ++il)
-        kv_words += cache_->k_layout(il).saved_words(n_kv, n_slots) + cache_->v_layout(il).saved_words(n_kv, n_slots);
+        kv_words += cache_->k_layout(il).saved_words(n_kv, layer_slots(il)) +
+                    cache_->v_layout(il).saved_words(n_kv, layer_slots(il));
     w.put<uint64_t>(kv_words * 4);
     std::vector<uint8_t> tmp;
     for (uint32_t il = 0; il < d.n_layer; ++il) {
@@ -97,7 +106,7 @@ std::vector<uint8_t> Session::save_state() const {
             const vk::Buffer& b = kv_i == 0 ? cache_->k(il) : cache_->v(il);
             const kv::RowLayout& l = kv_i == 0 ? cache_->k_layout(il) : cache_->v_layout(il);
             for (const kv::RowLayout::Region& r : l.regions(n_kv)) {
-                tmp.resize(std::min(n_slots, r.n_slots) * r.slot_words * 4);
+                tmp.resize(std::min(layer_slots(il), r.n_slots) * r.slot_words * 4);
                 if (!tmp.empty()) b.download(tmp.data(), tmp.size(), r.offset * 4);
                 w.bytes(tmp.data(), tmp.size());
             }
@@ -120,6 +129,7 @@ StateFingerprint Session::state_fingerprint() const {
     f.n_window = config_.n_window;
     f.capacity = capacity();
     f.slot_bytes = uint64_t(d.n_head_kv) * d.head_dim * 2;  // one f16 slot (version 1 states)
+    for (uint32_t il = 0; il < d.n_layer; ++il) f.layers.push_back(cache_->shape(il));
     f.types = cache_->types();
     for (uint32_t il = 0; il < d.n_layer; ++il) {
         f.k_layouts.push_back(cache_->k_layout(il));
@@ -138,12 +148,12 @@ void Session::load_state(std::span<const uint8_t> blob) {
     const uint8_t* kv = st.kv.data();
     const uint32_t n_kv = cache_->n_head_kv();
     try {
-        for (uint32_t il = 0; il < d.n_layer && st.n_slots > 0; ++il) {
+        for (uint32_t il = 0; il < d.n_layer; ++il) {
             for (int kv_i = 0; kv_i < 2; ++kv_i) {
                 vk::Buffer& b = const_cast<vk::Buffer&>(kv_i == 0 ? cache_->k(il) : cache_->v(il));
                 const kv::RowLayout& l = kv_i == 0 ? cache_->k_layout(il) : cache_->v_layout(il);
                 for (const kv::RowLayout::Region& r : l.regions(n_kv)) {
-                    const uint64_t n = std::min(st.n_slots, r.n_slots) * r.slot_words * 4;
+                    const uint64_t n = std::min(st.layer_slots[il], r.n_slots) * r.slot_words * 4;
                     if (n) b.upload(kv, n, r.offset * 4);
                     kv += n;
                 }

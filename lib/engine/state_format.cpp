@@ -23,18 +23,21 @@ using state_format::kMagic;
 using state_format::kOldestVersion;
 using state_format::kVersion;
 
-// K + V bytes of all layers that a version 2 state with n_slots cached slots holds.
-uint64_t cache_bytes(const StateFingerprint& f, uint32_t n_slots) {
+// K + V bytes of all layers that a version 2 state holds: layer il saves its first
+// layer_slots[il] slots of every region of its K and V layouts.
+uint64_t cache_bytes(const StateFingerprint& f, const std::vector<uint32_t>& layer_slots) {
     uint64_t words = 0;
-    if (!f.k_layouts.empty()) {
-        for (const auto* ls : {&f.k_layouts, &f.v_layouts})
-            for (const kv::RowLayout& l : *ls) words += l.saved_words(f.n_head_kv, n_slots);
-        return words * 4;
+    for (uint32_t il = 0; il < f.n_layer; ++il) {
+        const kv::CacheShape sh = f.layer_shape(il);
+        for (int kv_i = 0; kv_i < 2; ++kv_i) {
+            const std::vector<kv::RowLayout>& given = kv_i == 0 ? f.k_layouts : f.v_layouts;
+            const kv::RowLayout l = !given.empty() ? given[il]
+                                                   : kv::row_layout(kv_i == 0 ? f.types.k : f.types.v, sh.capacity(),
+                                                                    sh.n_sink, f.n_head_kv, f.head_dim, f.types.f16_sinks);
+            words += l.saved_words(f.n_head_kv, layer_slots[il]);
+        }
     }
-    for (quant::Type t : {f.types.k, f.types.v})
-        words += kv::row_layout(t, f.capacity, f.n_sink, f.n_head_kv, f.head_dim, f.types.f16_sinks)
-                     .saved_words(f.n_head_kv, n_slots);
-    return words * 4 * f.n_layer;
+    return words * 4;
 }
 
 std::string types_text(quant::Type k, quant::Type v, uint32_t flags) {
@@ -93,6 +96,28 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     if (n_sink != want.n_sink || n_window != want.n_window)
         fail(Status::invalid_argument, "session state has cache %u+%u, this session %u+%u", n_sink, n_window, want.n_sink,
              want.n_window);
+    // Per-layer cache shapes (version 2; version 1 states are of uniform layers).
+    if (version >= 2) {
+        const uint32_t n_shapes = body.get<uint32_t>("number of layer shapes");
+        if (n_shapes != want.n_layer)
+            fail(Status::bad_format, "session state: %u layer shapes for %u layers", n_shapes, want.n_layer);
+        for (uint32_t il = 0; il < n_shapes; ++il) {
+            const uint32_t ls = body.get<uint32_t>("layer n_sink"), lw = body.get<uint32_t>("layer n_window");
+            const kv::CacheShape w = want.layer_shape(il);
+            if (ls != w.n_sink || lw != w.n_window)
+                fail(Status::invalid_argument,
+                     "session state has layer %u's cache as %u sinks + %u window, this session %u + %u", il, ls, lw,
+                     w.n_sink, w.n_window);
+        }
+    } else {
+        for (uint32_t il = 0; il < want.n_layer; ++il) {
+            const kv::CacheShape w = want.layer_shape(il);
+            if (w.n_sink != n_sink || w.n_window != n_window)
+                fail(Status::invalid_argument,
+                     "session state (version 1) has every layer's cache as %u sinks + %u window, this session's "
+                     "layer %u has %u + %u", n_sink, n_window, il, w.n_sink, w.n_window);
+        }
+    }
     // Cache element types: version 1 knew only f16. A quantized cache cannot take f16 rows (or the
     // other way round) without converting them, so another type is refused, not converted.
     uint32_t k_id = uint32_t(quant::Type::F16), v_id = k_id, flags = 0;
@@ -140,15 +165,17 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
         fail(Status::bad_format, "session state: %u cached slots inconsistent with stream position %llu", st.n_slots,
              (unsigned long long)st.n_past);
     uint64_t kv_bytes = 0;
+    for (uint32_t il = 0; il < want.n_layer; ++il)
+        st.layer_slots.push_back(uint32_t(std::min<uint64_t>(st.n_past, want.layer_shape(il).capacity())));
     if (version == 1) {
         const uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
         if (slot_bytes != want.slot_bytes)
             fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
                  (unsigned long long)want.slot_bytes);
-        kv_bytes = uint64_t(st.n_slots) * slot_bytes * 2 * want.n_layer;
+        for (uint32_t m : st.layer_slots) kv_bytes += uint64_t(m) * slot_bytes * 2;
     } else {
         kv_bytes = body.get<uint64_t>("cache bytes");
-        const uint64_t expect = cache_bytes(want, st.n_slots);
+        const uint64_t expect = cache_bytes(want, st.layer_slots);
         if (kv_bytes != expect)
             fail(Status::bad_format, "session state: %llu cache bytes, expected %llu", (unsigned long long)kv_bytes,
                  (unsigned long long)expect);

@@ -6,8 +6,9 @@
 namespace vks::engine::state_format {
 
 inline constexpr char kMagic[8] = {'V', 'K', 'S', 'S', 'T', 'A', 'T', 'E'};
-// Version 2 records the cache element types (kv::CacheTypes) after n_window and replaces slot_bytes
-// by the cache bytes per layer. Version 1 (f16 only) still loads into an f16 session.
+// Version 2: per-layer cache shapes (Gemma 3's sliding-window layers) and the cache element
+// types (kv::CacheTypes); the cache bytes of all layers replace version 1's slot_bytes. Version 1
+// (uniform f16 layers) still loads into a session with f16 caches and uniform layers.
 inline constexpr uint32_t kVersion = 2;
 inline constexpr uint32_t kOldestVersion = 1;
 // CacheTypes flags word (version 2).

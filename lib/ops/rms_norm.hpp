@@ -4,8 +4,15 @@
 
 namespace vks::ops {
 
-// x, out: (n_rows, n_cols) f32; weight: (n_cols) f32 or nullptr buffer for none.
+// x, out: (n_rows, n_cols) f32; weight: (n_cols) f32 or nullptr buffer for none. Rows may be
+// whole activations (n_cols = n_embd) or heads (n_cols = head_dim: Gemma 3's q/k norm, one
+// weight vector shared by every head). out may alias x.
 void rms_norm(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight, vk::BufferRange out,
               uint32_t n_rows, uint32_t n_cols, float eps);
+
+// out += rms_norm(x) * weight: a post-norm fused with the residual add that follows it (Gemma 3:
+// x += post_attention_norm(o(attn)), x += post_ffw_norm(down(...))). out must not alias x.
+void rms_norm_add(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight,
+                  vk::BufferRange out, uint32_t n_rows, uint32_t n_cols, float eps);
 
 }  // namespace vks::ops

@@ -1,6 +1,7 @@
 #include "ref/rms_norm.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -19,6 +20,15 @@ void rms_norm(const float* x, const float* weight, float* out, size_t n_rows, si
             const double w = weight ? double(weight[i]) : 1.0;
             outr[i] = float(double(xr[i]) * inv_rms * w);
         }
+    }
+}
+
+void rms_norm_add(const float* x, const float* weight, float* out, size_t n_rows, size_t n_cols, float eps) {
+    if (x == out) fail(Status::invalid_argument, "ref::rms_norm_add: out must not alias x");
+    std::vector<float> y(n_cols);  // (n_cols) one normalized row
+    for (size_t r = 0; r < n_rows; ++r) {
+        rms_norm(x + r * n_cols, weight, y.data(), 1, n_cols, eps);
+        for (size_t i = 0; i < n_cols; ++i) out[r * n_cols + i] += y[i];
     }
 }
 

@@ -9,4 +9,7 @@ namespace vks::ref {
 // out may alias x. Throws invalid_argument when n_cols == 0 or eps < 0.
 void rms_norm(const float* x, const float* weight, float* out, size_t n_rows, size_t n_cols, float eps);
 
+// out[r][i] += the same normalized value (a post-norm and its residual add); out must not alias x.
+void rms_norm_add(const float* x, const float* weight, float* out, size_t n_rows, size_t n_cols, float eps);
+
 }  // namespace vks::ref

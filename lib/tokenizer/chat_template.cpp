@@ -148,6 +148,15 @@ ChatFormat detect_chat_format(const std::string& tmpl) {
     return f;
 }
 
+ChatFormat chat_format_for(const std::string& tmpl, const std::string& arch) {
+    if (tmpl.empty() && (arch == "gemma" || arch == "gemma2" || arch == "gemma3")) {
+        ChatFormat f;
+        f.style = ChatStyle::gemma;
+        return f;
+    }
+    return detect_chat_format(tmpl);
+}
+
 std::string render_chat(const ChatFormat& format, const std::vector<ChatMessage>& messages,
                         bool add_generation_prompt) {
     bool system_only_first = format.style == ChatStyle::llama2 || format.style == ChatStyle::gemma;

@@ -34,6 +34,10 @@ struct ChatFormat {
 
 // Recognizes the style of a tokenizer.chat_template text (may be empty).
 ChatFormat detect_chat_format(const std::string& chat_template);
+// The same, but a file with no template gets its architecture's own format where that is known
+// (general.architecture "gemma", "gemma2", "gemma3": the Gemma turns; GGUF conversions of
+// Gemma 3 often omit the template) instead of the ChatML guess.
+ChatFormat chat_format_for(const std::string& chat_template, const std::string& architecture);
 
 // Renders a conversation as the prompt text to tokenize (with parse_special = true).
 // The text never starts with BOS: encode with add_special = true so the tokenizer adds it

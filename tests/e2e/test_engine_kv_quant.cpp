@@ -37,8 +37,11 @@ std::vector<uint8_t> as_version_1(const std::vector<uint8_t>& v2, uint64_t slot_
     std::vector<uint8_t> out(v2.begin(), v2.end() - 8);
     const uint32_t one = 1;
     std::memcpy(out.data() + 8, &one, 4);
-    // magic 8, version 4, 5 dims 20, hash 8, n_sink n_window 8: the types follow at byte 48.
-    out.erase(out.begin() + 48, out.begin() + 60);
+    // magic 8, version 4, 5 dims 20, hash 8, n_sink n_window 8; then (version 2 only) the
+    // per-layer shapes (u32 n_layer + 8 bytes per layer) and the types (12 bytes), from byte 48.
+    uint32_t n_layer;
+    std::memcpy(&n_layer, out.data() + 48, 4);
+    out.erase(out.begin() + 48, out.begin() + 48 + 4 + 8 * long(n_layer) + 12);
     // ... then n_past, seed, rng text, history, logits, n_slots, and the u64 to replace.
     size_t pos = 48 + 8 + 8;
     uint32_t len;

@@ -2,7 +2,9 @@
 // weight type, with a cache small enough that the ring wraps many times.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <random>
 
 #include "engine/session.hpp"
@@ -324,16 +326,26 @@ TEST_CASE("Model::load refuses what the GPU engine cannot run, naming it, and a 
             }
         }
     }
-    SUBCASE("architecture gemma3 (CPU reference only)") {
+    SUBCASE("an architecture the engine does not know") {
         model::SyntheticConfig cfg;
-        cfg.gemma3 = true;
-        const std::string path = test::synthetic_model_path(cfg, "syn_refused_gemma3");
+        std::vector<uint8_t> bytes = model::synthetic_model_bytes(cfg);
+        const std::string from = "llama", to = "llamx";  // general.architecture's value, same length
+        auto it = std::search(bytes.begin(), bytes.end(), from.begin(), from.end());
+        REQUIRE(it != bytes.end());
+        std::copy(to.begin(), to.end(), it);
+        const std::string path = test::synthetic_model_path(cfg, "syn_refused_arch");
+        {
+            std::FILE* f = std::fopen(path.c_str(), "wb");
+            REQUIRE(f);
+            std::fwrite(bytes.data(), 1, bytes.size(), f);
+            std::fclose(f);
+        }
         try {
             test::load_model(path);
-            FAIL("a gemma3 model loaded on the GPU engine");
+            FAIL("an unknown architecture loaded");
         } catch (const Error& e) {
             CHECK(e.status() == Status::unsupported);
-            CHECK_MESSAGE(std::string(e.what()).find("gemma3") != std::string::npos, std::string(e.what()));
+            CHECK_MESSAGE(std::string(e.what()).find("llamx") != std::string::npos, std::string(e.what()));
         }
     }
     model::SyntheticConfig good;

@@ -17,7 +17,8 @@ namespace {
 void check(const vks::engine::ParsedState& st, const vks::engine::StateFingerprint& f) {
     bool ok = st.logits.size() == f.n_vocab && st.n_slots <= f.capacity &&
               st.n_slots == (st.n_past < f.capacity ? st.n_past : f.capacity) &&
-              st.kv.size() == uint64_t(st.n_slots) * f.slot_bytes * 2 * f.n_layer;
+              st.layer_slots.size() == f.n_layer &&
+              st.kv.size() == uint64_t(st.n_slots) * f.slot_bytes * 2 * f.n_layer;  // (a uniform cache)
     for (int32_t t : st.history) ok = ok && t >= 0 && uint32_t(t) < f.n_vocab;
     if (!ok) __builtin_trap();
 }

@@ -15,9 +15,9 @@ bool exists(const std::string& p) {
 }
 }  // namespace
 
-std::string smollm2_path() {
-    if (const char* env = std::getenv("VKS_TEST_MODEL"); env && *env) return exists(env) ? env : "";
-    const char* name = "SmolLM2-135M-Instruct.Q4_1.gguf";
+namespace {
+std::string cached_model(const char* env_name, const char* name) {
+    if (const char* env = std::getenv(env_name); env && *env) return exists(env) ? env : "";
     std::string p = std::string("/root/.cache/vkstream/models/") + name;
     if (exists(p)) return p;
     if (const char* home = std::getenv("HOME"); home && *home) {
@@ -26,6 +26,11 @@ std::string smollm2_path() {
     }
     return "";
 }
+}  // namespace
+
+std::string smollm2_path() { return cached_model("VKS_TEST_MODEL", "SmolLM2-135M-Instruct.Q4_1.gguf"); }
+
+std::string gemma3_path() { return cached_model("VKS_TEST_GEMMA3", "gemma-3-270m-q4_k_m.gguf"); }
 
 tokenizer::Tokenizer load_tokenizer(const std::string& gguf_path) {
     gguf::File f = gguf::File::open(gguf_path);

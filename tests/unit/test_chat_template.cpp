@@ -119,3 +119,15 @@ TEST_CASE("chat: SmolLM2 prompt tokenizes its markers as control tokens") {
     CHECK(n_im_end == 2);
     CHECK(ids.front() == 1);
 }
+
+TEST_CASE("chat: a Gemma file without a template gets the Gemma turns, others the ChatML guess") {
+    const ChatFormat g = chat_format_for("", "gemma3");
+    CHECK(g.style == ChatStyle::gemma);
+    CHECK_FALSE(g.fallback);
+    CHECK(render_chat(g, {{"user", "Hi"}}, true) == "<start_of_turn>user\nHi<end_of_turn>\n<start_of_turn>model\n");
+    const ChatFormat l = chat_format_for("", "llama");
+    CHECK(l.style == ChatStyle::chatml);
+    CHECK(l.fallback);
+    // A template present wins over the architecture.
+    CHECK(chat_format_for("{{ '<|im_start|>' }}", "gemma3").style == ChatStyle::chatml);
+}
