@@ -11,6 +11,7 @@
 #include "common.glsl"
 #include "params.h"
 #include "attention_common.glsl"
+#include "kv_quant.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 64;
 layout(constant_id = 1) const uint HEAD_DIM = 128;  // even
@@ -22,7 +23,7 @@ const uint BLK = 8;              // keys per online-softmax rescale
 layout(push_constant) uniform Push { AttnParams p; };
 layout(std430, binding = 0) readonly buffer Steps { AttnStep steps[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };        // (n_tokens, n_head, HEAD_DIM)
-layout(std430, binding = 2) readonly buffer KC { uint kc[]; };       // (C, n_head_kv, HALF) packed f16 pairs
+layout(std430, binding = 2) readonly buffer KC { uint kc[]; };       // (C, n_head_kv, HALF) packed f16 pairs, or quantized (kv_quant.glsl)
 layout(std430, binding = 3) readonly buffer VC { uint vc[]; };       // (C, n_head_kv, HALF)
 layout(std430, binding = 4) readonly buffer KN { float kn[]; };      // (n_tokens, n_head_kv, HEAD_DIM)
 layout(std430, binding = 5) readonly buffer VN { float vn[]; };      // (n_tokens, n_head_kv, HEAD_DIM)
@@ -85,7 +86,9 @@ void rotate_query(uint pos) {
         for (uint w = p.n_rot / 2; w < HALF; ++w) d += dot(qr[w], LOAD(w));        \
         return d * p.scale;                                                        \
     }
-#define LOAD_KC(w) unpackHalf2x16(kc[base + (w)])
+DEFINE_KV_PAIR(k_ring_pair, kc, K_TYPE, p.kv.k_scale_off, p.kv.k_sink_off)
+DEFINE_KV_PAIR(v_ring_pair, vc, V_TYPE, p.kv.v_scale_off, p.kv.v_sink_off)
+#define LOAD_KC(w) k_ring_pair(base, (w))  // base: ring row (slot * n_head_kv + kv head)
 #define LOAD_KN(w) vec2(kn[base + 2 * (w)], kn[base + 2 * (w) + 1])
 DEFINE_SCORE(score_cache, LOAD_KC)
 DEFINE_SCORE(score_chunk, LOAD_KN)
@@ -115,7 +118,7 @@ void main() {
     for (uint jb = j_begin; jb < j_end; jb += BLK) {
         const uint nb = min(BLK, j_end - jb);
         float sc[BLK];
-        uint base[BLK];  // K/V row start: word index (cache) or float index (chunk)
+        uint base[BLK];  // ring row (cache) or K/V row start as a float index (chunk)
         bool fresh[BLK];
         float mb = m;
         for (uint k = 0; k < nb; ++k) {
@@ -125,7 +128,7 @@ void main() {
                 base[k] = (idx * p.n_head_kv + hk) * HEAD_DIM;
                 sc[k] = score_chunk(base[k], jb + k);
             } else {
-                base[k] = (idx * p.n_head_kv + hk) * HALF;
+                base[k] = idx * p.n_head_kv + hk;
                 sc[k] = score_cache(base[k], jb + k);
             }
             mb = max(mb, sc[k]);
@@ -140,7 +143,7 @@ void main() {
             if (fresh[k]) {
                 for (uint w = 0; w < HALF; ++w) acc[w] += pk * vec2(vn[b + 2 * w], vn[b + 2 * w + 1]);
             } else {
-                for (uint w = 0; w < HALF; ++w) acc[w] += pk * unpackHalf2x16(vc[b + w]);
+                for (uint w = 0; w < HALF; ++w) acc[w] += pk * v_ring_pair(b, w);
             }
         }
         m = mb;

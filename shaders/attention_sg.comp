@@ -10,6 +10,7 @@
 #include "common.glsl"
 #include "params.h"
 #include "attention_common.glsl"
+#include "kv_quant.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 32;
 layout(constant_id = 1) const uint HEAD_DIM = 128;  // even
@@ -49,9 +50,12 @@ DEFINE_STORE_NEW(LOAD_KN_PAIR, LOAD_VN_PAIR)
 vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y * c.x); }
 
 // Element pair i of a row (normal: elements 2i, 2i+1 = word i; neox: elements i, i + NP).
-#define KC_ELEM(e) unpackHalf2x16(kc[base + ((e) >> 1)])[(e) & 1]
-#define KC_PAIR(i) (ROPE_NEOX == 0 ? unpackHalf2x16(kc[base + (i)]) : vec2(KC_ELEM(i), KC_ELEM((i) + NP)))
-#define KC_WORD(w) unpackHalf2x16(kc[base + (w)])
+// Ring rows (base = slot * n_head_kv + kv head) through kv_quant.glsl: f16 or dequantized.
+DEFINE_KV_PAIR(k_ring_pair, kc, K_TYPE, p.kv.k_scale_off, p.kv.k_sink_off)
+DEFINE_KV_PAIR(v_ring_pair, vc, V_TYPE, p.kv.v_scale_off, p.kv.v_sink_off)
+#define KC_ELEM(e) k_ring_pair(base, (e) >> 1)[(e) & 1]
+#define KC_PAIR(i) (ROPE_NEOX == 0 ? k_ring_pair(base, (i)) : vec2(KC_ELEM(i), KC_ELEM((i) + NP)))
+#define KC_WORD(w) k_ring_pair(base, (w))
 #define KN_PAIR(i) (ROPE_NEOX == 0 ? vec2(kn[base + 2 * (i)], kn[base + 2 * (i) + 1]) : vec2(kn[base + (i)], kn[base + (i) + NP]))
 #define KN_WORD(w) vec2(kn[base + 2 * (w)], kn[base + 2 * (w) + 1])
 
@@ -137,7 +141,7 @@ void main() {
     for (uint j = j_begin; j < j_end; ++j) {
         uint idx;
         const bool fresh = chunk_token(st, i, j, nsv, nwv, p.n_sink, p.n_window, idx);  // uniform
-        const uint base = fresh ? (idx * p.n_head_kv + hk) * HEAD_DIM : (idx * p.n_head_kv + hk) * HALF;
+        const uint base = fresh ? (idx * p.n_head_kv + hk) * HEAD_DIM : idx * p.n_head_kv + hk;  // float index / ring row
         if (((j - j_begin) % ANCHOR) == 0) {  // uniform
             [[unroll]] for (uint r = 0; r < RP; ++r) {
                 const uint pi = lane + r * WG_SIZE;
@@ -162,7 +166,7 @@ void main() {
         [[unroll]] for (uint r = 0; r < RV; ++r) {
             const uint w = lane + r * WG_SIZE;
             if (w < HALF) {
-                const vec2 v = fresh ? vec2(vn[base + 2 * w], vn[base + 2 * w + 1]) : unpackHalf2x16(vc[base + w]);
+                const vec2 v = fresh ? vec2(vn[base + 2 * w], vn[base + 2 * w + 1]) : v_ring_pair(base, w);
                 [[unroll]] for (uint qh = 0; qh < NQ; ++qh)
                     acc[qh * RV + r] = acc[qh * RV + r] * corr[qh] + pj[qh] * v;
             }

@@ -24,6 +24,7 @@
 #include "common.glsl"
 #include "params.h"
 #include "attention_common.glsl"
+#include "kv_quant.glsl"
 
 layout(constant_id = 0) const uint WG_SIZE = 32;
 layout(constant_id = 1) const uint HEAD_DIM = 128;  // multiple of 8
@@ -55,7 +56,7 @@ const uint RT1 = RT > 0 ? RT : 1;
 layout(push_constant) uniform Push { AttnParams p; };
 layout(std430, binding = 0) readonly buffer Steps { AttnStep steps[]; };
 layout(binding = 1) uniform usamplerBuffer q_tb;    // (n_tokens, n_head, HEAD_DIM) f32 bits
-layout(binding = 2) uniform usamplerBuffer kc_tb;   // (C, n_head_kv, NG) texels of 8 halves
+layout(binding = 2) uniform usamplerBuffer kc_tb;   // (C, n_head_kv, NG) texels of 8 halves, or quantized (kv_quant.glsl)
 layout(binding = 3) uniform usamplerBuffer vc_tb;
 layout(binding = 4) uniform usamplerBuffer kn_tb;   // (n_tokens, n_head_kv, HEAD_DIM) f32 bits
 layout(binding = 5) uniform usamplerBuffer vn_tb;
@@ -82,23 +83,23 @@ DEFINE_STORE_NEW(LOAD_KN_PAIR, LOAD_VN_PAIR)
 
 vec2 rotate(vec2 x, vec2 c) { return vec2(x.x * c.x - x.y * c.y, x.x * c.y + x.y * c.x); }
 
-// Group g of a row as 4 element pairs (2c, 2c+1). Ring rows: `row` is the row's first texel;
-// fresh rows: `row` is the row's first f32 texel (4 floats). (Macros: samplers as function
-// arguments are best avoided.)
-#define DEFINE_GROUP(NAME, RING, FRESH)                                         \
+// Group g of a row as 4 element pairs (2c, 2c+1). Ring rows: `row` is the ring row (slot *
+// n_head_kv + kv head), read through kv_quant.glsl (f16 or dequantized); fresh rows: `row` is the
+// row's first f32 texel (4 floats). (Macros: samplers as function arguments are best avoided.)
+DEFINE_KV_GROUP(ring_group_k, kc_tb, K_TYPE, p.kv.k_scale_off, p.kv.k_sink_off)
+DEFINE_KV_GROUP(ring_group_v, vc_tb, V_TYPE, p.kv.v_scale_off, p.kv.v_sink_off)
+#define DEFINE_GROUP(NAME, RING_GROUP, FRESH)                                   \
     void NAME(const bool fresh, uint row, uint g, out vec2 e[4]) {              \
         if (fresh) {                                                            \
             const vec4 a = uintBitsToFloat(texelFetch(FRESH, int(row + 2 * g))); \
             const vec4 c = uintBitsToFloat(texelFetch(FRESH, int(row + 2 * g + 1))); \
             e[0] = a.xy; e[1] = a.zw; e[2] = c.xy; e[3] = c.zw;                 \
         } else {                                                                \
-            const uvec4 w = texelFetch(RING, int(row + g));                     \
-            e[0] = unpackHalf2x16(w.x); e[1] = unpackHalf2x16(w.y);             \
-            e[2] = unpackHalf2x16(w.z); e[3] = unpackHalf2x16(w.w);             \
+            RING_GROUP(row, g, e);                                              \
         }                                                                       \
     }
-DEFINE_GROUP(group_k, kc_tb, kn_tb)
-DEFINE_GROUP(group_v, vc_tb, vn_tb)
+DEFINE_GROUP(group_k, ring_group_k, kn_tb)
+DEFINE_GROUP(group_v, ring_group_v, vn_tb)
 // Rotated unit u as PU pairs (x, y) to rotate together.
 void unit_of(const bool fresh, uint row, uint u, out vec2 pr[8]) {
     vec2 a[4];
@@ -134,7 +135,7 @@ const uint ANCHOR = 16;
 
 // One key at visible index j (k = j - j_begin), stored at row `r` of the ring or the chunk.
 void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
-    const uint row = fresh ? (ridx * p.n_head_kv + hk) * (HEAD_DIM / 4) : (ridx * p.n_head_kv + hk) * NG;
+    const uint row = fresh ? (ridx * p.n_head_kv + hk) * (HEAD_DIM / 4) : ridx * p.n_head_kv + hk;
     if ((k % ANCHOR) == 0) {
         UNROLL_LANE for (uint r = 0; r < RU; ++r) {
             const uint u = lane + r * LANES;

@@ -100,6 +100,16 @@ struct AttnStep {
     uint pad1;
 };
 
+// Word offsets of the quantized regions of one layer's K and V buffers (kv::RowLayout; 0 for f16):
+// scales, f16 sink rows, and how many rows (n_sink * n_head_kv) are kept in f16 (0: none).
+struct KvLayout {
+    uint k_scale_off;
+    uint v_scale_off;
+    uint k_sink_off;
+    uint v_sink_off;
+    uint sink_rows;
+};
+
 // attention.comp (one invocation per (query i, head h, split s), s fastest) and attention_sg.comp
 // (one workgroup per (query i, block of heads, split s)).
 struct AttnParams {
@@ -115,6 +125,8 @@ struct AttnParams {
     uint has_sinks;   // learned per-head sink logits bound at binding 7
     uint store_new;   // 1 (decode, n_tokens == 1): also store the token's K/V in its ring slot
                       // through bindings 10 and 11 (the ring again, writable), as kv_store would
+                      // (f16 caches only: a quantized cache stores with kv_quant.comp)
+    KvLayout kv;      // the ring's quantized regions (variants with K_Q* / V_Q* defines)
 };
 
 // attention_combine.comp: one workgroup per (query i, head h): merges n_splits partials.
@@ -133,6 +145,21 @@ struct KvStoreParams {
     uint n_window;
     uint step_index;
     uint n_words;     // n_tokens * n_head_kv * head_dim / 2
+};
+
+// kv_quant.comp: one invocation per (token i, kv head, pair of 32-element blocks) of a chunk's
+// fresh K/V, for a cache with a quantized K or V (types by -D, as in kv_quant.glsl).
+struct KvQuantParams {
+    uint n_tokens;
+    uint n_head_kv;
+    uint head_dim;
+    uint n_sink;
+    uint n_window;
+    uint step_index;
+    uint round;       // 1: write every fresh row back as the cache will return it (k_new / v_new)
+    uint store;       // 1: store the chunk's surviving rows into their ring slots
+    uint n_items;     // n_tokens * n_head_kv * pairs per row
+    KvLayout kv;
 };
 
 #ifdef __cplusplus

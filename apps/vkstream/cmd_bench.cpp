@@ -16,6 +16,7 @@
 
 #include "commands.hpp"
 #include "common/error.hpp"
+#include "kv/cache_types.hpp"
 #include "ops/attention_bench.hpp"
 #include "ops/matmul.hpp"
 #include "ops/yardsticks.hpp"
@@ -40,6 +41,7 @@ struct BenchOptions {
     ops::MatmulVariant variant = ops::MatmulVariant::auto_;
     bool matmul = true;
     bool attention = true;  // decode attention vs cache size and vs stream length
+    kv::CacheTypes cache_types;  // --cache-type-k / --cache-type-v for the attention rows
     bool tiled = false;  // force the shared-memory tiled kernel for the matmul column
 };
 
@@ -264,13 +266,15 @@ int bench_kernels(const BenchOptions& o) {
         shape.n_head_kv = 3;
         shape.head_dim = 64;
         shape.n_iters = o.quick ? 3 : 10;
-        for (uint32_t cap : {256u, 512u, 1024u, 2048u, 4096u, 8192u})
+        shape.types = o.cache_types;
+        for (uint32_t cap : {256u, 512u, 1024u, 2048u, 4096u, 8192u, 16384u})
             attn.push_back({"cache", cap, cap, ops::bench_attention_decode_detailed(k, cap, cap, shape)});
         for (uint64_t len : {1000ull, 10000ull, 100000ull, 1000000ull})
             attn.push_back({"stream", 1024, len, ops::bench_attention_decode_detailed(k, 1024, len, shape)});
         if (!o.json) {
-            std::printf("\ndecode attention + kv_store, SmolLM2 shape (9 heads, 3 KV heads, head_dim 64, 4 sinks):\n"
-                        "%-7s %8s %12s %8s %12s %10s\n", "axis", "cache", "stream", "keys", "ms/step", "KV GB/s");
+            std::printf("\ndecode attention + kv_store, SmolLM2 shape (9 heads, 3 KV heads, head_dim 64, 4 sinks), cache %s:\n"
+                        "%-7s %8s %12s %8s %12s %10s\n", kv::describe(o.cache_types).c_str(), "axis", "cache", "stream", "keys",
+                        "ms/step", "KV GB/s");
             for (const auto& a : attn)
                 std::printf("%-7s %8u %12llu %8u %12.3f %10.2f\n", a.axis, a.capacity, (unsigned long long)a.stream,
                             a.r.n_visible, a.r.seconds_per_step * 1e3, a.r.gbytes_per_s);
@@ -304,7 +308,8 @@ int bench_kernels(const BenchOptions& o) {
                             r.matmul_gflops, 100.0 * r.matmul_gflops / peak_gflops);
             std::printf("}%s\n", i + 1 < results.size() ? "," : "");
         }
-        std::printf("  ],\n  \"attention\": [\n");
+        std::printf("  ],\n  \"attention_cache_type_k\": \"%s\",\n  \"attention_cache_type_v\": \"%s\",\n  \"attention\": [\n",
+                    quant::info(o.cache_types.k).name, quant::info(o.cache_types.v).name);
         for (size_t i = 0; i < attn.size(); ++i) {
             const auto& a = attn[i];
             std::printf("    {\"axis\": \"%s\", \"capacity\": %u, \"stream_length\": %llu, \"visible_keys\": %u, "
@@ -345,6 +350,7 @@ void bench_usage() {
     std::fprintf(stderr,
                  "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
                  "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--no-attention] [--tiled]\n"
+                 "                      [--cache-type-k f16|q8_0|q4_0] [--cache-type-v f16|q8_0|q4_0]   (attention rows)\n"
                  "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]\n");
 }
 
@@ -366,6 +372,12 @@ int cmd_bench(const Args& args) {
         else if (a == "--quick") o.quick = true;
         else if (a == "--no-matmul") o.matmul = false;
         else if (a == "--no-attention") o.attention = false;
+        else if (a == "--cache-type-k" || a == "--cache-type-v") {
+            const std::string& v = value();
+            const auto t = kv::parse_cache_type(v);
+            if (!t) fail(Status::invalid_argument, "bench: %s must be f16, q8_0 or q4_0, not '%s'", a.c_str(), v.c_str());
+            (a == "--cache-type-k" ? o.cache_types.k : o.cache_types.v) = *t;
+        }
         else if (a == "--tiled") o.tiled = true;
         else if (a == "-m" || a == "--model") o.model = value();
         else if (a == "--shapes") {

@@ -182,7 +182,7 @@ int bench_model(const Args& in_args) {
     });
     if (!ok) {
         std::fprintf(stderr, "vkstream bench: %s\nusage: vkstream bench -m MODEL [--prompt-tokens 512] [--decode-tokens 128] "
-                             "[--sink 4] [--window 1020] [--batch 256] [--profile] [--no-fusion] [--json]\n"
+                             "[--sink 4] [--window 1020] [--batch 256] [--cache-type-k T] [--cache-type-v T] [--profile] [--no-fusion] [--json]\n"
                              "       vkstream bench --synthetic [options]   (a tiny random Q4_1 model instead of -m)\n", error.c_str());
         return 2;
     }
@@ -235,6 +235,9 @@ int bench_model(const Args& in_args) {
         j.kv("copy_gbps_ssbo", copy_ssbo).kv("copy_gbps_texel", copy_texel);
         j.kv("decode_pct_of_copy", copy_best > 0 ? 100.0 * decode_gbps / copy_best : 0.0);
         j.kv("kv_bytes", session.kv_bytes());
+        j.kv("cache_type_k", quant::info(session.config().cache_types.k).name);
+        j.kv("cache_type_v", quant::info(session.config().cache_types.v).name);
+        j.kv("kv_bytes_per_token", session.cache().bytes_per_token());
         j.kv("dispatch_us", dispatch_us).kv("dispatch_with_barrier_us", dispatch_barrier_us);
         j.end_object();
         std::printf("%s\n", j.str().c_str());
@@ -242,8 +245,10 @@ int bench_model(const Args& in_args) {
         std::printf("model    %s (%s, %.1f MiB of weights on the device)\n", o.model.c_str(),
                     model::arch_name(model->desc().arch), double(model->weight_bytes()) / (1 << 20));
         std::printf("device   %s\n", caps.name.c_str());
-        std::printf("cache    %u sinks + %u window, %.1f MiB KV, chunks of %u\n", session.config().n_sink,
-                    session.config().n_window, double(session.kv_bytes()) / (1 << 20), session.config().n_batch);
+        std::printf("cache    %u sinks + %u window, %.1f MiB KV (%s, %llu bytes per token), chunks of %u\n",
+                    session.config().n_sink, session.config().n_window, double(session.kv_bytes()) / (1 << 20),
+                    kv::describe(session.config().cache_types).c_str(),
+                    (unsigned long long)session.cache().bytes_per_token(), session.config().n_batch);
         std::printf("prefill  %u tokens in %.2f s: %.1f tokens/s\n", n_prompt, prefill_s, prefill_tps);
         std::printf("decode   %u tokens in %.2f s: %.1f tokens/s (p50 %.1f ms, p99 %.1f ms per token)\n", n_decode,
                     decode_s, decode_tps, p50, p99);

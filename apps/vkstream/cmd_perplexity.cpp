@@ -58,6 +58,7 @@ struct PplArgs {
     bool report_latency = false;
     int64_t decode_from = -1;   // -1: 0 (recompute: the window)
     bool synthetic = false;
+    bool kl_base = false;       // also run an f16-cache session and report KL(f16 || this cache)
 };
 
 const char* k_usage =
@@ -75,6 +76,11 @@ const char* k_usage =
     "  --json               summary as JSON on stdout\n"
     "  --report-latency     time every token from --decode-from on as one decode step\n"
     "  --decode-from P      first position timed with --report-latency (default 0; recompute: window)\n"
+    "  --cache-type-k T, --cache-type-v T, --cache-sinks f16|same\n"
+    "                       KV cache element types (f16, q8_0, q4_0), as for run\n"
+    "  --kl-base            also feed the text through a second session with an f16 cache and report\n"
+    "                       the mean KL divergence KL(f16 || this cache) per prediction (sink and\n"
+    "                       window policies; the CSV gets a kl column)\n"
     "  --synthetic          use a tiny random model (2 layers, 256 wide, byte vocabulary) instead of -m\n";
 
 std::string read_file(const std::string& path) {
@@ -152,23 +158,27 @@ private:
 // Per-token results, streamed to the CSV as they come.
 class Recorder {
 public:
-    Recorder(const std::string& csv_path, bool latency, uint64_t n_cache) : latency_(latency), n_cache_(n_cache) {
+    Recorder(const std::string& csv_path, bool latency, uint64_t n_cache, bool kl = false)
+        : latency_(latency), kl_(kl), n_cache_(n_cache) {
         if (!csv_path.empty()) {
             csv_ = std::fopen(csv_path.c_str(), "w");
             if (!csv_) fail(Status::io_error, "cannot write CSV file '%s'", csv_path.c_str());
-            std::fprintf(csv_, latency ? "token,nll,mean_nll,ppl,latency_ms\n" : "token,nll,mean_nll,ppl\n");
+            std::fprintf(csv_, "token,nll,mean_nll,ppl%s%s\n", latency ? ",latency_ms" : "", kl ? ",kl" : "");
         }
     }
     ~Recorder() {
         if (csv_) std::fclose(csv_);
     }
     // NLL of predicting stream token `index` (>= 1); latency_ms < 0: not timed.
-    void add(uint64_t index, double nll, double latency_ms = -1) {
+    // kl: KL(f16 cache || this cache) of the prediction (with --kl-base).
+    void add(uint64_t index, double nll, double latency_ms = -1, double kl = NAN) {
         acc_.add(nll);
         if (index > n_cache_) past_cache_.add(nll);  // its context no longer fits the cache
+        if (kl_) kl_acc_.add(kl);
         if (csv_) {
             std::fprintf(csv_, "%llu,%.6f,%.6f,%.6f", (unsigned long long)index, nll, acc_.mean_nll(), acc_.ppl());
             if (latency_) std::fprintf(csv_, ",%.4f", latency_ms);
+            if (kl_) std::fprintf(csv_, ",%.8f", kl);
             std::fprintf(csv_, "\n");
         }
         if (latency_ms >= 0) latencies_.push_back({index, latency_ms});
@@ -178,13 +188,14 @@ public:
     }
     const engine::PerplexityAccumulator& all() const { return acc_; }
     const engine::PerplexityAccumulator& past_cache() const { return past_cache_; }
+    const engine::PerplexityAccumulator& kl() const { return kl_acc_; }  // mean_nll() = mean KL
     const std::vector<std::pair<uint64_t, double>>& latencies() const { return latencies_; }
 
 private:
     std::FILE* csv_ = nullptr;
-    bool latency_;
+    bool latency_, kl_;
     uint64_t n_cache_;
-    engine::PerplexityAccumulator acc_, past_cache_;
+    engine::PerplexityAccumulator acc_, past_cache_, kl_acc_;
     std::vector<std::pair<uint64_t, double>> latencies_;
 };
 
@@ -274,10 +285,13 @@ int cmd_perplexity(const Args& args_in) {
             return 2;
         }
         if (a[i] == "--report-latency") return p.report_latency = true, 1;
+        if (a[i] == "--kl-base") return p.kl_base = true, 1;
         if (a[i] == "--synthetic") return 1;
         return 0;
     });
     if (ok && o.file.empty()) ok = false, error = "no text: pass -f TEXT";
+    if (ok && p.kl_base && (p.report_latency || p.policy == Policy::dense || p.policy == Policy::recompute))
+        ok = false, error = "--kl-base works with --policy sink or window, without --report-latency";
     if (!ok) {
         std::fprintf(stderr, "vkstream perplexity: %s\n%s", error.c_str(), k_usage);
         return 2;
@@ -331,12 +345,22 @@ int cmd_perplexity(const Args& args_in) {
     }
     const engine::SessionConfig& cfg = session->config();
     const uint64_t n_cache = uint64_t(cfg.n_sink) + cfg.n_window;
-    std::fprintf(stderr, "policy %s: %u sinks + %u window (%.1f MiB of KV), chunks of %u\n", policy_name(p.policy),
-                 cfg.n_sink, cfg.n_window, double(session->kv_bytes()) / (1 << 20), cfg.n_batch);
+    std::fprintf(stderr, "policy %s: %u sinks + %u window (%.1f MiB of KV: %s), chunks of %u\n", policy_name(p.policy),
+                 cfg.n_sink, cfg.n_window, double(session->kv_bytes()) / (1 << 20),
+                 kv::describe(cfg.cache_types).c_str(), cfg.n_batch);
+    // --kl-base: the same stream through an f16 cache, chunk for chunk.
+    std::unique_ptr<engine::Session> base;
+    if (p.kl_base) {
+        engine::SessionConfig bc = cfg;
+        bc.cache_types = kv::CacheTypes{};
+        base = std::make_unique<engine::Session>(model, bc);
+    }
+    std::vector<float> base_logits;
+    engine::PerplexityAccumulator base_nll;  // the f16 session's NLL over the same predictions
 
     uint64_t decode_from = p.decode_from >= 0 ? uint64_t(p.decode_from) : (p.policy == Policy::recompute ? n_cache : 0);
     if (!p.report_latency) decode_from = N;  // nothing timed per token
-    Recorder rec(p.csv, p.report_latency, p.policy == Policy::dense ? N : n_cache);
+    Recorder rec(p.csv, p.report_latency, p.policy == Policy::dense ? N : n_cache, p.kl_base);
     const uint64_t n_pred = N - 1;  // predictions: token i+1 from the logits after token i
     Progress prog(policy_name(p.policy), n_pred);
     std::signal(SIGINT, on_sigint);
@@ -355,7 +379,19 @@ int cmd_perplexity(const Args& args_in) {
             session->feed(std::span<const int32_t>(tokens).subspan(done, n), &logits);
             nll.resize(n);
             engine::token_nlls(logits, n_vocab, std::span<const int32_t>(tokens).subspan(done + 1, n), nll);
-            for (uint64_t j = 0; j < n; ++j) rec.add(done + 1 + j, nll[j]);
+            if (base) {
+                base_logits.clear();
+                base->feed(std::span<const int32_t>(tokens).subspan(done, n), &base_logits);
+                std::vector<double> bn(n);
+                engine::token_nlls(base_logits, n_vocab, std::span<const int32_t>(tokens).subspan(done + 1, n), bn);
+                for (double x : bn) base_nll.add(x);
+            }
+            for (uint64_t j = 0; j < n; ++j) {
+                const std::span<const float> row = std::span<const float>(logits).subspan(j * n_vocab, n_vocab);
+                rec.add(done + 1 + j, nll[j], -1,
+                        base ? engine::token_kl(std::span<const float>(base_logits).subspan(j * n_vocab, n_vocab), row)
+                             : NAN);
+            }
             done += n;
             rec.flush();
             prog.update(done, rec.all().ppl());
@@ -415,6 +451,13 @@ int cmd_perplexity(const Args& args_in) {
         j.kv("n_predicted_past_cache", rec.past_cache().count()).kv("ppl_past_cache", past_ppl);
         j.kv("seconds", secs).kv("tokens_per_s", secs > 0 ? double(done) / secs : 0.0);
         j.kv("kv_bytes", session->kv_bytes());
+        j.kv("cache_type_k", quant::info(cfg.cache_types.k).name).kv("cache_type_v", quant::info(cfg.cache_types.v).name);
+        j.kv("cache_f16_sinks", cfg.cache_types.f16_sinks);
+        j.kv("kv_bytes_per_token", session->cache().bytes_per_token());
+        if (p.kl_base)
+            j.kv("mean_kl", rec.kl().count() ? rec.kl().mean_nll() : NAN)
+                .kv("n_kl", rec.kl().count())
+                .kv("ppl_f16_cache", base_nll.count() ? base_nll.ppl() : NAN);
         if (p.report_latency) {
             j.kv("decode_from", decode_from);
             j.key("latency_ms").begin_array();
@@ -427,11 +470,14 @@ int cmd_perplexity(const Args& args_in) {
         j.end_object();
         std::printf("%s\n", j.str().c_str());
     } else {
-        std::printf("%s (%u sinks + %u window): %llu predictions over %llu tokens, mean NLL %.5f, PPL %.4f", policy_name(p.policy),
-                    cfg.n_sink, cfg.n_window, (unsigned long long)done, (unsigned long long)N, rec.all().mean_nll(),
+        std::printf("%s (%u sinks + %u window, %s): %llu predictions over %llu tokens, mean NLL %.5f, PPL %.4f", policy_name(p.policy),
+                    cfg.n_sink, cfg.n_window, kv::describe(cfg.cache_types).c_str(), (unsigned long long)done,
+                    (unsigned long long)N, rec.all().mean_nll(),
                     rec.all().ppl());
         if (rec.past_cache().count())
             std::printf(", PPL past the cache (%llu tokens) %.4f", (unsigned long long)rec.past_cache().count(), past_ppl);
+        if (p.kl_base && rec.kl().count())
+            std::printf(", mean KL vs an f16 cache %.6f (f16 cache PPL %.4f)", rec.kl().mean_nll(), base_nll.ppl());
         std::printf("%s\n%.1f s, %.2f tokens/s on %s\n", done == n_pred ? "" : " (partial)", secs,
                     secs > 0 ? double(done) / secs : 0.0, model->device().caps().name.c_str());
         for (const auto& pr : probes)

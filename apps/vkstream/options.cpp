@@ -18,6 +18,10 @@ const char* model_args_help() {
            "  --sink N             attention-sink tokens kept for good (default 4)\n"
            "  --window N           rolling window (default: trained context - sinks)\n"
            "  --batch N            prefill chunk size (default 256)\n"
+           "  --cache-type-k T     KV cache element type of the keys: f16 (default), q8_0, q4_0\n"
+           "  --cache-type-v T     ... of the values (blocks of 32 along the head; head size % 32 == 0)\n"
+           "  --cache-sinks S      with a quantized cache: f16 keeps the sink tokens exact, same quantizes\n"
+           "                       them like the window (default same)\n"
            "  --temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S --greedy\n";
 }
 

@@ -1,6 +1,9 @@
 #pragma once
 #include <cstdlib>
 #include <cerrno>
+#include <optional>
+
+#include "kv/cache_types.hpp"
 
 namespace vks::cli {
 
@@ -62,6 +65,19 @@ bool parse_model_args(const Args& args, ModelArgs& o, std::string& error, Extra&
         else if (a == "--sink") { if (!int_arg(0, 1 << 20)) return false; o.session.n_sink = uint32_t(iv); }
         else if (a == "--window") { if (!int_arg(1, 1 << 24)) return false; o.session.n_window = uint32_t(iv); }
         else if (a == "--batch") { if (!int_arg(1, 4096)) return false; o.session.n_batch = uint32_t(iv); }
+        else if (a == "--cache-type-k" || a == "--cache-type-v") {
+            auto v = need("f16, q8_0 or q4_0");
+            if (!v) return false;
+            const std::optional<quant::Type> t = kv::parse_cache_type(*v);
+            if (!t) return error = a + ": '" + *v + "' is not f16, q8_0 or q4_0", false;
+            (a == "--cache-type-k" ? o.session.cache_types.k : o.session.cache_types.v) = *t;
+        }
+        else if (a == "--cache-sinks") {
+            auto v = need("f16 or same");
+            if (!v) return false;
+            if (*v != "f16" && *v != "same") return error = a + ": '" + *v + "' is not f16 or same", false;
+            o.session.cache_types.f16_sinks = *v == "f16";
+        }
         else if (a == "--temp") { if (!float_arg()) return false; sp.temperature = fv; }
         else if (a == "--top-k") { if (!int_arg(0, INT32_MAX)) return false; sp.top_k = int(iv); }
         else if (a == "--top-p") { if (!float_arg()) return false; sp.top_p = fv; }

@@ -190,6 +190,14 @@ typedef struct vks_sampler_params {
     uint64_t seed;         /**< same seed, same tokens */
 } vks_sampler_params;
 
+/** Element type of the KV cache (vks_session_params.cache_type_k / cache_type_v). Quantized types
+ *  use blocks of 32 along the head dimension (head size a multiple of 32). */
+typedef enum vks_cache_type {
+    VKS_CACHE_F16 = 0,   /**< default: 2 bytes per element */
+    VKS_CACHE_Q8_0 = 1,  /**< 8-bit, one f16 scale per 32 elements: about 53% of f16 */
+    VKS_CACHE_Q4_0 = 2   /**< 4-bit, one f16 scale per 32 elements: about 28% of f16 */
+} vks_cache_type;
+
 typedef struct vks_session_params {
     size_t struct_size;
     uint32_t n_sink;           /**< tokens kept for good at the start of the cache (default 4) */
@@ -197,6 +205,10 @@ typedef struct vks_session_params {
     uint32_t n_batch;          /**< prefill chunk size (default 256) */
     int dense;                 /**< 1: never evict; feeding past n_sink + n_window is VKS_ERR_CONTEXT_FULL */
     vks_sampler_params sampling;
+    /* Appended fields: a struct_size that ends before them (a caller built with an older header)
+     * is accepted, and they keep their defaults. */
+    int32_t cache_type_k;      /**< vks_cache_type of the keys (default VKS_CACHE_F16) */
+    int32_t cache_type_v;      /**< vks_cache_type of the values (default VKS_CACHE_F16) */
 } vks_session_params;
 
 VKS_API vks_session_params vks_session_default_params(void);
@@ -263,8 +275,9 @@ VKS_API vks_status vks_session_save(const vks_session* session, const char* path
 
 /**
  * Restores a state saved by vks_session_save() into `session`, which must use the same model
- * and the same n_sink/n_window. A truncated or corrupted file is VKS_ERR_BAD_FORMAT, a state of
- * another model or another n_sink/n_window is VKS_ERR_INVALID_ARGUMENT, a state of another
+ * and the same n_sink/n_window and cache types. A truncated or corrupted file is
+ * VKS_ERR_BAD_FORMAT, a state of another model, another n_sink/n_window or other cache types
+ * (cache_type_k / cache_type_v) is VKS_ERR_INVALID_ARGUMENT, a state of another
  * format version is VKS_ERR_UNSUPPORTED; each leaves the session unchanged. A device failure
  * while the cache is copied in (VKS_ERR_DEVICE_LOST, VKS_ERR_OUT_OF_DEVICE_MEMORY) leaves the
  * session reset to an empty stream.

@@ -3,6 +3,7 @@
 #include "vkstream/vkstream.h"
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -247,6 +248,22 @@ vks_status vks_chat_render(const vks_model* model, const char* const* roles, con
     });
 }
 
+namespace {
+// struct_size of vks_session_params before the cache types were appended (callers built with that
+// header send it; the fields after it keep their defaults).
+constexpr size_t kSessionParamsSizeV1 = offsetof(vks_session_params, cache_type_k);
+
+vks::quant::Type cache_type_of(int32_t t) {
+    switch (t) {
+        case VKS_CACHE_F16: return vks::quant::Type::F16;
+        case VKS_CACHE_Q8_0: return vks::quant::Type::Q8_0;
+        case VKS_CACHE_Q4_0: return vks::quant::Type::Q4_0;
+        default: break;
+    }
+    vks::fail(vks::Status::invalid_argument, "cache type %d is not a vks_cache_type (0 f16, 1 q8_0, 2 q4_0)", int(t));
+}
+}  // namespace
+
 vks_session_params vks_session_default_params(void) {
     vks_session_params p;
     std::memset(&p, 0, sizeof p);
@@ -263,6 +280,8 @@ vks_session_params vks_session_default_params(void) {
     p.sampling.repeat_penalty = c.sampling.repeat_penalty;
     p.sampling.repeat_last_n = c.sampling.repeat_last_n;
     p.sampling.seed = c.sampling.seed;
+    p.cache_type_k = VKS_CACHE_F16;
+    p.cache_type_v = VKS_CACHE_F16;
     return p;
 }
 
@@ -272,9 +291,10 @@ vks_status vks_session_create(vks_model* model, const vks_session_params* params
     VKS_REQUIRE(model, "model is NULL");
     vks_session_params p = vks_session_default_params();
     if (params) {
-        VKS_REQUIRE(params->struct_size == sizeof(vks_session_params), "params->struct_size is %zu, expected %zu",
-                    params->struct_size, sizeof(vks_session_params));
-        p = *params;
+        VKS_REQUIRE(params->struct_size == sizeof(vks_session_params) || params->struct_size == kSessionParamsSizeV1,
+                    "params->struct_size is %zu, expected %zu (or %zu from an older header)", params->struct_size,
+                    sizeof(vks_session_params), kSessionParamsSizeV1);
+        std::memcpy(&p, params, params->struct_size);  // older callers: the appended fields keep defaults
     }
     VKS_REQUIRE(p.n_batch >= 1 && p.n_batch <= 4096, "n_batch %u outside [1, 4096]", p.n_batch);
     VKS_REQUIRE(p.sampling.repeat_last_n >= 0, "repeat_last_n %d", int(p.sampling.repeat_last_n));
@@ -291,6 +311,8 @@ vks_status vks_session_create(vks_model* model, const vks_session_params* params
         c.sampling.repeat_penalty = p.sampling.repeat_penalty;
         c.sampling.repeat_last_n = p.sampling.repeat_last_n;
         c.sampling.seed = p.sampling.seed;
+        c.cache_types.k = cache_type_of(p.cache_type_k);
+        c.cache_types.v = cache_type_of(p.cache_type_v);
         auto h = std::make_unique<vks_session>();
         h->session = std::make_unique<vks::engine::Session>(model->model, c);
         *session = h.release();

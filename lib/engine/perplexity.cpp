@@ -28,6 +28,33 @@ double token_nll(std::span<const float> logits, int32_t target) {
     return (mx - double(logits[size_t(target)])) + std::log(sum);
 }
 
+namespace {
+// log of the softmax denominator with the max subtracted: log sum exp(x - mx), and mx.
+void log_norm(std::span<const float> x, double& mx, double& lse) {
+    mx = -std::numeric_limits<double>::infinity();
+    for (float v : x) mx = std::max(mx, double(v));
+    double sum = 0;
+    for (float v : x) sum += std::exp(double(v) - mx);
+    lse = std::log(sum);
+}
+}  // namespace
+
+double token_kl(std::span<const float> p_logits, std::span<const float> q_logits) {
+    if (p_logits.empty() || p_logits.size() != q_logits.size())
+        fail(Status::invalid_argument, "token_kl: logits of %zu and %zu entries", p_logits.size(), q_logits.size());
+    for (size_t i = 0; i < p_logits.size(); ++i)
+        if (!std::isfinite(p_logits[i]) || !std::isfinite(q_logits[i])) return std::numeric_limits<double>::quiet_NaN();
+    double pm, pl, qm, ql;
+    log_norm(p_logits, pm, pl);
+    log_norm(q_logits, qm, ql);
+    double kl = 0;
+    for (size_t i = 0; i < p_logits.size(); ++i) {
+        const double lp = double(p_logits[i]) - pm - pl, lq = double(q_logits[i]) - qm - ql;
+        kl += std::exp(lp) * (lp - lq);
+    }
+    return kl;
+}
+
 void token_nlls(std::span<const float> logits, size_t n_vocab, std::span<const int32_t> targets, std::span<double> out) {
     if (n_vocab == 0) fail(Status::invalid_argument, "token_nlls: n_vocab is 0");
     if (targets.size() != out.size())

@@ -24,6 +24,12 @@ double token_nll(std::span<const float> logits, int32_t target);
 void token_nlls(std::span<const float> logits, size_t n_vocab, std::span<const int32_t> targets,
                 std::span<double> out);
 
+// KL(P || Q) in nats of the next-token distributions P = softmax(p_logits) (the reference, e.g.
+// an f16 cache) and Q = softmax(q_logits) (e.g. a quantized cache), summed in double over the
+// whole vocabulary. >= 0 up to rounding; NaN when a logit is not finite. invalid_argument when the
+// sizes differ or are 0.
+double token_kl(std::span<const float> p_logits, std::span<const float> q_logits);
+
 // Running mean NLL and perplexity over a stream of per-token NLLs (summed in double with
 // Kahan compensation: a million tokens of ~1-10 nats lose nothing to rounding).
 class PerplexityAccumulator {

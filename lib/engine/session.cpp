@@ -47,6 +47,7 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     cc.n_head_kv = d.n_head_kv;
     cc.head_dim = d.head_dim;
     cc.max_steps = 4;
+    cc.types = config_.cache_types;
     cache_ = std::make_unique<kv::Cache>(dev, cc);
 
     attn_cfg_.n_head = d.n_head;

@@ -31,6 +31,7 @@ struct SessionConfig {
     bool dense = false;       // no eviction: feeding past n_sink + n_window is Status::context_full
     bool profile = false;     // time every dispatch (device timestamps): decode_profile(), prefill_profile()
     bool fuse = true;         // norms, residual adds and the gated unit fused into matmuls (false: A/B only)
+    kv::CacheTypes cache_types;  // K / V element types (f16 default; q8_0, q4_0): kv/cache_types.hpp
     SamplerParams sampling;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/cache_types.hpp"
 #include "kv/contract.h"
 
 namespace vks::engine {
@@ -19,12 +20,16 @@ struct StateFingerprint {
     uint64_t model_hash = 0;   // FNV-1a of the tensor table (names, types, shapes)
     uint32_t n_sink = 0, n_window = 0;
     uint32_t capacity = 0;     // cache slots of a global layer (n_sink + n_window)
-    uint64_t slot_bytes = 0;   // bytes of one slot of one layer's K (or V) buffer
+    uint64_t slot_bytes = 0;   // bytes of one slot of one layer's K (or V) buffer as f16 (version 1)
     // (n_layer) each layer's cache shape; empty: every layer {n_sink, n_window}.
     std::vector<kv::CacheShape> layers;
     kv::CacheShape layer_shape(uint32_t il) const {
         return layers.empty() ? kv::CacheShape{n_sink, n_window} : layers[il];
     }
+    kv::CacheTypes types;      // the cache's element types: a state saved with others is refused
+    // (n_layer) each layer's K / V buffer layout (what the cache bytes of a version 2 state add up
+    // to); empty: kv::row_layout of layer_shape(il) and `types`.
+    std::vector<kv::RowLayout> k_layouts, v_layouts;
 };
 
 struct ParsedState {
@@ -36,8 +41,9 @@ struct ParsedState {
     std::vector<float> logits;       // (n_vocab)
     uint32_t n_slots = 0;            // min(n_past, capacity): slots of a global layer
     std::vector<uint32_t> layer_slots;  // (n_layer) min(n_past, that layer's capacity)
-    // Cache bytes inside the blob: per layer l, K slots [0, layer_slots[l]) then V slots
-    // [0, layer_slots[l]); sum_l 2 * layer_slots[l] * slot_bytes bytes. Points into the blob.
+    // Cache bytes inside the blob: per layer l, K then V, each as slots [0, layer_slots[l]) of
+    // every region of its layout (kv::RowLayout::regions; f16: the rows, so version 1's
+    // 2 * layer_slots[l] * slot_bytes bytes per layer). Points into the blob passed to parse_state.
     std::span<const uint8_t> kv;
 };
 

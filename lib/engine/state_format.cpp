@@ -3,6 +3,7 @@
 // engine/session_state.cpp, which writes it.
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "common/error.hpp"
 #include "engine/sampler.hpp"
@@ -19,7 +20,34 @@ uint64_t state_fnv1a(const uint8_t* p, size_t n, uint64_t h) {
 namespace {
 
 using state_format::kMagic;
+using state_format::kOldestVersion;
 using state_format::kVersion;
+
+// K + V bytes of all layers that a version 2 state holds: layer il saves its first
+// layer_slots[il] slots of every region of its K and V layouts.
+uint64_t cache_bytes(const StateFingerprint& f, const std::vector<uint32_t>& layer_slots) {
+    uint64_t words = 0;
+    for (uint32_t il = 0; il < f.n_layer; ++il) {
+        const kv::CacheShape sh = f.layer_shape(il);
+        for (int kv_i = 0; kv_i < 2; ++kv_i) {
+            const std::vector<kv::RowLayout>& given = kv_i == 0 ? f.k_layouts : f.v_layouts;
+            const kv::RowLayout l = !given.empty() ? given[il]
+                                                   : kv::row_layout(kv_i == 0 ? f.types.k : f.types.v, sh.capacity(),
+                                                                    sh.n_sink, f.n_head_kv, f.head_dim, f.types.f16_sinks);
+            words += l.saved_words(f.n_head_kv, layer_slots[il]);
+        }
+    }
+    return words * 4;
+}
+
+std::string types_text(quant::Type k, quant::Type v, uint32_t flags) {
+    kv::CacheTypes t;
+    t.k = k;
+    t.v = v;
+    t.hadamard = (flags & state_format::kFlagHadamard) != 0;
+    t.f16_sinks = (flags & state_format::kFlagF16Sinks) != 0;
+    return kv::describe(t);
+}
 
 struct Reader {
     std::span<const uint8_t> in;
@@ -46,7 +74,9 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     r.bytes(magic, 8, "magic");
     if (std::memcmp(magic, kMagic, 8) != 0) fail(Status::bad_format, "not a vkstream session state (bad magic)");
     uint32_t version = r.get<uint32_t>("version");
-    if (version != kVersion) fail(Status::unsupported, "session state version %u is not supported (want %u)", version, kVersion);
+    if (version < kOldestVersion || version > kVersion)
+        fail(Status::unsupported, "session state version %u is not supported (want %u..%u)", version, kOldestVersion,
+             kVersion);
     uint64_t sum;
     std::memcpy(&sum, blob.data() + blob.size() - 8, 8);
     if (state_fnv1a(blob.data(), blob.size() - 8) != sum)
@@ -66,17 +96,51 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     if (n_sink != want.n_sink || n_window != want.n_window)
         fail(Status::invalid_argument, "session state has cache %u+%u, this session %u+%u", n_sink, n_window, want.n_sink,
              want.n_window);
-    const uint32_t n_shapes = body.get<uint32_t>("number of layer shapes");
-    if (n_shapes != want.n_layer)
-        fail(Status::bad_format, "session state: %u layer shapes for %u layers", n_shapes, want.n_layer);
-    for (uint32_t il = 0; il < n_shapes; ++il) {
-        const uint32_t ls = body.get<uint32_t>("layer n_sink"), lw = body.get<uint32_t>("layer n_window");
-        const kv::CacheShape w = want.layer_shape(il);
-        if (ls != w.n_sink || lw != w.n_window)
-            fail(Status::invalid_argument,
-                 "session state has layer %u's cache as %u sinks + %u window, this session %u + %u", il, ls, lw,
-                 w.n_sink, w.n_window);
+    // Per-layer cache shapes (version 2; version 1 states are of uniform layers).
+    if (version >= 2) {
+        const uint32_t n_shapes = body.get<uint32_t>("number of layer shapes");
+        if (n_shapes != want.n_layer)
+            fail(Status::bad_format, "session state: %u layer shapes for %u layers", n_shapes, want.n_layer);
+        for (uint32_t il = 0; il < n_shapes; ++il) {
+            const uint32_t ls = body.get<uint32_t>("layer n_sink"), lw = body.get<uint32_t>("layer n_window");
+            const kv::CacheShape w = want.layer_shape(il);
+            if (ls != w.n_sink || lw != w.n_window)
+                fail(Status::invalid_argument,
+                     "session state has layer %u's cache as %u sinks + %u window, this session %u + %u", il, ls, lw,
+                     w.n_sink, w.n_window);
+        }
+    } else {
+        for (uint32_t il = 0; il < want.n_layer; ++il) {
+            const kv::CacheShape w = want.layer_shape(il);
+            if (w.n_sink != n_sink || w.n_window != n_window)
+                fail(Status::invalid_argument,
+                     "session state (version 1) has every layer's cache as %u sinks + %u window, this session's "
+                     "layer %u has %u + %u", n_sink, n_window, il, w.n_sink, w.n_window);
+        }
     }
+    // Cache element types: version 1 knew only f16. A quantized cache cannot take f16 rows (or the
+    // other way round) without converting them, so another type is refused, not converted.
+    uint32_t k_id = uint32_t(quant::Type::F16), v_id = k_id, flags = 0;
+    if (version >= 2) {
+        k_id = body.get<uint32_t>("k type");
+        v_id = body.get<uint32_t>("v type");
+        flags = body.get<uint32_t>("cache flags");
+    }
+    const quant::TypeInfo* kt = quant::find_type(k_id);
+    const quant::TypeInfo* vt = quant::find_type(v_id);
+    if (!kt || !vt || !kv::is_cache_type(kt->type) || !kv::is_cache_type(vt->type) ||
+        (flags & ~(state_format::kFlagHadamard | state_format::kFlagF16Sinks)) != 0)
+        fail(Status::bad_format, "session state: unknown cache element types (k %u, v %u, flags %u)", k_id, v_id, flags);
+    const uint32_t want_flags = (want.types.hadamard ? state_format::kFlagHadamard : 0u) |
+                                (want.types.f16_sinks ? state_format::kFlagF16Sinks : 0u);
+    // Flags only matter for quantized types (an f16 cache stores the same bytes either way).
+    const bool quantized = kt->type != quant::Type::F16 || vt->type != quant::Type::F16;
+    if (kt->type != want.types.k || vt->type != want.types.v || (quantized && flags != want_flags))
+        fail(Status::invalid_argument,
+             "session state was saved with cache types (%s); this session has (%s): load it into a session "
+             "created with the same --cache-type-k / --cache-type-v",
+             types_text(kt->type, vt->type, flags).c_str(),
+             types_text(want.types.k, want.types.v, want_flags).c_str());
     ParsedState st;
     st.n_past = body.get<uint64_t>("n_past");
     st.seed = body.get<uint64_t>("seed");
@@ -97,17 +161,24 @@ ParsedState parse_state(std::span<const uint8_t> blob, const StateFingerprint& w
     st.logits.resize(want.n_vocab);
     body.bytes(st.logits.data(), st.logits.size() * 4, "logits");
     st.n_slots = body.get<uint32_t>("n_slots");
-    uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
-    if (slot_bytes != want.slot_bytes)
-        fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
-             (unsigned long long)want.slot_bytes);
     if (st.n_slots != std::min<uint64_t>(st.n_past, want.capacity))
         fail(Status::bad_format, "session state: %u cached slots inconsistent with stream position %llu", st.n_slots,
              (unsigned long long)st.n_past);
     uint64_t kv_bytes = 0;
-    for (uint32_t il = 0; il < want.n_layer; ++il) {
+    for (uint32_t il = 0; il < want.n_layer; ++il)
         st.layer_slots.push_back(uint32_t(std::min<uint64_t>(st.n_past, want.layer_shape(il).capacity())));
-        kv_bytes += uint64_t(st.layer_slots.back()) * slot_bytes * 2;
+    if (version == 1) {
+        const uint64_t slot_bytes = body.get<uint64_t>("slot_bytes");
+        if (slot_bytes != want.slot_bytes)
+            fail(Status::bad_format, "session state: slot size %llu, expected %llu", (unsigned long long)slot_bytes,
+                 (unsigned long long)want.slot_bytes);
+        for (uint32_t m : st.layer_slots) kv_bytes += uint64_t(m) * slot_bytes * 2;
+    } else {
+        kv_bytes = body.get<uint64_t>("cache bytes");
+        const uint64_t expect = cache_bytes(want, st.layer_slots);
+        if (kv_bytes != expect)
+            fail(Status::bad_format, "session state: %llu cache bytes, expected %llu", (unsigned long long)kv_bytes,
+                 (unsigned long long)expect);
     }
     if (body.in.size() - body.pos != kv_bytes)
         fail(Status::bad_format, "session state: %zu bytes of cache data, expected %llu", body.in.size() - body.pos,

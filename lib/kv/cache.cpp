@@ -22,6 +22,7 @@ void CacheConfig::validate() const {
         fail(Status::invalid_argument, "kv cache: n_layer (%u), n_head_kv (%u), head_dim (%u) must be > 0", n_layer(),
              n_head_kv, head_dim);
     if (head_dim % 2 != 0) fail(Status::unsupported, "kv cache: head_dim %u must be even (f16 pairs)", head_dim);
+    types.validate(head_dim);
     if (max_steps == 0) fail(Status::invalid_argument, "kv cache: max_steps must be >= 1");
     for (const LayerKv& l : layers) {
         l.shape.validate();
@@ -31,6 +32,9 @@ void CacheConfig::validate() const {
 
 Cache::Cache(vk::Device& device, const CacheConfig& config) : device_(device), config_(config) {
     config_.validate();
+    if (config_.types.hadamard && config_.types.quantized())
+        fail(Status::unsupported, "kv cache: the Hadamard rotation of quantized rows runs only in the CPU reference "
+                                  "(ref/kv_quant.hpp), not in the device kernels yet");
     for (const LayerKv& l : config_.layers) {
         uint32_t g = 0;
         while (g < groups_.size() && !(groups_[g] == l)) ++g;
@@ -38,21 +42,25 @@ Cache::Cache(vk::Device& device, const CacheConfig& config) : device_(device), c
         group_of_.push_back(g);
     }
     const uint32_t n_layer = config_.n_layer();
+    const CacheTypes& t = config_.types;
     for (uint32_t l = 0; l < n_layer; ++l) {
-        const uint64_t per_buffer = bytes_per_layer(l) / 2;
-        if (per_buffer > device.caps().max_binding_bytes())
-            fail(Status::unsupported,
-                 "kv cache: layer %u's K is %llu bytes (capacity %u x %u kv heads x %u dims x f16), over the "
-                 "device's per-binding limit of %llu bytes; use a smaller window",
-                 l, (unsigned long long)per_buffer, capacity(l), config_.n_head_kv, config_.head_dim,
-                 (unsigned long long)device.caps().max_binding_bytes());
+        const CacheShape& sh = config_.layers[l].shape;
+        k_layout_.push_back(row_layout(t.k, sh.capacity(), sh.n_sink, config_.n_head_kv, config_.head_dim, t.f16_sinks));
+        v_layout_.push_back(row_layout(t.v, sh.capacity(), sh.n_sink, config_.n_head_kv, config_.head_dim, t.f16_sinks));
+        for (const RowLayout* rl : {&k_layout_.back(), &v_layout_.back()})
+            if (rl->bytes() > device.caps().max_binding_bytes())
+                fail(Status::unsupported,
+                     "kv cache: layer %u's %s is %llu bytes (capacity %u x %u kv heads x %u dims, %s), over the "
+                     "device's per-binding limit of %llu bytes; use a smaller window or a quantized cache type",
+                     l, rl == &k_layout_.back() ? "K" : "V", (unsigned long long)rl->bytes(), capacity(l),
+                     config_.n_head_kv, config_.head_dim, quant::info(rl->type).name,
+                     (unsigned long long)device.caps().max_binding_bytes());
     }
     k_.reserve(n_layer);
     v_.reserve(n_layer);
     for (uint32_t l = 0; l < n_layer; ++l) {
-        const uint64_t per_buffer = bytes_per_layer(l) / 2;
-        k_.emplace_back(device, per_buffer, vk::BufferKind::device, strfmt("kv.k.%u", l));
-        v_.emplace_back(device, per_buffer, vk::BufferKind::device, strfmt("kv.v.%u", l));
+        k_.emplace_back(device, k_layout_[l].bytes(), vk::BufferKind::device, strfmt("kv.k.%u", l));
+        v_.emplace_back(device, v_layout_[l].bytes(), vk::BufferKind::device, strfmt("kv.v.%u", l));
     }
     for (uint32_t g = 0; g < groups_.size(); ++g) {
         const std::vector<float> table =
@@ -94,6 +102,16 @@ const vk::Buffer& Cache::v(uint32_t layer) const {
     return v_[layer];
 }
 
+const RowLayout& Cache::k_layout(uint32_t layer) const {
+    check_layer(layer, n_layer());
+    return k_layout_[layer];
+}
+
+const RowLayout& Cache::v_layout(uint32_t layer) const {
+    check_layer(layer, n_layer());
+    return v_layout_[layer];
+}
+
 const vk::Buffer& Cache::rope_table(uint32_t layer) const {
     check_layer(layer, n_layer());
     return rope_[group_of_[layer]];
@@ -124,14 +142,16 @@ void Cache::record_step_upload(vk::Commands& cmd) const {
     cmd.barrier();
 }
 
-uint64_t Cache::bytes_per_layer(uint32_t layer) const {
-    return 2ull * capacity(layer) * config_.n_head_kv * config_.head_dim * 2;  // K and V, 2 bytes per f16
-}
+uint64_t Cache::bytes_per_layer(uint32_t layer) const { return k_layout(layer).bytes() + v_layout(layer).bytes(); }
 
 uint64_t Cache::kv_bytes() const {
     uint64_t total = 0;
     for (uint32_t l = 0; l < n_layer(); ++l) total += bytes_per_layer(l);
     return total;
+}
+
+uint64_t Cache::bytes_per_token() const {
+    return kv_bytes_per_token(config_.types, config_.n_head_kv, config_.head_dim) * n_layer();
 }
 
 uint64_t Cache::bytes() const {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kv/cache_types.hpp"
 #include "kv/rope_table.hpp"
 #include "kv/sink_view.hpp"
 #include "vk/buffer.hpp"
@@ -42,6 +43,7 @@ struct CacheConfig {
     uint32_t n_head_kv = 0;
     uint32_t head_dim = 0;        // even
     uint32_t max_steps = 64;      // steps (chunks) recordable into one command buffer
+    CacheTypes types;             // element types of K and V, all layers (kv/cache_types.hpp: layouts)
 
     // Every layer alike (llama, qwen2, most tests).
     static CacheConfig uniform(uint32_t n_layer, const CacheShape& shape, const RopeConfig& rope,
@@ -77,8 +79,13 @@ public:
     uint32_t n_rot(uint32_t layer) const { return rope(layer).rotated_dims(config_.head_dim); }
     uint32_t max_capacity() const;  // over all layers
 
-    const vk::Buffer& k(uint32_t layer) const;  // (C, n_head_kv, head_dim / 2) uint32 = 2 x f16
+    // Layer buffers, laid out as k_layout() / v_layout() say (f16: (C, n_head_kv, head_dim / 2)
+    // uint32 = 2 x f16; quantized: quants, scales and f16 sink rows, see kv/cache_types.hpp).
+    const vk::Buffer& k(uint32_t layer) const;
     const vk::Buffer& v(uint32_t layer) const;
+    const CacheTypes& types() const { return config_.types; }
+    const RowLayout& k_layout(uint32_t layer) const;  // how layer's K buffer is laid out
+    const RowLayout& v_layout(uint32_t layer) const;
     const vk::Buffer& rope_table(uint32_t layer) const;       // (C, n_rot / 2) (cos, sin) f32
     const vk::Buffer& step_params() const { return steps_; }  // (max_steps, n_groups) shader::AttnStep
     // The step-params record a shader reads for `layer` in `step`.
@@ -101,6 +108,8 @@ public:
 
     uint64_t bytes_per_layer(uint32_t layer) const;  // K + V of one layer (requested sizes)
     uint64_t kv_bytes() const;                       // K + V of all layers (requested sizes)
+    // K + V bytes one cached token takes over all layers (window slots; f16 sink rows aside).
+    uint64_t bytes_per_token() const;
     uint64_t bytes() const;                          // everything this cache allocated on the device
 
 private:
@@ -108,6 +117,7 @@ private:
     CacheConfig config_;
     std::vector<LayerKv> groups_;     // distinct LayerKv values, in first-use order
     std::vector<uint32_t> group_of_;  // (n_layer) index into groups_
+    std::vector<RowLayout> k_layout_, v_layout_;  // (n_layer)
     std::vector<vk::Buffer> k_, v_;   // (n_layer)
     std::vector<vk::Buffer> rope_;    // (n_groups)
     vk::Buffer steps_;       // device-local records the shaders read

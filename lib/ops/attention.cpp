@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "common/error.hpp"
+#include "ops/kv_quant.hpp"
 #include "shaders/params.h"
 
 namespace vks::ops {
@@ -64,6 +65,16 @@ uint32_t heads_per_workgroup(uint32_t group, uint32_t head_dim) {
 }
 
 bool is_texel(const std::string& variant) { return variant.size() > 3 && variant.compare(variant.size() - 3, 3, "_tb") == 0; }
+bool is_subgroup(const std::string& variant) {
+    return variant.size() > 3 && (variant.compare(variant.size() - 3, 3, "_sg") == 0 || variant.find("_sg_tb") != std::string::npos);
+}
+
+// The variant for the cache's element types: "attention_f16_f32_sg" -> "attention_q8_0_f32_sg".
+std::string with_cache_types(const std::string& f16_variant, const kv::Cache& cache) {
+    const std::string f16 = "attention_f16_f32";
+    if (!cache.types().quantized() || f16_variant.compare(0, f16.size(), f16) != 0) return f16_variant;
+    return "attention_" + cache_type_tag(cache.types()) + "_f32" + f16_variant.substr(f16.size());
+}
 
 struct Recorded {
     uint32_t n_splits = 1;
@@ -112,6 +123,9 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     p.has_sinks = has_sinks ? 1u : 0u;
     if (store_new && n != 1) fail(Status::internal, "attention: the fused K/V store is for one-token steps");
     p.store_new = store_new ? 1u : 0u;
+    if (store_new && cache.types().quantized())
+        fail(Status::internal, "attention: a quantized cache is stored by kv_quant, not the attention dispatch");
+    p.kv = kv_layout_params(cache, layer);
     const uint32_t neox = cache.rope(layer).style == kv::RopeStyle::neox ? 1u : 0u;
     std::string variant = attention_variant(k.caps(), cache, layer, n, cfg);
     bool texel = is_texel(variant);
@@ -122,10 +136,10 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         if (cfg.reads == AttentionConfig::Reads::texel)
             fail(Status::invalid_argument, "attention: texel reads need q/k_new/v_new offsets aligned to %llu bytes",
                  (unsigned long long)align);
-        variant = attention_variant(k.caps(), cfg);
+        variant = with_cache_types(attention_variant(k.caps(), cfg), cache);
         texel = false;
     }
-    const bool sg = variant == "attention_f16_f32_sg" || variant == "attention_f16_f32_sg_tb";
+    const bool sg = is_subgroup(variant);
     uint32_t wg = 0, multi_subgroup = 1, nq = 1;
     Grid g;
     if (sg) {
@@ -155,11 +169,11 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         // == 0, n_rot % 16 == 0), and the cache's buffers start at offset 0.
         const uint64_t q_bytes = uint64_t(n) * cfg.n_head * row_bytes;
         const uint64_t kv_bytes = uint64_t(n) * cache.n_head_kv() * row_bytes;
-        const uint64_t ring_bytes = cache.bytes_per_layer(layer) / 2;
+        const uint64_t k_ring_bytes = cache.k_layout(layer).bytes(), v_ring_bytes = cache.v_layout(layer).bytes();
         const uint64_t rope_bytes = uint64_t(cache.capacity(layer)) * cache.n_rot(layer) * 4;
         cmd.dispatch(k.pipeline(variant, spec),
                      {cache.step_params(), vk::BufferRange(*q.buffer, q.offset, q_bytes),
-                      vk::BufferRange(cache.k(layer), 0, ring_bytes), vk::BufferRange(cache.v(layer), 0, ring_bytes),
+                      vk::BufferRange(cache.k(layer), 0, k_ring_bytes), vk::BufferRange(cache.v(layer), 0, v_ring_bytes),
                       vk::BufferRange(*k_new.buffer, k_new.offset, kv_bytes),
                       vk::BufferRange(*v_new.buffer, v_new.offset, kv_bytes),
                       vk::BufferRange(cache.rope_table(layer), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
@@ -203,7 +217,7 @@ std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cach
     if (d % 8 != 0) return strfmt("head_dim %u is not a multiple of 8 (8 halves per texel)", d);
     if (n_rot % 16 != 0) return strfmt("n_rot %u is not a multiple of 16", n_rot);
     const uint64_t limit = caps.max_texel_buffer_elements;
-    const uint64_t ring = uint64_t(cache.capacity(layer)) * cache.n_head_kv() * d / 8;
+    const uint64_t ring = std::max(cache.k_layout(layer).words, cache.v_layout(layer).words) / 4;  // 4 words per texel
     const uint64_t rope = uint64_t(cache.capacity(layer)) * n_rot / 4;
     const uint64_t qt = uint64_t(std::max(n_tokens, 1u)) * std::max(cfg.n_head, 1u) * d / 4;
     const uint64_t kvt = uint64_t(std::max(n_tokens, 1u)) * cache.n_head_kv() * d / 4;
@@ -216,7 +230,7 @@ std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cach
 
 std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
                               const AttentionConfig& cfg) {
-    const std::string base = attention_variant(caps, cfg);
+    const std::string base = with_cache_types(attention_variant(caps, cfg), cache);
     if (cfg.reads == AttentionConfig::Reads::ssbo) return base;
     const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
     if (why.empty()) return base + "_tb";
@@ -285,6 +299,10 @@ void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t l
 void kv_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
               vk::BufferRange k_new, vk::BufferRange v_new) {
     check_common(cache, layer, step);
+    if (cache.types().quantized()) {
+        kv_quant(k, cmd, cache, layer, step, k_new, v_new, false, true);
+        return;
+    }
     const uint64_t row_words = uint64_t(cache.n_head_kv()) * cache.head_dim() / 2;
     const uint64_t n_words = row_words * step.n_tokens;
     check_range("k_new", k_new, n_words * 8);
@@ -302,6 +320,18 @@ void kv_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
 void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                          vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                          vk::BufferRange scratch, const AttentionConfig& cfg) {
+    if (cache.types().quantized()) {
+        // ops/kv_quant.hpp: encode the fresh rows first (decode: and store them, safe for the
+        // same reason as the fused f16 store below), then attend; a chunk stores afterwards.
+        const bool one = step.n_tokens == 1;
+        kv_quant(k, cmd, cache, layer, step, k_new, v_new, true, one);
+        cmd.barrier();
+        const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg, false);
+        if (!one || rec.n_splits > 1) cmd.barrier();
+        if (rec.n_splits > 1) record_combine(k, cmd, cache, rec, out, scratch, cfg);
+        if (!one) kv_quant(k, cmd, cache, layer, step, k_new, v_new, false, true);
+        return;
+    }
     // A one-token step (decode) stores its K/V inside the attention dispatch: the slot it writes
     // is one no query of the step reads (ring_store_slot, shaders/attention_common.glsl).
     const bool fused = step.n_tokens == 1;

@@ -21,8 +21,10 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     vk::Device& dev = k.device();
     kv::RopeConfig rope;
     rope.style = shape.style;
-    kv::Cache cache(dev, kv::CacheConfig::uniform(1, kv::make_cache_shape(shape.n_sink, capacity - shape.n_sink), rope,
-                                                  shape.n_head_kv, shape.head_dim));
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(shape.n_sink, capacity - shape.n_sink), rope,
+                                                  shape.n_head_kv, shape.head_dim);
+    cc.types = shape.types;
+    kv::Cache cache(dev, cc);
 
     AttentionConfig ac;
     ac.n_head = shape.n_head;
@@ -84,7 +86,8 @@ AttentionBenchResult bench_attention_decode_detailed(Kernels& k, uint32_t capaci
     r.n_visible = kv::n_visible(stream_length - 1, cache.shape(0));
     r.n_splits = attention_splits(cache, 0, n, ac);
     r.cache_bytes = cache.bytes();
-    const double bytes_read = 2.0 * r.n_visible * shape.n_head_kv * shape.head_dim * 2.0;  // one query's K+V
+    // One query's K+V at the cache's bytes per token (f16: 2 bytes per element; q8_0 34/64 of it).
+    const double bytes_read = double(r.n_visible) * double(kv::kv_bytes_per_token(shape.types, shape.n_head_kv, shape.head_dim));
     r.gbytes_per_s = bytes_read / r.seconds_per_step * 1e-9;
     return r;
 }

@@ -5,6 +5,7 @@
 // keys), records the decode step once and replays it, as the engine does.
 #include <cstdint>
 
+#include "kv/cache_types.hpp"
 #include "kv/contract.h"
 #include "ops/attention.hpp"
 #include "ops/kernels.hpp"
@@ -24,6 +25,7 @@ struct AttentionBenchShape {
     uint32_t n_iters = 20;   // timed submissions
     uint32_t n_repeat = 8;   // decode steps recorded per submission (amortizes submit latency)
     uint32_t n_tokens = 1;   // queries per step: 1 = decode; more = one prefill chunk ending at stream_length
+    kv::CacheTypes types;    // the cache's K/V element types (a quantized cache adds its kv_quant dispatch)
 };
 
 struct AttentionBenchResult {

@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "quant/quant.hpp"
 #include "ref/glu.hpp"
+#include "ref/kv_quant.hpp"
 #include "ref/rms_norm.hpp"
 #include "ref/rope.hpp"
 
@@ -137,6 +138,12 @@ Session::Session(const Model& model, uint32_t n_sink, uint32_t n_window) : Sessi
 
 Session Session::causal(const Model& model) { return Session(model, 0, 0, true); }
 
+void Session::set_cache_types(const kv::CacheTypes& types) {
+    types.validate(model_->config().head_dim);
+    if (n_tokens_ != 0) fail(Status::invalid_argument, "ref::Session: cache types are set before the first token");
+    cache_types_ = types;
+}
+
 std::vector<float> Session::forward(int32_t token) {
     const Config& c = model_->config();
     const Weights& w = model_->weights();
@@ -167,6 +174,16 @@ std::vector<float> Session::forward(int32_t token) {
             rms_norm(k_.data(), L.k_norm.data(), k_.data(), c.n_head_kv, c.head_dim, c.rms_eps);
         }
         // History stays un-rotated: RoPE positions depend on the view, applied inside attention.
+        if (cache_types_.quantized()) {
+            const bool exact_sink = cache_types_.f16_sinks && t < n_sink_ && !causal_;
+            for (uint32_t h = 0; h < c.n_head_kv; ++h)
+                for (auto [row, type] : {std::pair{k_.data(), cache_types_.k}, std::pair{v_.data(), cache_types_.v}}) {
+                    float* x = row + size_t(h) * c.head_dim;
+                    // (f16 rows stay f32 here, as the f16 cache's error is left to the tolerances)
+                    if (type != quant::Type::F16 && !exact_sink)
+                        kv_roundtrip_row(type, c.head_dim, cache_types_.hadamard, x, x);
+                }
+        }
         k_hist_[il].insert(k_hist_[il].end(), k_.begin(), k_.end());
         v_hist_[il].insert(v_hist_[il].end(), v_.begin(), v_.end());
         if (c.local_layers[il])

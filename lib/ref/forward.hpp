@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gguf/reader.hpp"
+#include "kv/cache_types.hpp"
 #include "model/description.hpp"
 #include "ref/attention.hpp"
 
@@ -95,6 +96,12 @@ public:
 
     uint64_t n_tokens() const { return n_tokens_; }
 
+    // KV cache element types to emulate (default f16 = none: the history stays f32). Every K/V
+    // row enters the history as it comes back from such a cache (ref::kv_roundtrip_row; a sink
+    // token's rows through f16 with f16_sinks), the token's own included: the GPU engine reads
+    // every row, cached or fresh, in the cache's precision. Set before the first forward().
+    void set_cache_types(const kv::CacheTypes& types);
+
     // Called during forward() for every global-attention layer with the attention
     // probabilities of the new token: probs is (n_head, n_visible), view order as in
     // AttentionParams::probs_out (for a causal session the view is the whole stream).
@@ -109,6 +116,7 @@ private:
     uint32_t n_sink_ = 0, n_window_ = 0;
     bool causal_ = false;
     uint64_t n_tokens_ = 0;
+    kv::CacheTypes cache_types_;
     std::vector<std::vector<float>> k_hist_;  // per layer: (n_tokens, n_head_kv, head_dim), un-rotated
     std::vector<std::vector<float>> v_hist_;  // per layer: (n_tokens, n_head_kv, head_dim)
     // Scratch, reused every token.

@@ -11,14 +11,15 @@ namespace vks::test {
 
 std::string AttnCase::describe() const {
     return strfmt("n_sink=%u n_window=%u n_head=%u n_head_kv=%u head_dim=%u n_rot=%u style=%s theta=%g "
-                  "freq_scale=%g sinks=%d f16_exact=%d n_splits=%u variant=%s sg_wg=%u reads=%s",
+                  "freq_scale=%g sinks=%d f16_exact=%d n_splits=%u variant=%s sg_wg=%u reads=%s cache=(%s)",
                   n_sink, n_window, n_head, n_head_kv, head_dim, rope.rotated_dims(head_dim),
                   rope.style == kv::RopeStyle::neox ? "neox" : "normal", double(rope.theta_base),
                   double(rope.freq_scale), int(learned_sinks), int(f16_exact), n_splits,
                   variant == ops::AttentionConfig::Variant::subgroup ? "subgroup" : "portable", subgroup_workgroup,
                   reads == ops::AttentionConfig::Reads::texel  ? "texel"
                   : reads == ops::AttentionConfig::Reads::ssbo ? "ssbo"
-                                                               : "automatic");
+                                                               : "automatic",
+                  kv::describe(types).c_str());
 }
 
 // GCC >= 12 and Clang >= 15 have _Float16 on x86-64 and aarch64: conversion rounds to nearest even.
@@ -75,6 +76,7 @@ std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t c
         cc.layers[l].shape = kv::make_cache_shape(0, c.n_window + 5);
         cc.layers[l].rope.theta_base = c.rope.theta_base * 0.5f;
     }
+    cc.types = c.types;
     kv::Cache cache(*g.device, cc);
     const uint32_t layer = c.n_layer - 1;
 

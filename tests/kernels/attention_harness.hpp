@@ -26,6 +26,7 @@ struct AttnCase {
     ops::AttentionConfig::Variant variant = ops::AttentionConfig::Variant::portable;
     uint32_t subgroup_workgroup = 0;
     ops::AttentionConfig::Reads reads = ops::AttentionConfig::Reads::ssbo;
+    kv::CacheTypes types;          // the cache's K/V element types (f16 by default)
 
     std::string describe() const;  // for CAPTURE
 };

@@ -1,0 +1,236 @@
+// The quantized KV cache on the device against its CPU reference (lib/ref/kv_quant):
+//  * kv_quant.comp: the words it stores in the ring and the rows it rounds in place, for every
+//    K/V type pair, head sizes with an even and an odd block count, f16 sinks on and off, chunks
+//    that overwrite their own slots and wrap the ring, and a decode step;
+//  * every attention form (portable / subgroup, storage / texel reads) reading a quantized ring,
+//    decode and chunked prefill across ring wrap-around, against the StreamingLLM reference fed
+//    the rows as the cache returns them.
+//
+// Tolerances. The device encodes with the reference's arithmetic (f16 scale, round-half-even of
+// x / d) and decodes with the same product, so stored words must match bit for bit and a
+// dequantized row equals ref::kv_roundtrip_row exactly. Streams are f16-exact, so f16 parts are
+// lossless too: the attention outputs then differ from the reference only by f32-vs-double
+// arithmetic and the float RoPE table, the f16 cache's bound of 1e-9 NMSE (test_attention.cpp).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+#include "attention_harness.hpp"
+#include "common/error.hpp"
+#include "kv/cache.hpp"
+#include "ops/kv_quant.hpp"
+#include "ref/kv_quant.hpp"
+#include "support/gpu.hpp"
+
+using namespace vks;
+using quant::Type;
+using test::AttnCase;
+
+namespace {
+
+std::vector<kv::CacheTypes> quantized_type_pairs() {
+    std::vector<kv::CacheTypes> out;
+    for (Type k : {Type::F16, Type::Q8_0, Type::Q4_0})
+        for (Type v : {Type::F16, Type::Q8_0, Type::Q4_0}) {
+            if (k == Type::F16 && v == Type::F16) continue;
+            kv::CacheTypes t;
+            t.k = k;
+            t.v = v;
+            out.push_back(t);
+        }
+    return out;
+}
+
+std::vector<uint32_t> download_words(const vk::Buffer& b) {
+    std::vector<uint32_t> w(b.size() / 4);
+    b.download(w.data(), w.size() * 4);
+    return w;
+}
+
+// The rows a query sees: each K/V row as the cache returns it (an f16 sink's row stays exact).
+test::Stream as_cached(const AttnCase& c, test::Stream s) {
+    const size_t row = c.head_dim;
+    for (uint64_t t = 0; t < s.n_tokens; ++t) {
+        if (c.types.f16_sinks && t < c.n_sink) continue;
+        for (uint32_t h = 0; h < c.n_head_kv; ++h) {
+            float* k = s.k.data() + (t * c.n_head_kv + h) * row;
+            float* v = s.v.data() + (t * c.n_head_kv + h) * row;
+            if (c.types.k != Type::F16) ref::kv_roundtrip_row(c.types.k, c.head_dim, false, k, k);
+            if (c.types.v != Type::F16) ref::kv_roundtrip_row(c.types.v, c.head_dim, false, v, v);
+        }
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: stored words and rounded rows equal the CPU reference") {
+    test::Gpu& g = test::gpu();
+    for (const kv::CacheTypes& base : quantized_type_pairs()) {
+        for (uint32_t head_dim : {32u, 96u, 256u}) {  // 1, 3 (odd: a lone last block) and 8 blocks
+            for (bool f16_sinks : {false, true}) {
+                kv::CacheTypes types = base;
+                types.f16_sinks = f16_sinks;
+                CAPTURE(kv::describe(types));
+                CAPTURE(head_dim);
+                kv::CacheConfig cc = kv::CacheConfig::uniform(2, kv::make_cache_shape(2, 5), kv::RopeConfig{}, 2, head_dim);
+                cc.types = types;
+                kv::Cache cache(*g.device, cc);
+                const uint32_t layer = 1, n_kv = cc.n_head_kv;
+                const size_t kv_row = size_t(n_kv) * head_dim;
+                // Known start: zero words on the device and in the reference images.
+                std::vector<uint32_t> ref_k(cache.k_layout(layer).words, 0), ref_v(cache.v_layout(layer).words, 0);
+                const_cast<vk::Buffer&>(cache.k(layer)).upload(ref_k.data(), ref_k.size() * 4);
+                const_cast<vk::Buffer&>(cache.v(layer)).upload(ref_v.data(), ref_v.size() * 4);
+
+                // 9 tokens (sinks, then a chunk longer than the window: its first tokens are
+                // overwritten within the chunk), 3 more (the ring wraps), then one decode step.
+                uint32_t seed = 1000 + head_dim;
+                for (uint32_t n : {9u, 3u, 1u}) {
+                    const uint64_t t0 = cache.n_past();
+                    CAPTURE(t0);
+                    std::vector<float> k = test::random_floats(n * kv_row, seed++, -3, 3);
+                    std::vector<float> v = test::random_floats(n * kv_row, seed++, -1, 1);
+                    k[5] = 25.0f;  // an outlier sets one block's scale
+                    vk::Buffer kb = test::upload(k, "k_new"), vb = test::upload(v, "v_new");
+                    const kv::Step step = cache.set_step(0, t0, n);
+                    test::run([&](vk::Commands& cmd) {
+                        cache.record_step_upload(cmd);
+                        ops::kv_quant(*g.kernels, cmd, cache, layer, step, kb, vb, /*round=*/true, /*store=*/true);
+                    });
+                    cache.advance(n);
+                    for (uint32_t i = 0; i < n; ++i) {
+                        const uint64_t t = t0 + i;
+                        if (!kv::chunk_writes_token(t, t0, n, cache.shape(layer))) continue;
+                        const uint32_t slot = kv::slot_of(t, cache.shape(layer));
+                        for (uint32_t h = 0; h < n_kv; ++h) {
+                            const size_t off = (size_t(i) * n_kv + h) * head_dim;
+                            ref::kv_store_row(cache.k_layout(layer), n_kv, head_dim, false, slot, h, k.data() + off, ref_k.data());
+                            ref::kv_store_row(cache.v_layout(layer), n_kv, head_dim, false, slot, h, v.data() + off, ref_v.data());
+                        }
+                    }
+                    const std::vector<uint32_t> got_k = download_words(cache.k(layer));
+                    const std::vector<uint32_t> got_v = download_words(cache.v(layer));
+                    size_t bad_k = 0, bad_v = 0;
+                    for (size_t w = 0; w < ref_k.size(); ++w) bad_k += got_k[w] != ref_k[w];
+                    for (size_t w = 0; w < ref_v.size(); ++w) bad_v += got_v[w] != ref_v[w];
+                    CHECK_MESSAGE(bad_k == 0, bad_k << " of " << ref_k.size() << " K words differ");
+                    CHECK_MESSAGE(bad_v == 0, bad_v << " of " << ref_v.size() << " V words differ");
+
+                    // Rounded rows: as the cache returns them, except f16 rows and f16 sinks (kept f32).
+                    std::vector<float> want_k = k, want_v = v;
+                    for (uint32_t i = 0; i < n; ++i) {
+                        if (f16_sinks && t0 + i < cache.shape(layer).n_sink) continue;
+                        for (uint32_t h = 0; h < n_kv; ++h) {
+                            float* kr = want_k.data() + (size_t(i) * n_kv + h) * head_dim;
+                            float* vr = want_v.data() + (size_t(i) * n_kv + h) * head_dim;
+                            if (types.k != Type::F16) ref::kv_roundtrip_row(types.k, head_dim, false, kr, kr);
+                            if (types.v != Type::F16) ref::kv_roundtrip_row(types.v, head_dim, false, vr, vr);
+                        }
+                    }
+                    std::vector<float> got_kr(k.size()), got_vr(v.size());
+                    kb.download(got_kr.data(), got_kr.size() * 4);
+                    vb.download(got_vr.data(), got_vr.size() * 4);
+                    CHECK(test::max_abs_diff(got_kr.data(), want_k.data(), k.size()) == 0.0);
+                    CHECK(test::max_abs_diff(got_vr.data(), want_v.data(), v.size()) == 0.0);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "kv_quant: an f16 cache and short ranges are refused") {
+    test::Gpu& g = test::gpu();
+    kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(2, 5), kv::RopeConfig{}, 2, 64);
+    kv::Cache f16(*g.device, cc);
+    vk::Buffer b = test::upload(std::vector<float>(2 * 64 * 4), "rows");
+    const kv::Step step = f16.set_step(0, 0, 1);
+    vk::Commands cmd(*g.device);
+    cmd.begin();
+    CHECK_THROWS_AS(ops::kv_quant(*g.kernels, cmd, f16, 0, step, b, b, true, true), Error);
+    cc.types.k = Type::Q8_0;
+    kv::Cache q8(*g.device, cc);
+    kv::CacheConfig rotated = cc;
+    rotated.types.hadamard = true;  // CPU reference only, so far
+    try {
+        kv::Cache c(*g.device, rotated);
+        FAIL("a device cache with the Hadamard rotation was created");
+    } catch (const Error& e) {
+        CHECK(e.status() == Status::unsupported);
+    }
+    const kv::Step four = q8.set_step(0, 0, 4);
+    CHECK_THROWS_AS(ops::kv_quant(*g.kernels, cmd, q8, 0, four, vk::BufferRange(b, 0, 64), b, true, true), Error);
+    cmd.end();
+}
+
+namespace {
+
+using Variant = ops::AttentionConfig::Variant;
+using Reads = ops::AttentionConfig::Reads;
+
+// Decode and chunked prefill over a quantized ring (6 windows + 3 tokens: the ring wraps six
+// times), against the reference fed the cached rows, and chunked against one at a time. The first
+// case also runs with 3 splits per query (the combine pass).
+void check_quantized_attention(Variant variant, Reads reads) {
+    std::vector<kv::CacheTypes> cases;
+    for (auto [k, v, f16_sinks] : {std::tuple{Type::Q8_0, Type::Q8_0, false}, std::tuple{Type::Q4_0, Type::Q4_0, false},
+                                   std::tuple{Type::Q8_0, Type::Q4_0, false}, std::tuple{Type::F16, Type::Q4_0, true},
+                                   std::tuple{Type::Q4_0, Type::F16, false}, std::tuple{Type::Q4_0, Type::Q8_0, true}}) {
+        kv::CacheTypes t;
+        t.k = k;
+        t.v = v;
+        t.f16_sinks = f16_sinks;
+        cases.push_back(t);
+    }
+    for (const kv::CacheTypes& types : cases) {
+        for (uint32_t head_dim : {64u, 32u}) {
+            if (head_dim == 32 && !(types.k == Type::Q4_0 && types.v == Type::Q8_0)) continue;  // one small-head case
+            AttnCase c;
+            c.variant = variant;
+            c.reads = reads;
+            c.types = types;
+            c.n_sink = 4;
+            c.n_window = 16;
+            c.head_dim = head_dim;
+            const uint64_t n_tokens = 6 * c.n_window + 3;
+            const test::Stream s = test::make_stream(c, n_tokens, 77 + head_dim);
+            const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
+            const size_t row = size_t(c.n_head) * c.head_dim;
+            for (uint32_t splits : {0u, 3u}) {
+                if (splits == 3 && &types != &cases.front()) continue;
+                c.n_splits = splits;
+                const std::vector<float> one = test::device_outputs(c, s, 1);
+                for (uint32_t chunk : {1u, 7u, 3 * c.n_window}) {
+                    CAPTURE(c.describe());
+                    CAPTURE(chunk);
+                    const std::vector<float> got = chunk == 1 ? one : test::device_outputs(c, s, chunk);
+                    const test::Worst vs_ref = test::compare_per_token(got, want, n_tokens, row);
+                    const test::Worst vs_one = test::compare_per_token(got, one, n_tokens, row);
+                    CHECK_MESSAGE(vs_ref.nmse <= 1e-9, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
+                    CHECK_MESSAGE(vs_one.nmse <= 1e-10, "token " << vs_one.t << " nmse vs one at a time " << vs_one.nmse);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a quantized ring: decode and chunks match the reference") {
+    check_quantized_attention(Variant::portable, Reads::ssbo);
+}
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup] over a quantized ring: decode and chunks match the reference") {
+    if (!test::gpu().device->caps().subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    check_quantized_attention(Variant::subgroup, Reads::ssbo);
+}
+TEST_CASE_FIXTURE(test::GpuTest, "attention[portable_tb] over a quantized ring: decode and chunks match the reference") {
+    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
+    check_quantized_attention(Variant::portable, Reads::texel);
+}
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a quantized ring: decode and chunks match the reference") {
+    if (!test::gpu().device->caps().subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
+    check_quantized_attention(Variant::subgroup, Reads::texel);
+}
