@@ -71,9 +71,11 @@ void GuardedStream::arm() {
 ssize_t GuardedStream::read(char* ptr, size_t size) {
     if (buf_pos_ >= buf_.size()) {
         if (timed_out_) return -1;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now());
-        if (left.count() <= 0 || wait_fd(fd_, POLLIN, std::min(left, limits_.read_idle)) <= 0) {
-            if (Clock::now() >= deadline_) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+        const bool deadline_first = left <= limits_.read_idle;  // the request deadline ends the wait, not idleness
+        const int ready = left.count() > 0 ? wait_fd(fd_, POLLIN, std::min(left, limits_.read_idle)) : 0;
+        if (ready <= 0) {
+            if (ready == 0 && deadline_first) {
                 // Whole-request deadline: nothing of a response has been sent (reads happen before
                 // it), so a 408 can go out before the connection closes.
                 timed_out_ = true;

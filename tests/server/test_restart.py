@@ -17,21 +17,22 @@ def turn2(reply1):
 
 def test_conversation_resumes_after_restart_identically(make_server, tmp_path):
     sessions = tmp_path / "sessions"
-    # A 64-token cache: the first turn already rolls the ring, so the saved state is a wrapped one.
-    a = make_server("--sessions", str(sessions), window=60)
-    r1, _ = chat(a, TURN1, 40)
+    # A 32-token cache: the first turn (about 40 prompt tokens) already rolls the ring, so the
+    # saved state is a wrapped one.
+    a = make_server("--sessions", str(sessions), window=28)
+    r1, _ = chat(a, TURN1, 16)
     assert a.stop() == 0
     assert len(list(sessions.glob("*.state"))) == 1
 
-    b = make_server("--sessions", str(sessions), window=60)
-    r2, t2 = chat(b, turn2(r1.choices[0].message.content), 30)
+    b = make_server("--sessions", str(sessions), window=28)
+    r2, t2 = chat(b, turn2(r1.choices[0].message.content), 12)
     assert t2["restored"] is True
     assert r2.usage.prompt_tokens_details.cached_tokens > r1.usage.prompt_tokens  # not fed again
 
-    ref = make_server(window=60)  # the same two turns, no restart
-    q1, _ = chat(ref, TURN1, 40)
+    ref = make_server(window=28)  # the same two turns, no restart
+    q1, _ = chat(ref, TURN1, 16)
     assert q1.choices[0].message.content == r1.choices[0].message.content
-    q2, tq = chat(ref, turn2(q1.choices[0].message.content), 30)
+    q2, tq = chat(ref, turn2(q1.choices[0].message.content), 12)
     assert tq["restored"] is False and tq["prompt_cached"] == t2["prompt_cached"]
     assert q2.choices[0].message.content == r2.choices[0].message.content
     assert q2.choices[0].message.content
@@ -39,15 +40,15 @@ def test_conversation_resumes_after_restart_identically(make_server, tmp_path):
 
 def test_damaged_saved_state_is_served_fresh(make_server, tmp_path):
     sessions = tmp_path / "sessions"
-    a = make_server("--sessions", str(sessions), window=60)
-    r1, _ = chat(a, TURN1, 8)
+    a = make_server("--sessions", str(sessions), window=28)
+    r1, _ = chat(a, TURN1, 4)
     assert a.stop() == 0
     state = next(sessions.glob("*.state"))
     blob = bytearray(state.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
     state.write_bytes(bytes(blob))
-    b = make_server("--sessions", str(sessions), window=60)
-    r2, t2 = chat(b, turn2(r1.choices[0].message.content), 8)
+    b = make_server("--sessions", str(sessions), window=28)
+    r2, t2 = chat(b, turn2(r1.choices[0].message.content), 4)
     assert t2["restored"] is False and t2["prompt_cached"] == 0  # refused, fed from scratch
     assert r2.choices[0].message.content
     assert "cannot restore" in b.output()
