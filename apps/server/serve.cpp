@@ -67,6 +67,9 @@ private:
                 }
                 f(req, res);
             } catch (const ApiError& e) {
+                // A refused request may leave body bytes unread: close instead of parsing them.
+                if (e.status == 401 || e.status == 413 || e.code == "unreadable_body")
+                    if (GuardedStream* c = current_connection()) c->close_after_response();
                 send_json(res, e.status, error_body(e));
             } catch (const Error& e) {
                 const int st = e.status() == Status::invalid_argument ? 400 : 500;
@@ -78,8 +81,31 @@ private:
         };
     }
 
+    // POST handlers read the body themselves: httplib would parse one sent as
+    // application/x-www-form-urlencoded (what `curl -d` sends) as form fields, and refuse it with
+    // 413 past 8 KiB. f(req, res, body).
+    template <class F>
+    httplib::Server::HandlerWithContentReader api_post(F f) {
+        return [this, f](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+            api([&](const httplib::Request& q, httplib::Response& r) {
+                std::string body;
+                bool too_big = false;
+                const bool ok = reader([&](const char* data, size_t n) {
+                    if (body.size() + n > o_.max_body_bytes) return !(too_big = true);
+                    body.append(data, n);
+                    return true;
+                });
+                if (too_big)
+                    throw ApiError(413, "the body is larger than this server takes (" + std::to_string(o_.max_body_bytes) +
+                                            " bytes)");
+                if (!ok) throw ApiError(400, "the body could not be read", "invalid_request_error", "", "unreadable_body");
+                f(q, r, body);
+            })(req, res);
+        };
+    }
+
     void routes();
-    void completion(const httplib::Request& req, httplib::Response& res, bool chat);
+    void completion(const httplib::Request& req, httplib::Response& res, const std::string& body, bool chat);
     json models() const;
 
     std::shared_ptr<engine::Model> model_;
@@ -128,10 +154,10 @@ struct Job {
     }
 };
 
-void Server::completion(const httplib::Request& req, httplib::Response& res, bool chat) {
+void Server::completion(const httplib::Request&, httplib::Response& res, const std::string& body, bool chat) {
     auto job = std::make_shared<Job>();
     job->pool = &slots_;
-    job->req = parse_completion(parse_body(req.body), chat, model_->chat_format(), o_.limits, o_.session.sampling);
+    job->req = parse_completion(parse_body(body), chat, model_->chat_format(), o_.limits, o_.session.sampling);
     CompletionRequest& cr = job->req;
     if (!cr.model.empty() && cr.model != model_id_)
         throw ApiError(404, "the model '" + cr.model + "' does not exist; this server serves '" + model_id_ + "'",
@@ -312,11 +338,12 @@ void Server::routes() {
     http_.Get("/metrics", api([this](const httplib::Request&, httplib::Response& res) {
         res.set_content(metrics_.render(slots_, model_->weight_bytes()), "text/plain; version=0.0.4");
     }));
-    http_.Post("/v1/chat/completions",
-               api([this](const httplib::Request& q, httplib::Response& r) { completion(q, r, true); }));
-    http_.Post("/v1/completions", api([this](const httplib::Request& q, httplib::Response& r) { completion(q, r, false); }));
-    http_.Post("/tokenize", api([this](const httplib::Request& req, httplib::Response& res) {
-        json b = parse_body(req.body);
+    using Req = httplib::Request;
+    using Res = httplib::Response;
+    http_.Post("/v1/chat/completions", api_post([this](const Req& q, Res& r, const std::string& b) { completion(q, r, b, true); }));
+    http_.Post("/v1/completions", api_post([this](const Req& q, Res& r, const std::string& b) { completion(q, r, b, false); }));
+    http_.Post("/tokenize", api_post([this](const Req&, Res& res, const std::string& body) {
+        json b = parse_body(body);
         if (!b.contains("content") || !b["content"].is_string()) throw ApiError(400, "'content' must be a string", "invalid_request_error", "content");
         bool add_special = false;
         if (b.contains("add_special")) {
@@ -325,8 +352,8 @@ void Server::routes() {
         }
         send_json(res, 200, {{"tokens", tok_.encode(b["content"].get<std::string>(), add_special, true)}});
     }));
-    http_.Post("/detokenize", api([this](const httplib::Request& req, httplib::Response& res) {
-        json b = parse_body(req.body);
+    http_.Post("/detokenize", api_post([this](const Req&, Res& res, const std::string& body) {
+        json b = parse_body(body);
         if (!b.contains("tokens") || !b["tokens"].is_array()) throw ApiError(400, "'tokens' must be an array of token ids", "invalid_request_error", "tokens");
         std::vector<int32_t> ids;
         for (const json& t : b["tokens"]) {

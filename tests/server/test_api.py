@@ -149,3 +149,14 @@ def test_the_ring_rolls_a_conversation_never_fails_for_length(make_server):
         assert r.choices[0].message.content
     assert r.usage.prompt_tokens > 64  # the conversation is longer than the cache
     assert r.usage.prompt_tokens_details.cached_tokens > 0  # and was still not fed again
+
+
+def test_a_large_body_with_curls_default_content_type(server):
+    # `curl -d` sends application/x-www-form-urlencoded; httplib would parse that as form fields
+    # and refuse it past 8 KiB. The server reads bodies itself and takes them as JSON.
+    body = ('{"prompt": "The capital of France is",' + " " * 20000 + '"max_tokens": 2, "temperature": 0}').encode()
+    req = urllib.request.Request(server.url + "/v1/completions", data=body,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        out = json.loads(r.read())
+    assert out["choices"][0]["text"].startswith(" Paris")
