@@ -40,7 +40,10 @@ def test_chat_page_streams_and_stops(make_server):
         wait.until(lambda d: "SmolLM2" in d.find_element(By.ID, "model").text)
         shot(d, "1-empty")
 
-        # A short answer runs to its end: the text streams in, then the buttons reset.
+        # A short answer runs to its end: the text streams in, then the buttons reset. Greedy, so
+        # the answer is the same every run (the page's default temperature is 0.7).
+        d.find_element(By.ID, "temperature").clear()
+        d.find_element(By.ID, "temperature").send_keys("0")
         box = d.find_element(By.ID, "prompt")
         box.send_keys("What is the capital of France? One word.")
         box.send_keys(Keys.ENTER)
