@@ -26,10 +26,10 @@ import time
 import urllib.request
 
 
-def start_server(binary, model, parallel, window, log_path):
+def start_server(binary, model, parallel, window, log_path, extra=()):
     log = open(log_path, "w")
     proc = subprocess.Popen([binary, "serve", "-m", model, "--port", "0", "--parallel", str(parallel),
-                             "--window", str(window)], stdout=subprocess.DEVNULL, stderr=log)
+                             "--window", str(window), *extra], stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(1200):
         m = re.search(r"on http://[^:]+:(\d+)/", open(log_path).read())
         if m:
@@ -141,7 +141,7 @@ def run_clients(url, n, seconds, max_tokens, turns, on_tick=None):
 
 
 def soak(a):
-    proc, url = start_server(a.bin, a.model, a.clients, a.window, a.log)
+    proc, url = start_server(a.bin, a.model, a.clients, a.window, a.log, a.server_arg)
     rows = []
 
     def tick(t):
@@ -155,14 +155,16 @@ def soak(a):
     clients, secs, generated = run_clients(url, a.clients, a.minutes * 60, a.max_tokens, a.turns, tick)
     code = stop_server(proc)
     errors = [e for c in clients for e in c.errors]
-    # Flatness: the RSS after the first minute (everything warmed up) against the end.
+    # Flatness: the RSS after the first minute, and over the second half of the run.
     warm = [r for r in rows if r[0] >= 60] or rows
+    late = [r for r in rows if r[0] >= rows[-1][0] / 2] or rows
     rss_lo, rss_hi = min(r[1] for r in warm), max(r[1] for r in warm)
     dev = {r[2] for r in rows}
     print(f"\n{a.clients} clients, {secs:.0f} s: {generated:.0f} tokens, {generated / secs:.2f} tokens/s aggregate, "
           f"{sum(c.requests for c in clients)} requests, {len(errors)} errors, server exit {code}")
     print(f"RSS after the first minute: {rss_lo / 2**20:.1f} .. {rss_hi / 2**20:.1f} MiB "
-          f"(spread {(rss_hi - rss_lo) / 2**20:.1f} MiB); device bytes: {sorted(dev)}")
+          f"(spread {(rss_hi - rss_lo) / 2**20:.1f} MiB); second half: {late[0][1] / 2**20:.1f} -> "
+          f"{late[-1][1] / 2**20:.1f} MiB; device bytes: {sorted(dev)}")
     for e in errors[:5]:
         print("error:", e)
     return 0 if not errors and code == 0 else 1
@@ -171,7 +173,7 @@ def soak(a):
 def sweep(a):
     print(f"{'N':>3} {'aggregate tok/s':>16} {'per stream tok/s':>17} {'requests':>9} {'errors':>7}")
     for n in [int(x) for x in a.n.split(",")]:
-        proc, url = start_server(a.bin, a.model, n, a.window, a.log)
+        proc, url = start_server(a.bin, a.model, n, a.window, a.log, a.server_arg)
         # warm-up: the first request builds the pipelines
         run_clients(url, 1, 3, 8, 1)
         clients, secs, generated = run_clients(url, n, a.seconds, a.max_tokens, a.turns)
@@ -196,6 +198,7 @@ def main():
     p.add_argument("--max-tokens", type=int, default=64)
     p.add_argument("--turns", type=int, default=6, help="turns per conversation before a new one")
     p.add_argument("--log", default="/tmp/vkstream-serve-load.log")
+    p.add_argument("--server-arg", action="append", default=[], help="one more argument for `vkstream serve`")
     a = p.parse_args()
     sys.exit(soak(a) if a.mode == "soak" else sweep(a))
 

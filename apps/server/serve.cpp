@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -27,6 +28,12 @@ bool same_secret(const std::string& a, const std::string& b) {  // no early exit
     unsigned diff = unsigned(a.size() ^ b.size());
     for (size_t i = 0; i < a.size(); ++i) diff |= unsigned(uint8_t(a[i]) ^ uint8_t(i < b.size() ? b[i] : 0));
     return diff == 0;
+}
+
+// A Content-Length value; anything that is not a plain decimal number counts as too large.
+uint64_t declared_length(const std::string& v) {
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) return UINT64_MAX;
+    return std::strtoull(v.c_str(), nullptr, 10);
 }
 
 void send_json(httplib::Response& res, int status, const json& j) {
@@ -88,9 +95,11 @@ private:
     httplib::Server::HandlerWithContentReader api_post(F f) {
         return [this, f](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
             api([&](const httplib::Request& q, httplib::Response& r) {
+                const std::string declared = q.get_header_value("Content-Length");
+                const bool over = !declared.empty() && declared_length(declared) > o_.max_body_bytes;
                 std::string body;
-                bool too_big = false;
-                const bool ok = reader([&](const char* data, size_t n) {
+                bool too_big = over;  // refused before a byte of it is read
+                const bool ok = over || reader([&](const char* data, size_t n) {
                     if (body.size() + n > o_.max_body_bytes) return !(too_big = true);
                     body.append(data, n);
                     return true;
@@ -170,10 +179,14 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
                        "the prompt has " + std::to_string(full.size()) + " tokens; this server takes at most " +
                            std::to_string(o_.limits.max_prompt_tokens),
                        "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded");
-    if (full.empty()) throw ApiError(400, "the prompt is empty and the model has no BOS token to start from", "invalid_request_error", "prompt");
+    if (full.empty())
+        throw ApiError(400, "the prompt is empty and the model has no BOS token to start from", "invalid_request_error",
+                       "prompt");
     if (!cr.seeded) cr.sampling.seed = std::random_device{}() * 0x9E3779B97F4A7C15ull + next_id_.load();
-    job->id = std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string(created_) + "-" + std::to_string(next_id_.fetch_add(1));
-    job->created = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    job->id = std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string(created_) + "-" +
+              std::to_string(next_id_.fetch_add(1));
+    job->created =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     job->prompt_tokens = full.size();
 
     GuardedStream* conn = current_connection();
@@ -325,7 +338,9 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
 
 void Server::routes() {
     http_.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-        send_json(res, 200, {{"status", "ok"}, {"slots_idle", slots_.n_slots() - slots_.active()}, {"slots_processing", slots_.active()}});
+        send_json(res, 200,
+                  {{"status", "ok"}, {"slots_idle", slots_.n_slots() - slots_.active()},
+                   {"slots_processing", slots_.active()}});
     });
     auto page = [](const httplib::Request&, httplib::Response& res) {
         res.set_content(reinterpret_cast<const char*>(k_chat_page), sizeof k_chat_page, "text/html; charset=utf-8");
@@ -340,25 +355,32 @@ void Server::routes() {
     }));
     using Req = httplib::Request;
     using Res = httplib::Response;
-    http_.Post("/v1/chat/completions", api_post([this](const Req& q, Res& r, const std::string& b) { completion(q, r, b, true); }));
-    http_.Post("/v1/completions", api_post([this](const Req& q, Res& r, const std::string& b) { completion(q, r, b, false); }));
+    http_.Post("/v1/chat/completions",
+               api_post([this](const Req& q, Res& r, const std::string& b) { completion(q, r, b, true); }));
+    http_.Post("/v1/completions",
+               api_post([this](const Req& q, Res& r, const std::string& b) { completion(q, r, b, false); }));
     http_.Post("/tokenize", api_post([this](const Req&, Res& res, const std::string& body) {
         json b = parse_body(body);
-        if (!b.contains("content") || !b["content"].is_string()) throw ApiError(400, "'content' must be a string", "invalid_request_error", "content");
+        if (!b.contains("content") || !b["content"].is_string())
+            throw ApiError(400, "'content' must be a string", "invalid_request_error", "content");
         bool add_special = false;
         if (b.contains("add_special")) {
-            if (!b["add_special"].is_boolean()) throw ApiError(400, "'add_special' must be true or false", "invalid_request_error", "add_special");
+            if (!b["add_special"].is_boolean())
+                throw ApiError(400, "'add_special' must be true or false", "invalid_request_error", "add_special");
             add_special = b["add_special"].get<bool>();
         }
         send_json(res, 200, {{"tokens", tok_.encode(b["content"].get<std::string>(), add_special, true)}});
     }));
     http_.Post("/detokenize", api_post([this](const Req&, Res& res, const std::string& body) {
         json b = parse_body(body);
-        if (!b.contains("tokens") || !b["tokens"].is_array()) throw ApiError(400, "'tokens' must be an array of token ids", "invalid_request_error", "tokens");
+        if (!b.contains("tokens") || !b["tokens"].is_array())
+            throw ApiError(400, "'tokens' must be an array of token ids", "invalid_request_error", "tokens");
         std::vector<int32_t> ids;
         for (const json& t : b["tokens"]) {
             if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= tok_.n_vocab())
-                throw ApiError(400, "'tokens' holds " + t.dump() + ", not a token id in [0, " + std::to_string(tok_.n_vocab()) + ")",
+                throw ApiError(400,
+                               "'tokens' holds " + t.dump() + ", not a token id in [0, " +
+                                   std::to_string(tok_.n_vocab()) + ")",
                                "invalid_request_error", "tokens");
             ids.push_back(int32_t(t.get<int64_t>()));
         }
@@ -372,11 +394,14 @@ void Server::routes() {
         // bytes behind: answer, then close rather than parse them as the next request.
         if (res.status != 404 && res.status != 405)
             if (GuardedStream* c = current_connection()) c->close_after_response();
-        std::string msg = res.status == 404 ? "no such endpoint"
-                          : res.status == 413 ? "the body is larger than this server takes (" + std::to_string(o_.max_body_bytes) + " bytes)"
-                          : res.status == 405 ? "method not allowed"
-                          : "bad request";
-        send_json(res, res.status, error_body(res.status, msg, res.status == 404 ? "not_found_error" : "invalid_request_error"));
+        const std::string msg =
+            res.status == 404   ? "no such endpoint"
+            : res.status == 413 ? "the body is larger than this server takes (" + std::to_string(o_.max_body_bytes) +
+                                      " bytes)"
+            : res.status == 405 ? "method not allowed"
+                                : "bad request";
+        send_json(res, res.status,
+                  error_body(res.status, msg, res.status == 404 ? "not_found_error" : "invalid_request_error"));
         if (res.status != 404) metrics_.add_request(res.status);
         return httplib::Server::HandlerResponse::Handled;
     }));
