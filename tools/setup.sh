@@ -20,6 +20,7 @@ fi
 # (the one python3-pytest and python3-selenium install into; CMake's VKS_TEST_PYTHON).
 if ! /usr/bin/python3 -c 'import openai' 2>/dev/null; then
   echo "setup: installing the openai Python client from PyPI" >&2
-  /usr/bin/python3 -m pip install --quiet --break-system-packages 'openai>=1.0' >/dev/null
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO /usr/bin/python3 -m pip install --quiet --break-system-packages 'openai>=1.0' >/dev/null
 fi
 "$(dirname "$0")/fetch_model.sh" smollm2 >/dev/null
