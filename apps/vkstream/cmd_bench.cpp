@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "json.hpp"
 #include "common/error.hpp"
 #include "kv/cache_types.hpp"
 #include "ops/attention_bench.hpp"
@@ -129,16 +130,6 @@ struct Result {
     double cold_s = 0, cold_gbps = 0;  // weights streamed from memory, not from the CPU caches
     double matmul_s = 0, matmul_gflops = 0;
 };
-
-std::string json_escape(const std::string& s) {
-    std::string o;
-    for (char ch : s) {
-        if (ch == '"' || ch == '\\') o += '\\';
-        if (uint8_t(ch) < 0x20) continue;
-        o += ch;
-    }
-    return o;
-}
 
 int bench_kernels(const BenchOptions& o) {
     vk::Instance instance;
@@ -289,35 +280,47 @@ int bench_kernels(const BenchOptions& o) {
                         : o.variant == ops::MatmulVariant::portable_texel ? "portable_tb"
                         : o.variant == ops::MatmulVariant::subgroup_texel ? "subgroup_tb" : "portable";
     if (o.json) {
-        std::printf("{\n  \"device\": \"%s\",\n  \"driver\": \"%s\",\n  \"timing\": \"%s\",\n  \"matvec_variant\": \"%s\",\n",
-                    json_escape(caps.name).c_str(), json_escape(caps.driver_info).c_str(), timing, variant);
-        std::printf("  \"copy_kernel\": \"%s\",\n  \"copy_u32_gbps\": %.3f,\n  \"read_tb_gbps\": %.3f,\n", yard, copy_u32_gbps,
-                    read_tb_gbps);
-        std::printf("  \"fma_peak_gflops\": %.3f,\n", peak_gflops);
-        std::printf("  \"copy_bytes\": %llu,\n  \"copy_gbps_start\": %.3f,\n  \"copy_gbps_end\": %.3f,\n  \"copy_gbps\": %.3f,\n  \"matmul_columns\": %u,\n  \"matmul_path\": \"%s\",\n  \"results\": [\n",
-                    (unsigned long long)(tb_used ? tb_bytes : copy_bytes), copy_gbps_start, copy_gbps_end, copy_gbps, mm_cols,
-                    o.tiled || !ops::matmul_uses_matvec(caps, mm_cols) ? "tiled" : "matvec_8_columns");
-        for (size_t i = 0; i < results.size(); ++i) {
-            const auto& r = results[i];
-            std::printf("    {\"type\": \"%s\", \"shape\": \"%s\", \"M\": %u, \"K\": %u, \"matvec_us\": %.3f, "
-                        "\"matvec_gbps\": %.3f, \"matvec_pct_of_copy\": %.1f, \"matvec_cold_us\": %.3f, \"matvec_cold_gbps\": %.3f",
-                        quant::info(r.type).name, r.shape->name, r.shape->M, r.shape->K, r.matvec_s * 1e6,
-                        r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps, r.cold_s * 1e6, r.cold_gbps);
-            if (o.matmul)
-                std::printf(", \"matmul_ms\": %.3f, \"matmul_gflops\": %.3f, \"matmul_pct_of_peak\": %.1f", r.matmul_s * 1e3,
-                            r.matmul_gflops, 100.0 * r.matmul_gflops / peak_gflops);
-            std::printf("}%s\n", i + 1 < results.size() ? "," : "");
+        // Figures keep the precision the text output shows (decimals), so runs diff cleanly.
+        auto dec = [](double v, int places) {
+            const double f = std::pow(10.0, places);
+            return std::isfinite(v) ? ojson(std::round(v * f) / f) : ojson(nullptr);
+        };
+        ojson j;
+        j["device"] = caps.name;
+        j["driver"] = caps.driver_info;
+        j["timing"] = timing;
+        j["matvec_variant"] = variant;
+        j["copy_kernel"] = yard;
+        j["copy_u32_gbps"] = dec(copy_u32_gbps, 3);
+        j["read_tb_gbps"] = dec(read_tb_gbps, 3);
+        j["fma_peak_gflops"] = dec(peak_gflops, 3);
+        j["copy_bytes"] = uint64_t(tb_used ? tb_bytes : copy_bytes);
+        j["copy_gbps_start"] = dec(copy_gbps_start, 3);
+        j["copy_gbps_end"] = dec(copy_gbps_end, 3);
+        j["copy_gbps"] = dec(copy_gbps, 3);
+        j["matmul_columns"] = mm_cols;
+        j["matmul_path"] = o.tiled || !ops::matmul_uses_matvec(caps, mm_cols) ? "tiled" : "matvec_8_columns";
+        j["results"] = ojson::array();
+        for (const auto& r : results) {
+            ojson e = {{"type", quant::info(r.type).name}, {"shape", r.shape->name}, {"M", r.shape->M}, {"K", r.shape->K},
+                       {"matvec_us", dec(r.matvec_s * 1e6, 3)}, {"matvec_gbps", dec(r.matvec_gbps, 3)},
+                       {"matvec_pct_of_copy", dec(100.0 * r.matvec_gbps / copy_gbps, 1)},
+                       {"matvec_cold_us", dec(r.cold_s * 1e6, 3)}, {"matvec_cold_gbps", dec(r.cold_gbps, 3)}};
+            if (o.matmul) {
+                e["matmul_ms"] = dec(r.matmul_s * 1e3, 3);
+                e["matmul_gflops"] = dec(r.matmul_gflops, 3);
+                e["matmul_pct_of_peak"] = dec(100.0 * r.matmul_gflops / peak_gflops, 1);
+            }
+            j["results"].push_back(std::move(e));
         }
-        std::printf("  ],\n  \"attention_cache_type_k\": \"%s\",\n  \"attention_cache_type_v\": \"%s\",\n  \"attention\": [\n",
-                    quant::info(o.cache_types.k).name, quant::info(o.cache_types.v).name);
-        for (size_t i = 0; i < attn.size(); ++i) {
-            const auto& a = attn[i];
-            std::printf("    {\"axis\": \"%s\", \"capacity\": %u, \"stream_length\": %llu, \"visible_keys\": %u, "
-                        "\"ms_per_step\": %.4f, \"kv_gbps\": %.3f}%s\n",
-                        a.axis, a.capacity, (unsigned long long)a.stream, a.r.n_visible, a.r.seconds_per_step * 1e3,
-                        a.r.gbytes_per_s, i + 1 < attn.size() ? "," : "");
-        }
-        std::printf("  ]\n}\n");
+        j["attention_cache_type_k"] = quant::info(o.cache_types.k).name;
+        j["attention_cache_type_v"] = quant::info(o.cache_types.v).name;
+        j["attention"] = ojson::array();
+        for (const auto& a : attn)
+            j["attention"].push_back({{"axis", a.axis}, {"capacity", a.capacity}, {"stream_length", uint64_t(a.stream)},
+                                      {"visible_keys", a.r.n_visible}, {"ms_per_step", dec(a.r.seconds_per_step * 1e3, 4)},
+                                      {"kv_gbps", dec(a.r.gbytes_per_s, 3)}});
+        std::printf("%s\n", to_json_text(j, 2).c_str());
     } else {
         std::printf("\nsummary (%% of the higher copy bandwidth; %% of the FMA peak)\n%-5s %-18s %12s %9s %8s %10s %9s %12s %10s %7s\n",
                     "type", "shape", "matvec us", "GB/s", "% copy", "cold us", "cold GB/s", "matmul ms", "GFLOP/s", "% peak");

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "engine/generate.hpp"
 #include "options.hpp"
 #include "tokenizer/chat_template.hpp"
 
@@ -43,20 +44,15 @@ int cmd_chat(const Args& args) {
         std::string delta = text.compare(0, fed_text.size(), fed_text) == 0 ? text.substr(fed_text.size()) : text;
         std::vector<int32_t> ids = tok.encode(delta, fed_text.empty(), true);
         session.feed(ids);
-        tokenizer::Detokenizer detok(tok);
         std::string reply;
-        for (int64_t i = 0; i < o.n_predict; ++i) {
-            int32_t t = session.sample();
-            session.feed({&t, 1});
-            if (tok.is_eog(t)) break;
-            std::string piece = detok.feed(t);
+        engine::GenerateOptions gen;
+        gen.max_tokens = o.n_predict;  // the end-of-turn token is fed: the next turn follows it
+        engine::generate(session, gen, [&](int32_t, std::string_view piece) {
             reply += piece;
             std::fwrite(piece.data(), 1, piece.size(), stdout);
             std::fflush(stdout);
-        }
-        std::string rest = detok.flush();
-        reply += rest;
-        std::fwrite(rest.data(), 1, rest.size(), stdout);
+            return true;
+        });
         std::printf("\n");
         messages.push_back({"assistant", reply});
         fed_text = tokenizer::render_chat(fmt, messages, false);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "json.hpp"
 #include "common/error.hpp"
 #include "gguf/reader.hpp"
 
@@ -21,52 +22,6 @@ using gguf::ValueType;
 
 constexpr uint64_t k_max_array_items = 8;   // items shown per array
 constexpr size_t k_max_text_string = 120;   // text mode truncates long strings (chat templates)
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
-size_t utf8_len(std::string_view s, size_t i) {
-    auto c = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char b = c(i);
-    size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return 0;
-    for (size_t k = 1; k < n; ++k)
-        if ((c(i + k) & 0xC0) != 0x80) return 0;
-    if (n == 2 && b < 0xC2) return 0;                                // overlong
-    if (n == 3 && b == 0xE0 && c(i + 1) < 0xA0) return 0;            // overlong
-    if (n == 3 && b == 0xED && c(i + 1) >= 0xA0) return 0;           // surrogates
-    if (n == 4 && (b > 0xF4 || (b == 0xF0 && c(i + 1) < 0x90) || (b == 0xF4 && c(i + 1) >= 0x90))) return 0;
-    return n;
-}
-
-// JSON string literal; invalid UTF-8 bytes become U+FFFD so the output is always valid JSON.
-std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (size_t i = 0; i < s.size();) {
-        unsigned char b = static_cast<unsigned char>(s[i]);
-        size_t n = utf8_len(s, i);
-        if (n == 0) {
-            out += "\\ufffd";
-            ++i;
-            continue;
-        }
-        if (n > 1) {
-            out.append(s.substr(i, n));
-            i += n;
-            continue;
-        }
-        switch (b) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (b < 0x20 || b == 0x7F) out += strfmt("\\u%04x", b);
-                else out += char(b);
-        }
-        ++i;
-    }
-    return out + "\"";
-}
 
 // Human-readable quoted string: escapes control bytes and truncates long values.
 std::string text_string(std::string_view s) {
@@ -85,31 +40,61 @@ std::string text_string(std::string_view s) {
     return out;
 }
 
-std::string number(double v, bool json, bool is_f32) {
-    if (!std::isfinite(v)) return json ? json_string(strfmt("%g", v)) : strfmt("%g", v);
+std::string number(double v, bool is_f32) {
+    if (!std::isfinite(v)) return strfmt("%g", v);
     return strfmt(is_f32 ? "%.9g" : "%.17g", v);
 }
 
-std::string scalar(const Value& v, bool json) {
+std::string scalar(const Value& v) {
     switch (v.type()) {
         case ValueType::boolean: return v.as_bool() ? "true" : "false";
-        case ValueType::string: return json ? json_string(v.as_string()) : text_string(v.as_string());
-        case ValueType::float32: return number(v.as_f64(), json, true);
-        case ValueType::float64: return number(v.as_f64(), json, false);
+        case ValueType::string: return text_string(v.as_string());
+        case ValueType::float32: return number(v.as_f64(), true);
+        case ValueType::float64: return number(v.as_f64(), false);
         case ValueType::uint64: return strfmt("%" PRIu64, v.as_u64());
         case ValueType::array: return "";
         default: return strfmt("%" PRId64, v.as_i64());  // every other integer fits in int64
     }
 }
 
-std::string array_item(const Array& a, uint64_t i, bool json) {
+std::string array_item(const Array& a, uint64_t i) {
     switch (a.type()) {
         case ValueType::boolean: return a.get_bool(i) ? "true" : "false";
-        case ValueType::string: return json ? json_string(a.get_string(i)) : text_string(a.get_string(i));
-        case ValueType::float32: return number(a.get_f64(i), json, true);
-        case ValueType::float64: return number(a.get_f64(i), json, false);
+        case ValueType::string: return text_string(a.get_string(i));
+        case ValueType::float32: return number(a.get_f64(i), true);
+        case ValueType::float64: return number(a.get_f64(i), false);
         case ValueType::uint64: return strfmt("%" PRIu64, a.get_u64(i));
         default: return strfmt("%" PRId64, a.get_i64(i));
+    }
+}
+
+// JSON forms. Floats that are not finite become the strings "nan", "inf", "-inf" (JSON has no
+// such numbers); f32 values go through float so they print as their shortest f32 form.
+ojson json_number(double v, bool is_f32) {
+    if (!std::isfinite(v)) return strfmt("%g", v);
+    return is_f32 ? ojson(float(v)) : ojson(v);
+}
+
+ojson json_scalar(const Value& v) {
+    switch (v.type()) {
+        case ValueType::boolean: return v.as_bool();
+        case ValueType::string: return v.as_string();
+        case ValueType::float32: return json_number(v.as_f64(), true);
+        case ValueType::float64: return json_number(v.as_f64(), false);
+        case ValueType::uint64: return v.as_u64();
+        case ValueType::array: return nullptr;
+        default: return v.as_i64();
+    }
+}
+
+ojson json_array_item(const Array& a, uint64_t i) {
+    switch (a.type()) {
+        case ValueType::boolean: return a.get_bool(i);
+        case ValueType::string: return a.get_string(i);
+        case ValueType::float32: return json_number(a.get_f64(i), true);
+        case ValueType::float64: return json_number(a.get_f64(i), false);
+        case ValueType::uint64: return a.get_u64(i);
+        default: return a.get_i64(i);
     }
 }
 
@@ -137,13 +122,13 @@ void print_text(const std::string& path, const gguf::File& f, const std::map<std
         const Value& v = kv.value;
         std::string key(kv.key);
         if (v.type() != ValueType::array) {
-            std::printf("  %-44s %-8s %s\n", key.c_str(), gguf::value_type_name(v.type()), scalar(v, false).c_str());
+            std::printf("  %-44s %-8s %s\n", key.c_str(), gguf::value_type_name(v.type()), scalar(v).c_str());
             continue;
         }
         const Array& a = v.as_array();
         std::string items;
         uint64_t n_show = a.size() < k_max_array_items ? a.size() : k_max_array_items;
-        for (uint64_t i = 0; i < n_show; ++i) items += (i ? ", " : "") + array_item(a, i, false);
+        for (uint64_t i = 0; i < n_show; ++i) items += (i ? ", " : "") + array_item(a, i);
         if (n_show < a.size()) items += ", ...";
         std::string type = strfmt("%s[%" PRIu64 "]", gguf::value_type_name(a.type()), a.size());
         std::printf("  %-44s %-8s [%s]\n", key.c_str(), type.c_str(), items.c_str());
@@ -169,46 +154,41 @@ void print_text(const std::string& path, const gguf::File& f, const std::map<std
 }
 
 void print_json(const std::string& path, const gguf::File& f, const std::map<std::string, TypeTotal>& totals) {
-    std::printf("{\n  \"file\": %s,\n  \"version\": %u,\n  \"alignment\": %u,\n  \"data_offset\": %" PRIu64
-                ",\n  \"file_size\": %zu,\n",
-                json_string(path).c_str(), f.version(), f.alignment(), f.data_offset(), f.bytes().size());
-    std::printf("  \"architecture\": %s,\n  \"name\": %s,\n", json_string(f.architecture()).c_str(),
-                json_string(f.get_string_or("general.name", "")).c_str());
-    std::printf("  \"metadata\": [");
-    bool first = true;
+    ojson j;
+    j["file"] = path;
+    j["version"] = f.version();
+    j["alignment"] = f.alignment();
+    j["data_offset"] = f.data_offset();
+    j["file_size"] = f.bytes().size();
+    j["architecture"] = f.architecture();
+    j["name"] = f.get_string_or("general.name", "");
+    ojson& meta = j["metadata"] = ojson::array();
     for (const auto& kv : f.metadata()) {
         const Value& v = kv.value;
-        std::printf("%s\n    {\"key\": %s, \"type\": \"%s\"", first ? "" : ",", json_string(kv.key).c_str(),
-                    gguf::value_type_name(v.type()));
-        first = false;
+        ojson e = {{"key", kv.key}, {"type", gguf::value_type_name(v.type())}};
         if (v.type() != ValueType::array) {
-            std::printf(", \"value\": %s}", scalar(v, true).c_str());
-            continue;
+            e["value"] = json_scalar(v);
+        } else {
+            const Array& a = v.as_array();
+            const uint64_t n_show = a.size() < k_max_array_items ? a.size() : k_max_array_items;
+            e["element_type"] = gguf::value_type_name(a.type());
+            e["length"] = a.size();
+            ojson& first = e["first"] = ojson::array();
+            for (uint64_t i = 0; i < n_show; ++i) first.push_back(json_array_item(a, i));
         }
-        const Array& a = v.as_array();
-        uint64_t n_show = a.size() < k_max_array_items ? a.size() : k_max_array_items;
-        std::printf(", \"element_type\": \"%s\", \"length\": %" PRIu64 ", \"first\": [", gguf::value_type_name(a.type()),
-                    a.size());
-        for (uint64_t i = 0; i < n_show; ++i) std::printf("%s%s", i ? ", " : "", array_item(a, i, true).c_str());
-        std::printf("]}");
+        meta.push_back(std::move(e));
     }
-    std::printf("\n  ],\n  \"tensors\": [");
-    first = true;
+    ojson& tensors = j["tensors"] = ojson::array();
     for (const auto& t : f.tensors()) {
-        std::printf("%s\n    {\"name\": %s, \"type\": \"%s\", \"type_id\": %u, \"shape\": [%s], \"offset\": %" PRIu64
-                    ", \"bytes\": %" PRIu64 "}",
-                    first ? "" : ",", json_string(t.name).c_str(), gguf::tensor_type_name(t.type), t.type,
-                    shape(t, ", ").c_str(), t.offset, t.n_bytes);
-        first = false;
+        ojson shape = ojson::array();
+        for (uint32_t d = 0; d < t.n_dims; ++d) shape.push_back(t.ne[d]);
+        tensors.push_back({{"name", t.name}, {"type", gguf::tensor_type_name(t.type)}, {"type_id", t.type},
+                           {"shape", std::move(shape)}, {"offset", t.offset}, {"bytes", t.n_bytes}});
     }
-    std::printf("\n  ],\n  \"totals\": {");
-    first = true;
-    for (const auto& [name, tt] : totals) {
-        std::printf("%s\n    \"%s\": {\"tensors\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"elements\": %" PRIu64 "}",
-                    first ? "" : ",", name.c_str(), tt.n_tensors, tt.n_bytes, tt.n_elements);
-        first = false;
-    }
-    std::printf("\n  }\n}\n");
+    ojson& tot = j["totals"] = ojson::object();
+    for (const auto& [name, tt] : totals)
+        tot[name] = {{"tensors", tt.n_tensors}, {"bytes", tt.n_bytes}, {"elements", tt.n_elements}};
+    std::printf("%s\n", to_json_text(j, 2).c_str());
 }
 
 }  // namespace

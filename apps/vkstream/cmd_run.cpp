@@ -1,16 +1,19 @@
 // vkstream run -m MODEL -p TEXT [-n N] [...]: streams a completion to stdout, speed to stderr.
 // -n -1 generates until interrupted (Ctrl-C), for ever, in constant memory: the cache rolls.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 
+#include "engine/generate.hpp"
 #include "options.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace vks::cli {
 
 namespace {
-volatile std::sig_atomic_t g_interrupted = 0;
-void on_sigint(int) { g_interrupted = 1; }
+std::atomic<bool> g_interrupted{false};  // lock-free, so a signal handler may set it
+static_assert(std::atomic<bool>::is_always_lock_free);
+void on_sigint(int) { g_interrupted.store(true); }
 }  // namespace
 
 int cmd_run(const Args& args) {
@@ -55,20 +58,16 @@ int cmd_run(const Args& args) {
     std::printf("%s", o.prompt.c_str());
     std::fflush(stdout);
     session.feed(prompt);
-    tokenizer::Detokenizer detok(tok);
-    int64_t produced = 0;
-    while ((forever || produced < o.n_predict) && !g_interrupted) {
-        int32_t t = session.sample();
-        ++produced;
-        bool end = tok.is_eog(t);
-        std::string piece = detok.feed(t);
+    engine::GenerateOptions gen;
+    gen.max_tokens = forever ? -1 : o.n_predict;
+    gen.stop_at_end_token = !ignore_eos;
+    gen.feed_final = false;  // the stream ends here: the end token need not enter the cache
+    gen.cancel = &g_interrupted;
+    engine::generate(session, gen, [](int32_t, std::string_view piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
-        if (end && !ignore_eos) break;
-        session.feed({&t, 1});
-    }
-    std::string rest = detok.flush();
-    std::fwrite(rest.data(), 1, rest.size(), stdout);
+        return true;
+    });
     std::printf("\n");
     const auto& st = session.stats();
     std::fprintf(stderr,
@@ -76,7 +75,7 @@ int cmd_run(const Args& args) {
                  "%u cached, KV %.1f MiB (constant)%s\n",
                  (unsigned long long)st.n_prefill_tokens, st.prefill_tokens_per_s(),
                  (unsigned long long)st.n_decode_tokens, st.decode_tokens_per_s(), (unsigned long long)session.n_past(),
-                 session.n_cached(), double(session.kv_bytes()) / (1 << 20), g_interrupted ? " (interrupted)" : "");
+                 session.n_cached(), double(session.kv_bytes()) / (1 << 20), g_interrupted.load() ? " (interrupted)" : "");
     return 0;
 }
 

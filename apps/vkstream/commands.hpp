@@ -16,5 +16,6 @@ int cmd_bench(const Args& args);  // cmd_bench.cpp: --kernels; -m MODEL goes to 
 int bench_model(const Args& args);  // cmd_bench_model.cpp
 int cmd_soak(const Args& args);
 int cmd_perplexity(const Args& args);
+int cmd_serve(const Args& args);  // the server itself: apps/server
 
 }  // namespace vks::cli

@@ -1,70 +1,77 @@
 #pragma once
-// A tiny JSON writer for the CLI's --json outputs (objects, arrays, escaped strings).
+// The CLI's --json outputs: a small streaming-style builder (begin_object().kv(...).end_object())
+// over nlohmann::ordered_json, which does the escaping and number formatting. Keys stay in the
+// order they are written. Strings that are not valid UTF-8 come out with U+FFFD in place of the
+// bad bytes; NaN and infinities come out as null.
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace vks::cli {
+
+using ojson = nlohmann::ordered_json;
+
+// Serializes as compact JSON that is valid whatever the strings hold.
+inline std::string to_json_text(const ojson& j, int indent = -1) {
+    return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
 
 class Json {
 public:
-    Json& begin_object() { sep(); out_ += '{'; first_.push_back(true); return *this; }
-    Json& end_object() { out_ += '}'; first_.pop_back(); return *this; }
-    Json& begin_array() { sep(); out_ += '['; first_.push_back(true); return *this; }
-    Json& end_array() { out_ += ']'; first_.pop_back(); return *this; }
-    Json& key(const std::string& k) { sep(); str(k); out_ += ':'; after_key_ = true; return *this; }
-    Json& value(const std::string& s) { sep(); str(s); return *this; }
-    Json& value(const char* s) { return value(std::string(s)); }
-    Json& value(bool b) { sep(); out_ += b ? "true" : "false"; return *this; }
-    Json& value(double d) {
-        sep();
-        char buf[64];
-        if (d != d || d - d != 0) std::snprintf(buf, sizeof buf, "null");
-        else std::snprintf(buf, sizeof buf, "%.17g", d);
-        out_ += buf;
+    Json& begin_object() { return open(ojson::object()); }
+    Json& end_object() { return close(); }
+    Json& begin_array() { return open(ojson::array()); }
+    Json& end_array() { return close(); }
+    Json& key(const std::string& k) {
+        key_ = k;
         return *this;
     }
-    Json& value(uint64_t v) { sep(); out_ += std::to_string(v); return *this; }
-    Json& value(int64_t v) { sep(); out_ += std::to_string(v); return *this; }
-    Json& value(uint32_t v) { return value(uint64_t(v)); }
-    Json& value(int v) { return value(int64_t(v)); }
     template <class T>
-    Json& kv(const std::string& k, const T& v) { key(k); return value(v); }
-    const std::string& str() const { return out_; }
+    Json& value(const T& v) {
+        put(ojson(v));
+        return *this;
+    }
+    Json& value(double d) {
+        put(d != d || d - d != 0 ? ojson(nullptr) : ojson(d));  // NaN, +-inf: null
+        return *this;
+    }
+    Json& value(float f) { return value(double(f)); }
+    template <class T>
+    Json& kv(const std::string& k, const T& v) {
+        key(k);
+        return value(v);
+    }
+    std::string str() const { return to_json_text(root_); }
 
 private:
-    void sep() {
-        if (after_key_) { after_key_ = false; return; }
-        if (!first_.empty()) {
-            if (!first_.back()) out_ += ',';
-            first_.back() = false;
-        }
+    void put(ojson v) {
+        if (stack_.empty()) root_ = std::move(v);
+        else if (stack_.back()->is_array()) stack_.back()->push_back(std::move(v));
+        else (*stack_.back())[key_] = std::move(v);
     }
-    void str(const std::string& s) {
-        out_ += '"';
-        for (unsigned char c : s) {
-            switch (c) {
-                case '"': out_ += "\\\""; break;
-                case '\\': out_ += "\\\\"; break;
-                case '\n': out_ += "\\n"; break;
-                case '\r': out_ += "\\r"; break;
-                case '\t': out_ += "\\t"; break;
-                default:
-                    if (c < 0x20) {
-                        char buf[8];
-                        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                        out_ += buf;
-                    } else {
-                        out_ += char(c);
-                    }
-            }
+    Json& open(ojson v) {
+        ojson* slot;
+        if (stack_.empty()) {
+            root_ = std::move(v);
+            slot = &root_;
+        } else if (stack_.back()->is_array()) {
+            stack_.back()->push_back(std::move(v));
+            slot = &stack_.back()->back();
+        } else {
+            slot = &((*stack_.back())[key_] = std::move(v));
         }
-        out_ += '"';
+        stack_.push_back(slot);  // children are added in place: containers are never moved while open
+        return *this;
     }
-    std::string out_;
-    std::vector<bool> first_;
-    bool after_key_ = false;
+    Json& close() {
+        stack_.pop_back();
+        return *this;
+    }
+    ojson root_;
+    std::vector<ojson*> stack_;
+    std::string key_;
 };
 
 }  // namespace vks::cli

@@ -17,6 +17,8 @@ struct Command {
 const Command k_commands[] = {
     {"run", vks::cli::cmd_run, "stream a completion: -m MODEL -p TEXT [-n N] (-n -1: for ever, constant memory)"},
     {"chat", vks::cli::cmd_chat, "interactive multi-turn chat that never runs out of context: -m MODEL"},
+    {"serve", vks::cli::cmd_serve,
+     "OpenAI-compatible HTTP server with a chat page: -m MODEL [--port 8080] [--parallel N] [--sessions DIR]"},
     {"perplexity", vks::cli::cmd_perplexity,
      "teacher-forced perplexity of a text under a cache policy: -m MODEL -f TEXT --policy dense|window|sink|recompute"},
     {"info", vks::cli::cmd_info, "list Vulkan devices, features, limits and chosen kernels [--json]; -m MODEL: KV bytes by layer kind"},

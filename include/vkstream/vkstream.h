@@ -233,7 +233,9 @@ VKS_API vks_status vks_session_sample(vks_session* session, int32_t* token);
 
 /**
  * Called for every generated token with its text piece (UTF-8, only whole characters; may be
- * empty while a character is incomplete). Return 0 to continue, non-zero to stop.
+ * empty while a character is incomplete). Return 0 to continue, non-zero to stop. If the last
+ * token leaves a character unfinished, one more call with token -1 carries it as U+FFFD (the
+ * detokenizer's flush; not after a cancellation), so the pieces add up to the whole text.
  */
 typedef int (*vks_token_fn)(int32_t token, const char* piece, size_t piece_len, void* user_data);
 

@@ -13,6 +13,7 @@
 
 #include "common/error.hpp"
 #include "common/file_io.hpp"
+#include "engine/generate.hpp"
 #include "engine/model.hpp"
 #include "engine/session.hpp"
 #include "tokenizer/chat_template.hpp"
@@ -354,17 +355,14 @@ vks_status vks_session_generate(vks_session* session, int64_t max_tokens, vks_to
     VKS_REQUIRE(max_tokens >= -1, "max_tokens %lld", (long long)max_tokens);
     VKS_REQUIRE(session->session->has_logits(), "nothing to continue from: feed a prompt first");
     return guarded([&] {
-        vks::engine::Session& s = *session->session;
-        const auto& tok = s.model().tokenizer();
-        vks::tokenizer::Detokenizer detok(tok);
-        for (int64_t i = 0; max_tokens < 0 || i < max_tokens; ++i) {
-            if (s.take_cancel()) return set_error(VKS_ERR_CANCELLED, "generation cancelled");
-            int32_t t = s.sample();
-            s.feed({&t, 1});
-            std::string piece = detok.feed(t);
-            if (on_token && on_token(t, piece.data(), piece.size(), user_data) != 0) break;
-            if (tok.is_eog(t)) break;
-        }
+        // engine::generate: the loop run, chat and serve use (it also flushes the detokenizer:
+        // a final call with token -1 carries an unfinished character as U+FFFD).
+        vks::engine::GenerateOptions opt;
+        opt.max_tokens = max_tokens;
+        auto r = vks::engine::generate(*session->session, opt, [&](int32_t t, std::string_view piece) {
+            return !on_token || on_token(t, piece.data(), piece.size(), user_data) == 0;
+        });
+        if (r.finish == vks::engine::FinishReason::cancelled) return set_error(VKS_ERR_CANCELLED, "generation cancelled");
         return VKS_OK;
     });
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "common/error.hpp"
@@ -19,6 +20,8 @@ Sampler::Sampler(const SamplerParams& params) : params_(params), rng_(params.see
         fail(Status::invalid_argument, "sampler: min_p %g outside [0, 1]", double(params.min_p));
     if (!(params.repeat_penalty > 0.0f))
         fail(Status::invalid_argument, "sampler: repeat_penalty %g must be > 0", double(params.repeat_penalty));
+    if (!std::isfinite(params.presence_penalty) || !std::isfinite(params.frequency_penalty))
+        fail(Status::invalid_argument, "sampler: presence/frequency penalties must be finite");
     if (params.repeat_last_n < 0)
         fail(Status::invalid_argument, "sampler: repeat_last_n %d must be >= 0", params.repeat_last_n);
 }
@@ -44,6 +47,17 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
             float& l = cand_[id].logit;
             l = l > 0.0f ? l / params_.repeat_penalty : l * params_.repeat_penalty;
         }
+    }
+
+    // Presence and frequency penalties: by how often each token occurs in the recent window.
+    if ((params_.presence_penalty != 0.0f || params_.frequency_penalty != 0.0f) && params_.repeat_last_n > 0 &&
+        !history.empty()) {
+        size_t n_last = std::min(history.size(), size_t(params_.repeat_last_n));
+        std::unordered_map<int32_t, int> count;
+        for (int32_t id : history.subspan(history.size() - n_last))
+            if (id >= 0 && size_t(id) < n_vocab) ++count[id];
+        for (const auto& [id, c] : count)
+            cand_[id].logit -= params_.frequency_penalty * float(c) + params_.presence_penalty;
     }
 
     if (params_.temperature <= 0.0f) {

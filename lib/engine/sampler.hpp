@@ -1,5 +1,5 @@
 #pragma once
-// Next-token sampling from logits: repetition penalty, then temperature, top-k, top-p,
+// Next-token sampling from logits: repetition, presence and frequency penalties, then temperature, top-k, top-p,
 // min-p, and a seeded draw. temperature <= 0 means greedy (argmax after the penalty).
 #include <cstdint>
 #include <random>
@@ -15,7 +15,11 @@ struct SamplerParams {
     float top_p = 0.95f;         // >= 1: no nucleus cut
     float min_p = 0.05f;         // <= 0: no min-p cut (relative to the most likely token)
     float repeat_penalty = 1.0f; // 1: off. llama-style: positive logits /= p, negative *= p
-    int repeat_last_n = 64;      // how many most recent history tokens the penalty looks at
+    int repeat_last_n = 64;      // how many most recent history tokens the penalties look at
+    // OpenAI-style, over the same recent tokens: logit -= frequency_penalty * count
+    // + presence_penalty * (count > 0). 0: off. Negative values favour repetition.
+    float presence_penalty = 0.0f;
+    float frequency_penalty = 0.0f;
     uint64_t seed = 0x5EED5EEDull;
 };
 

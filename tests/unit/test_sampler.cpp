@@ -171,3 +171,27 @@ TEST_CASE("sampler: bad parameters and empty logits throw") {
     Sampler s(SamplerParams{});
     CHECK_THROWS_AS(s.sample(std::span<const float>{}, {}), Error);
 }
+
+TEST_CASE("sampler: presence and frequency penalties subtract by count") {
+    SamplerParams p;
+    p.temperature = 0.0f;
+    p.repeat_last_n = 4;
+    const std::vector<float> logits = {3.0f, 2.2f, 0.0f};
+    const int32_t twice[] = {0, 0};
+    p.frequency_penalty = 0.5f;  // token 0: 3.0 - 2 * 0.5 = 2.0 < 2.2
+    CHECK(Sampler(p).sample(logits, twice) == 1);
+    const int32_t once[] = {0};  // 3.0 - 0.5 = 2.5 > 2.2
+    CHECK(Sampler(p).sample(logits, once) == 0);
+    p.frequency_penalty = 0.0f;
+    p.presence_penalty = 0.7f;   // once or twice: 3.0 - 0.7 = 2.3 > 2.2; 1.0 tips it
+    CHECK(Sampler(p).sample(logits, twice) == 0);
+    p.presence_penalty = 1.0f;
+    CHECK(Sampler(p).sample(logits, twice) == 1);
+    const int32_t outside[] = {0, 2, 2, 2, 2};  // token 0 has left the 4-token window
+    CHECK(Sampler(p).sample(logits, outside) == 0);
+    p.presence_penalty = -1.0f;  // negative: favours what was said
+    const std::vector<float> low = {2.0f, 2.5f};
+    CHECK(Sampler(p).sample(low, once) == 0);
+    p.presence_penalty = NAN;
+    CHECK_THROWS_AS(Sampler{p}, Error);
+}
