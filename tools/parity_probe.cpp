@@ -18,6 +18,10 @@
 //         ~0.1 s per token for a 135M model).
 //       Prints one JSON line on stdout: engine, device, batch, n_tokens, n_vocab, seconds.
 //
+//   vks_parity_probe synthetic OUT.gguf
+//       Writes the small random llama model of lib/model/synthetic.hpp (F32, byte-level BPE
+//       vocabulary of 320 tokens), for the probe's own test (tests/cli/test_parity_probe.sh).
+//
 // Errors: one line on stderr and exit code 1 (2 for bad usage or an invalid argument).
 #include <chrono>
 #include <cstdio>
@@ -32,6 +36,7 @@
 #include "engine/session.hpp"
 #include "gguf/reader.hpp"
 #include "model/description.hpp"
+#include "model/synthetic.hpp"
 #include "model/tokenizer_spec.hpp"
 #include "ref/forward.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -42,7 +47,8 @@ namespace {
 
 const char* k_usage =
     "usage: vks_parity_probe tokenize MODEL.gguf CASES [--no-add-special] [--parse-special]\n"
-    "       vks_parity_probe logits MODEL.gguf IDS OUT [--engine gpu|ref] [--batch N]\n";
+    "       vks_parity_probe logits MODEL.gguf IDS OUT [--engine gpu|ref] [--batch N]\n"
+    "       vks_parity_probe synthetic OUT.gguf\n";
 
 std::string hex_to_bytes(const std::string& hex, size_t line) {
     if (hex.size() % 2 != 0) fail(Status::invalid_argument, "cases line %zu: odd number of hex digits", line);
@@ -118,11 +124,22 @@ int cmd_logits(const std::vector<std::string>& a) {
     }
     if (pos.size() != 3) fail(Status::invalid_argument, "logits wants MODEL.gguf IDS OUT");
     const std::vector<int32_t> ids = read_ids(pos[1]);
-    std::FILE* out = std::fopen(pos[2].c_str(), "wb");
-    if (!out) fail(Status::io_error, "cannot write '%s'", pos[2].c_str());
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out_guard(out, std::fclose);
+    // Opened once the ids are known to fit the vocabulary (check_ids), so bad input leaves no file.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> out_guard(nullptr, std::fclose);
+    std::FILE* out = nullptr;
+    auto open_out = [&] {
+        out = std::fopen(pos[2].c_str(), "wb");
+        if (!out) fail(Status::io_error, "cannot write '%s'", pos[2].c_str());
+        out_guard.reset(out);
+    };
     auto write_rows = [&](const float* rows, size_t n_floats) {
         if (std::fwrite(rows, sizeof(float), n_floats, out) != n_floats) fail(Status::io_error, "write to '%s' failed", pos[2].c_str());
+    };
+
+    auto check_ids = [&](uint32_t n) {
+        for (int32_t id : ids)
+            if (id < 0 || uint32_t(id) >= n) fail(Status::invalid_argument, "token id %d is outside the vocabulary [0, %u)", id, n);
+        open_out();
     };
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -131,6 +148,7 @@ int cmd_logits(const std::vector<std::string>& a) {
     if (engine == "gpu") {
         auto model = engine::Model::load(pos[0]);
         n_vocab = model->desc().n_vocab;
+        check_ids(n_vocab);
         device = model->device().caps().name;
         engine::SessionConfig sc;
         sc.n_sink = 0;
@@ -149,8 +167,9 @@ int cmd_logits(const std::vector<std::string>& a) {
     } else {
         gguf::File file = gguf::File::open(pos[0]);
         const model::Description desc = model::Description::from_gguf(file);
-        ref::Model model(desc, file);
         n_vocab = desc.n_vocab;
+        check_ids(n_vocab);
+        ref::Model model(desc, file);
         batch = 1;
         ref::Session s = ref::Session::causal(model);
         for (size_t i = 0; i < ids.size(); ++i) {
@@ -180,7 +199,12 @@ int main(int argc, char** argv) {
     try {
         if (cmd == "tokenize") return cmd_tokenize(rest);
         if (cmd == "logits") return cmd_logits(rest);
-        std::fprintf(stderr, "vks_parity_probe: unknown command '%s'\n%s", cmd.c_str(), k_usage);
+        if (cmd == "synthetic") {
+            if (rest.size() != 1) fail(Status::invalid_argument, "synthetic wants OUT.gguf");
+            model::write_synthetic_model(rest[0], model::SyntheticConfig{});
+            return 0;
+        }
+        std::fprintf(stderr, "vks_parity_probe: unknown command '%s' (tokenize, logits or synthetic)\n", cmd.c_str());
         return 2;
     } catch (const Error& e) {
         std::fprintf(stderr, "vks_parity_probe: %s: %s\n", status_name(e.status()), e.what());
