@@ -80,6 +80,23 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     if (scratch) attn_scratch_ = vk::Buffer(dev, scratch, vk::BufferKind::device, "attn_scratch");
     device_bytes_ = dev.bytes_allocated() - bytes_before;
     logits_.assign(d.n_vocab, 0.0f);
+    prepare_pipelines();
+}
+
+void Session::prepare_pipelines() {
+    ops::Kernels& k = model_->kernels();
+    vk::Commands plan(model_->device(), vk::Commands::DryRun{});
+    {
+        ops::Kernels::Collect collect(k);
+        record(plan, 1, false);
+        // A chunk of 8 columns (one matvec column group), and a full chunk where that takes
+        // another path (the tiled matmul on GPUs). On CPU devices the 8-column plan holds every
+        // pipeline of a longer chunk, and fewer push-constant sets to replay (Kernels::build_pending).
+        const uint32_t small = std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols);
+        if (small > 1) record(plan, small, false);
+        if (config_.n_batch > small && !ops::matmul_uses_matvec(k.caps(), config_.n_batch)) record(plan, config_.n_batch, false);
+    }
+    k.build_pending(plan.planned());
 }
 
 Session::~Session() = default;
@@ -106,14 +123,13 @@ Session::Recording& Session::recording_for(uint32_t n, bool all_logits) {
     }
     auto rec = std::make_unique<Recording>(model_->device());
     if (config_.profile) rec->cmd.enable_dispatch_timing(kMaxTimedDispatches);
-    record(*rec, n, all_logits);
+    record(rec->cmd, n, all_logits);
     return *recordings_.emplace(key, std::move(rec)).first->second;
 }
 
-void Session::record(Recording& r, uint32_t n, bool all_logits) {
+void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
     const model::Description& d = model_->desc();
     ops::Kernels& k = model_->kernels();
-    vk::Commands& cmd = r.cmd;
     const uint32_t E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), F = d.n_ff;
     const kv::Step step = cache_->set_step(0, cache_->n_past(), n);  // rewritten before every submit
     vk::BufferRange scratch = attn_scratch_ ? vk::BufferRange(attn_scratch_) : vk::BufferRange(x_);

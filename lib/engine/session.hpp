@@ -108,7 +108,12 @@ public:
 private:
     struct Recording;
     Recording& recording_for(uint32_t n_tokens, bool all_logits);
-    void record(Recording& r, uint32_t n_tokens, bool all_logits);
+    void record(vk::Commands& cmd, uint32_t n_tokens, bool all_logits);
+    // Builds, all at once and in parallel (ops::Kernels::build_pending), the pipelines that a
+    // decode step and a full prefill chunk use: planned by recording both into a
+    // vk::Commands::DryRun. Called by the constructor, so the first token does not wait for
+    // pipelines compiled one after another (docs/BENCHMARKS.md, "First token").
+    void prepare_pipelines();
     void run_chunk(std::span<const int32_t> tokens, std::vector<float>* all_logits);
 
     std::shared_ptr<Model> model_;

@@ -366,11 +366,20 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
              name.c_str());
     // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
     while (!tuned && !sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
+    // The row-group variant uses one workgroup size (8: one SIMD batch on llvmpipe) for every
+    // shape: a pipeline per (type, column slots) instead of per shape. On lavapipe each pipeline
+    // costs seconds of LLVM compilation at its first dispatch (the slots = 8 Q4_1 variant ~2.5 s
+    // of CPU), so this takes the first token from three such compiles to one (docs/BENCHMARKS.md,
+    // "First token"); decode speed is unchanged within noise.
+    if (group8 && !tuned) wg = 8;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
-        // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
-        const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
+        // Column slots are compiled for 1 (decode) and 8 only: every pipeline is a compilation
+        // at start-up (seconds each on lavapipe), and a prompt of any length then needs no
+        // pipeline beyond the two that Session::prepare_pipelines builds. 2..7 columns run in
+        // 8 slots (the unused ones cost ALU on one dispatch per chunk, not bandwidth).
+        const uint32_t slots = n == 1 ? 1 : 8;
         const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots, rows_per_lane});
         // Texel variant: X is bound from column col0 on (the shader indexes it from 0).
         const uint64_t col_bytes = uint64_t(w.n_cols) * 4;
