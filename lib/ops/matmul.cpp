@@ -190,6 +190,14 @@ bool tune_override(uint32_t& wg, uint32_t& rows) {
 
 }  // namespace
 
+namespace detail {
+shader::MatmulParams matmul_params(const WeightTensor& w, const WeightChunk& c, uint32_t n, uint32_t col0,
+                                   const MatmulFusion& f) {
+    return params_for(w, c, n, col0, f);
+}
+uint64_t matmul_y_floats(const WeightTensor& w, uint32_t n_cols, const MatmulFusion& f) { return y_floats_needed(w, n_cols, f); }
+}  // namespace detail
+
 // On CPU devices shared memory and barriers cost per lane (lavapipe: the tiled kernel ran at
 // ~0.3 GFLOP/s vs several GFLOP/s for matvec in groups of 8 columns), so prefill uses matvec.
 bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols) {
