@@ -17,6 +17,7 @@
 #include "commands.hpp"
 #include "common/error.hpp"
 #include "ops/attention_bench.hpp"
+#include "ops/matvec_q8_1.hpp"
 #include "ops/matmul.hpp"
 #include "ops/yardsticks.hpp"
 #include "quant/quant.hpp"
@@ -126,6 +127,10 @@ struct Result {
     double matvec_s = 0, matvec_gbps = 0;
     double cold_s = 0, cold_gbps = 0;  // weights streamed from memory, not from the CPU caches
     double matmul_s = 0, matmul_gflops = 0;
+    // The integer-dot path (ops::matvec_q8_1) on one column, its quantize dispatch included;
+    // 0 where the type or device has none. int_dot_chosen: what ops::choose_int_dot answers.
+    double int_dot_s = 0, int_dot_gbps = 0;
+    bool int_dot_chosen = false;
 };
 
 std::string json_escape(const std::string& s) {
@@ -225,6 +230,19 @@ int bench_kernels(const BenchOptions& o) {
                 r.cold_s = per_op(timer, target, 1000, all, all) / copies;
                 r.cold_gbps = wbytes / r.cold_s * 1e-9;
             }
+            if (ops::matvec_q8_1_supported(caps, w)) {
+                // Side by side with the float matvec above: same matrix, one column, the
+                // activation quantization included (it is a dispatch of its own here).
+                vk::Buffer xq(device, ops::q8_1_bytes(1, sh->K), vk::BufferKind::device, "xq");
+                auto iq = [&](vk::Commands& c) {
+                    ops::quantize_q8_1(k, c, x, xq, 1, sh->K);
+                    c.barrier();
+                    ops::matvec_q8_1(k, c, w, xq, y, 1);
+                };
+                r.int_dot_s = per_op(timer, target, 100000, iq, iq);
+                r.int_dot_gbps = wbytes / r.int_dot_s * 1e-9;
+                r.int_dot_chosen = ops::choose_int_dot(k, t, sh->M, sh->K);
+            }
             if (o.matmul) {
                 // Warm-up on 64 columns builds the same pipelines as the full 512.
                 auto mm = [&](uint32_t n) {
@@ -241,6 +259,9 @@ int bench_kernels(const BenchOptions& o) {
                 std::printf("%-5s %-18s  matvec %9.1f us %7.2f GB/s (%3.0f%% of copy), cold %9.1f us %7.2f GB/s",
                             quant::info(t).name, sh->name, r.matvec_s * 1e6, r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps,
                             r.cold_s * 1e6, r.cold_gbps);
+                if (r.int_dot_s > 0)
+                    std::printf("   int-dot %9.1f us %7.2f GB/s (%s)", r.int_dot_s * 1e6, r.int_dot_gbps,
+                                r.int_dot_chosen ? "chosen" : "not chosen");
                 if (o.matmul) std::printf("   matmul x%u %9.2f ms %7.2f GFLOP/s", mm_cols, r.matmul_s * 1e3, r.matmul_gflops);
                 std::printf("\n");
                 std::fflush(stdout);
@@ -299,6 +320,9 @@ int bench_kernels(const BenchOptions& o) {
                         "\"matvec_gbps\": %.3f, \"matvec_pct_of_copy\": %.1f, \"matvec_cold_us\": %.3f, \"matvec_cold_gbps\": %.3f",
                         quant::info(r.type).name, r.shape->name, r.shape->M, r.shape->K, r.matvec_s * 1e6,
                         r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps, r.cold_s * 1e6, r.cold_gbps);
+            if (r.int_dot_s > 0)
+                std::printf(", \"int_dot_us\": %.3f, \"int_dot_gbps\": %.3f, \"int_dot_chosen\": %s", r.int_dot_s * 1e6,
+                            r.int_dot_gbps, r.int_dot_chosen ? "true" : "false");
             if (o.matmul)
                 std::printf(", \"matmul_ms\": %.3f, \"matmul_gflops\": %.3f, \"matmul_pct_of_peak\": %.1f", r.matmul_s * 1e3,
                             r.matmul_gflops, 100.0 * r.matmul_gflops / peak_gflops);
