@@ -136,6 +136,7 @@ private:
     vk::Buffer last_;      // (n_embd) the last token's residual row (the LM head normalizes it)
     vk::Buffer logits_dev_;// (n_batch, n_vocab) shared memory, read by the host
     vk::Buffer attn_scratch_;
+    vk::Buffer xq_;        // devices with integer dot: X of up to 8 columns as Q8_1 blocks (MatmulFusion::xq_scratch)
     uint64_t device_bytes_ = 0;
 
     std::map<std::pair<uint32_t, bool>, std::unique_ptr<Recording>> recordings_;

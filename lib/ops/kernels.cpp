@@ -32,6 +32,8 @@ thread_local const Kernels* t_collecting = nullptr;  // Kernels::Collect scope o
 
 Kernels::Collect::Collect(Kernels& k) : prev_(t_collecting) { t_collecting = &k; }
 Kernels::Collect::~Collect() { t_collecting = prev_; }
+Kernels::Suspend::Suspend() : prev_(t_collecting) { t_collecting = nullptr; }
+Kernels::Suspend::~Suspend() { t_collecting = prev_; }
 
 const vk::Pipeline& Kernels::pipeline(const std::string& variant, const std::vector<uint32_t>& spec) {
     // Sessions of one model record on their own threads: the map is shared, so lock it. Entries

@@ -51,6 +51,18 @@ public:
     private:
         const Kernels* prev_;
     };
+    // While alive, this thread builds pipelines on use even inside a Collect scope (for work
+    // that must really run while a plan is recorded, e.g. ops::choose_int_dot's measurement).
+    class Suspend {
+    public:
+        Suspend();
+        ~Suspend();
+        Suspend(const Suspend&) = delete;
+        Suspend& operator=(const Suspend&) = delete;
+
+    private:
+        const Kernels* prev_;
+    };
 
     // Builds every pipeline created but not yet built, on up to n_threads threads (0: the
     // hardware's), and on devices that compile a pipeline's code at its first dispatch rather

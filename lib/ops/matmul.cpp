@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "ops/matvec_q8_1.hpp"
 #include "shaders/params.h"
 
 namespace vks::ops {
@@ -432,6 +433,16 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols, const MatmulFusion& fusion) {
+    if (fusion.xq_scratch && n_cols <= k_matvec_max_cols && matvec_q8_1_supported(k.caps(), w) && !is_pairs(fusion.epilogue) &&
+        fusion.xq_scratch->size() >= q8_1_bytes(n_cols, w.n_cols) && choose_int_dot(k, w.type, w.n_rows, w.n_cols)) {
+        const vk::BufferRange xq(*fusion.xq_scratch, 0, q8_1_bytes(n_cols, w.n_cols));
+        quantize_q8_1(k, cmd, x, xq, n_cols, w.n_cols, fusion.norm, fusion.norm_eps);
+        cmd.barrier();
+        MatmulFusion f = fusion;
+        f.norm = nullptr;
+        matvec_q8_1(k, cmd, w, xq, y, n_cols, f);
+        return;
+    }
     if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols, MatmulVariant::auto_, fusion);
     else matmul_tiled(k, cmd, w, x, y, n_cols, fusion);
 }

@@ -118,11 +118,15 @@ struct OutputSegments {
     uint32_t seg1 = 0, seg2 = 0;
     uint32_t off1 = 0, off2 = 0;  // in floats from the start of the Y binding
 };
+//   xq_scratch: where matmul() may quantize X for the integer-dot path (ops/matvec_q8_1.hpp): at
+//             least q8_1_bytes(n_cols, K). When given and choose_int_dot picks that path for W, the
+//             product is a quantize_q8_1 (taking the norm) and a matvec_q8_1: two dispatches.
 struct MatmulFusion {
     Epilogue epilogue = Epilogue::store;
     const vk::Buffer* norm = nullptr;
     float norm_eps = 0.0f;
     OutputSegments segments;
+    const vk::Buffer* xq_scratch = nullptr;
 };
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (or the segments; both whole

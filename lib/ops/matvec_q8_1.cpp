@@ -127,6 +127,7 @@ bool choose_int_dot(Kernels& k, Type t, uint32_t M, uint32_t K) {
         std::lock_guard<std::mutex> lock(g_choice_mutex);
         if (auto it = g_choices.find(key); it != g_choices.end()) return it->second;
     }
+    Kernels::Suspend really_run;  // also when called while a plan is recorded
     // A synthetic matrix of the same type and shape (zero bytes: the speed does not depend on
     // the values), one column, both paths.
     vk::Device& dev = k.device();
