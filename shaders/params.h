@@ -76,6 +76,14 @@ struct MatmulParams {
 #define MATMUL_EPI_SILU_PAIRS 4u
 #define MATMUL_EPI_GELU_PAIRS 5u
 
+// quantize_q8_1.comp: X (N, K) f32 -> Q8_1 blocks (lib/ref/quantize_q8_1.hpp has the layout)
+struct QuantizeQ8_1Params {
+    uint K;          // elements per column, a multiple of 32
+    uint N;          // columns
+    uint norm;       // 1 = RMS-normalize each column with weight g (binding 2) first
+    float eps;
+};
+
 // copy.comp: dst[i] = src[i], i < n_words (bandwidth yardstick for the benchmarks)
 struct CopyParams {
     uint n_words;

@@ -19,6 +19,7 @@
 #include "common/error.hpp"
 #include "kv/cache_types.hpp"
 #include "ops/attention_bench.hpp"
+#include "ops/matvec_q8_1.hpp"
 #include "ops/matmul.hpp"
 #include "ops/yardsticks.hpp"
 #include "quant/quant.hpp"
@@ -129,6 +130,10 @@ struct Result {
     double matvec_s = 0, matvec_gbps = 0;
     double cold_s = 0, cold_gbps = 0;  // weights streamed from memory, not from the CPU caches
     double matmul_s = 0, matmul_gflops = 0;
+    // The integer-dot path (ops::matvec_q8_1) on one column, its quantize dispatch included;
+    // 0 where the type or device has none. int_dot_chosen: what ops::choose_int_dot answers.
+    double int_dot_s = 0, int_dot_gbps = 0;
+    bool int_dot_chosen = false;
 };
 
 int bench_kernels(const BenchOptions& o) {
@@ -218,6 +223,19 @@ int bench_kernels(const BenchOptions& o) {
                 r.cold_s = per_op(timer, target, 1000, all, all) / copies;
                 r.cold_gbps = wbytes / r.cold_s * 1e-9;
             }
+            if (ops::matvec_q8_1_supported(caps, w)) {
+                // Side by side with the float matvec above: same matrix, one column, the
+                // activation quantization included (it is a dispatch of its own here).
+                vk::Buffer xq(device, ops::q8_1_bytes(1, sh->K), vk::BufferKind::device, "xq");
+                auto iq = [&](vk::Commands& c) {
+                    ops::quantize_q8_1(k, c, x, xq, 1, sh->K);
+                    c.barrier();
+                    ops::matvec_q8_1(k, c, w, xq, y, 1);
+                };
+                r.int_dot_s = per_op(timer, target, 100000, iq, iq);
+                r.int_dot_gbps = wbytes / r.int_dot_s * 1e-9;
+                r.int_dot_chosen = ops::choose_int_dot(k, t, sh->M, sh->K);
+            }
             if (o.matmul) {
                 // Warm-up on 64 columns builds the same pipelines as the full 512.
                 auto mm = [&](uint32_t n) {
@@ -234,6 +252,9 @@ int bench_kernels(const BenchOptions& o) {
                 std::printf("%-5s %-18s  matvec %9.1f us %7.2f GB/s (%3.0f%% of copy), cold %9.1f us %7.2f GB/s",
                             quant::info(t).name, sh->name, r.matvec_s * 1e6, r.matvec_gbps, 100.0 * r.matvec_gbps / copy_gbps,
                             r.cold_s * 1e6, r.cold_gbps);
+                if (r.int_dot_s > 0)
+                    std::printf("   int-dot %9.1f us %7.2f GB/s (%s)", r.int_dot_s * 1e6, r.int_dot_gbps,
+                                r.int_dot_chosen ? "chosen" : "not chosen");
                 if (o.matmul) std::printf("   matmul x%u %9.2f ms %7.2f GFLOP/s", mm_cols, r.matmul_s * 1e3, r.matmul_gflops);
                 std::printf("\n");
                 std::fflush(stdout);
@@ -306,6 +327,11 @@ int bench_kernels(const BenchOptions& o) {
                        {"matvec_us", dec(r.matvec_s * 1e6, 3)}, {"matvec_gbps", dec(r.matvec_gbps, 3)},
                        {"matvec_pct_of_copy", dec(100.0 * r.matvec_gbps / copy_gbps, 1)},
                        {"matvec_cold_us", dec(r.cold_s * 1e6, 3)}, {"matvec_cold_gbps", dec(r.cold_gbps, 3)}};
+            if (r.int_dot_s > 0) {
+                e["int_dot_us"] = dec(r.int_dot_s * 1e6, 3);
+                e["int_dot_gbps"] = dec(r.int_dot_gbps, 3);
+                e["int_dot_chosen"] = r.int_dot_chosen;
+            }
             if (o.matmul) {
                 e["matmul_ms"] = dec(r.matmul_s * 1e3, 3);
                 e["matmul_gflops"] = dec(r.matmul_gflops, 3);

@@ -7,6 +7,8 @@
 // the output is one JSON object per line: the summary, then the prefill and decode profiles.
 // --no-fusion runs the unfused graph (separate norm, add and GLU dispatches) for comparison.
 // --synthetic uses a tiny random Q4_1 model instead of -m (for tests).
+// --first-token: time from process start to the first generated token, cold and warm caches
+// (cmd_bench_first_token.cpp; the prompt is 16 tokens unless --prompt-tokens says otherwise).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -159,7 +161,8 @@ int bench_model(const Args& in_args) {
     if (synthetic) args.insert(args.begin(), {"-m", "(synthetic)"});
     ModelArgs o;
     uint32_t n_prompt = 512, n_decode = 128;
-    bool profile = false;
+    bool profile = false, first_token = false, prompt_given = false;
+    uint32_t first_token_child = 0;  // the prompt length, in the child process of --first-token
     o.session.n_window = 1020;
     o.session.sampling.temperature = 0;
     std::string error;
@@ -173,7 +176,9 @@ int bench_model(const Args& in_args) {
             v = uint32_t(x);
             return 2;
         };
-        if (a[i] == "--prompt-tokens") return num(n_prompt);
+        if (a[i] == "--prompt-tokens") return (prompt_given = true), num(n_prompt);
+        if (a[i] == "--first-token") return (first_token = true), 1;
+        if (a[i] == "--first-token-child") return num(first_token_child);
         if (a[i] == "--decode-tokens") return num(n_decode);
         if (a[i] == "--profile") return (profile = true), 1;
         if (a[i] == "--no-fusion") return (o.session.fuse = false), 1;
@@ -182,10 +187,12 @@ int bench_model(const Args& in_args) {
     });
     if (!ok) {
         std::fprintf(stderr, "vkstream bench: %s\nusage: vkstream bench -m MODEL [--prompt-tokens 512] [--decode-tokens 128] "
-                             "[--sink 4] [--window 1020] [--batch 256] [--cache-type-k T] [--cache-type-v T] [--profile] [--no-fusion] [--json]\n"
+                             "[--sink 4] [--window 1020] [--batch 256] [--cache-type-k T] [--cache-type-v T] [--profile] [--no-fusion] [--first-token] [--json]\n"
                              "       vkstream bench --synthetic [options]   (a tiny random Q4_1 model instead of -m)\n", error.c_str());
         return 2;
     }
+    if (first_token_child) return bench_first_token_child(o.model, first_token_child);
+    if (first_token && !synthetic) return bench_first_token(o.model, prompt_given ? n_prompt : 16, o.json);
     model::SyntheticConfig sc;  // --synthetic: llama, 2 layers, n_embd 256, byte-sized vocabulary
     sc.n_vocab = 320;
     sc.weight_type = quant::Type::Q4_1;

@@ -8,6 +8,7 @@
 
 #include "ops/elementwise.hpp"
 #include "ops/glu.hpp"
+#include "ops/matvec_q8_1.hpp"
 #include "ops/rms_norm.hpp"
 
 namespace vks::engine {
@@ -71,8 +72,28 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     logits_dev_ = vk::Buffer(dev, uint64_t(d.n_vocab) * 4, vk::BufferKind::shared, "logits");
     uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
     if (scratch) attn_scratch_ = vk::Buffer(dev, scratch, vk::BufferKind::device, "attn_scratch");
+    if (dev.caps().int_dot && E % 32 == 0 && Q % 32 == 0 && F % 32 == 0)
+        xq_ = vk::Buffer(dev, ops::q8_1_bytes(std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols), uint32_t(std::max({E, Q, F}))),
+                         vk::BufferKind::device, "x_q8_1");
     device_bytes_ = dev.bytes_allocated() - bytes_before;
     logits_.assign(d.n_vocab, 0.0f);
+    prepare_pipelines();
+}
+
+void Session::prepare_pipelines() {
+    ops::Kernels& k = model_->kernels();
+    vk::Commands plan(model_->device(), vk::Commands::DryRun{});
+    {
+        ops::Kernels::Collect collect(k);
+        record(plan, 1, false);
+        // A chunk of 8 columns (one matvec column group), and a full chunk where that takes
+        // another path (the tiled matmul on GPUs). On CPU devices the 8-column plan holds every
+        // pipeline of a longer chunk, and fewer push-constant sets to replay (Kernels::build_pending).
+        const uint32_t small = std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols);
+        if (small > 1) record(plan, small, false);
+        if (config_.n_batch > small && !ops::matmul_uses_matvec(k.caps(), config_.n_batch)) record(plan, config_.n_batch, false);
+    }
+    k.build_pending(plan.planned());
 }
 
 Session::~Session() = default;
@@ -99,14 +120,13 @@ Session::Recording& Session::recording_for(uint32_t n, bool all_logits) {
     }
     auto rec = std::make_unique<Recording>(model_->device());
     if (config_.profile) rec->cmd.enable_dispatch_timing(kMaxTimedDispatches);
-    record(*rec, n, all_logits);
+    record(rec->cmd, n, all_logits);
     return *recordings_.emplace(key, std::move(rec)).first->second;
 }
 
-void Session::record(Recording& r, uint32_t n, bool all_logits) {
+void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
     const model::Description& d = model_->desc();
     ops::Kernels& k = model_->kernels();
-    vk::Commands& cmd = r.cmd;
     const uint32_t E = d.n_embd, Q = d.q_dim(), KV = d.kv_dim(), F = d.n_ff;
     const kv::Step step = cache_->set_step(0, cache_->n_past(), n);  // rewritten before every submit
     vk::BufferRange scratch = attn_scratch_ ? vk::BufferRange(attn_scratch_) : vk::BufferRange(x_);
@@ -126,7 +146,10 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
     const vk::BufferRange q_all(qkv_, 0, uint64_t(n) * Q * 4), k_all(qkv_, k_off_ * 4, uint64_t(n) * KV * 4),
         v_all(qkv_, v_off_ * 4, uint64_t(n) * KV * 4);
     // The input of a normed matmul: x itself with the norm fused, or xn_ after an rms_norm.
+    // Where the device has integer dot products, matmul may take that path (ops::choose_int_dot).
+    const vk::Buffer* xq = xq_ ? &xq_ : nullptr;
     auto normed = [&](const vk::Buffer& weight, ops::MatmulFusion& f) -> vk::BufferRange {
+        f.xq_scratch = xq;
         if (fuse_norm) {
             f.norm = &weight;
             f.norm_eps = d.rms_eps;
@@ -139,7 +162,9 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
     };
     ops::MatmulFusion add_to_x;
     add_to_x.epilogue = ops::Epilogue::add;
+    add_to_x.xq_scratch = xq;
     ops::MatmulFusion glu;
+    glu.xq_scratch = xq;
     glu.epilogue = d.activation == model::Activation::silu ? ops::Epilogue::silu_glu : ops::Epilogue::gelu_glu;
     // Unfused (SessionConfig::fuse off): the same epilogues as separate dispatches.
     auto matmul_then = [&](const ops::WeightTensor& w, vk::BufferRange x, vk::BufferRange y, const ops::MatmulFusion& f,
@@ -227,6 +252,7 @@ void Session::record(Recording& r, uint32_t n, bool all_logits) {
         cmd.copy(x_, uint64_t(n - 1) * E * 4, last_, 0, uint64_t(E) * 4);
         cmd.barrier();
         ops::MatmulFusion out_in;
+        out_in.xq_scratch = xq;
         vk::BufferRange xo(last_);
         if (ops::matmul_fuses_norm(k.caps(), 1)) {
             out_in.norm = &model_->output_norm();

@@ -114,7 +114,12 @@ public:
 private:
     struct Recording;
     Recording& recording_for(uint32_t n_tokens, bool all_logits);
-    void record(Recording& r, uint32_t n_tokens, bool all_logits);
+    void record(vk::Commands& cmd, uint32_t n_tokens, bool all_logits);
+    // Builds, all at once and in parallel (ops::Kernels::build_pending), the pipelines that a
+    // decode step and a full prefill chunk use: planned by recording both into a
+    // vk::Commands::DryRun. Called by the constructor, so the first token does not wait for
+    // pipelines compiled one after another (docs/BENCHMARKS.md, "First token").
+    void prepare_pipelines();
     void run_chunk(std::span<const int32_t> tokens, std::vector<float>* all_logits);
 
     std::shared_ptr<Model> model_;
@@ -137,6 +142,7 @@ private:
     vk::Buffer last_;      // (n_embd) the last token's residual row (the LM head normalizes it)
     vk::Buffer logits_dev_;// (n_batch, n_vocab) shared memory, read by the host
     vk::Buffer attn_scratch_;
+    vk::Buffer xq_;        // devices with integer dot: X of up to 8 columns as Q8_1 blocks (MatmulFusion::xq_scratch)
     uint64_t device_bytes_ = 0;
 
     std::map<std::pair<uint32_t, bool>, std::unique_ptr<Recording>> recordings_;

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "ops/matvec_q8_1.hpp"
 #include "shaders/params.h"
 
 namespace vks::ops {
@@ -190,6 +191,14 @@ bool tune_override(uint32_t& wg, uint32_t& rows) {
 
 }  // namespace
 
+namespace detail {
+shader::MatmulParams matmul_params(const WeightTensor& w, const WeightChunk& c, uint32_t n, uint32_t col0,
+                                   const MatmulFusion& f) {
+    return params_for(w, c, n, col0, f);
+}
+uint64_t matmul_y_floats(const WeightTensor& w, uint32_t n_cols, const MatmulFusion& f) { return y_floats_needed(w, n_cols, f); }
+}  // namespace detail
+
 // On CPU devices shared memory and barriers cost per lane (lavapipe: the tiled kernel ran at
 // ~0.3 GFLOP/s vs several GFLOP/s for matvec in groups of 8 columns), so prefill uses matvec.
 bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols) {
@@ -366,11 +375,20 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
              name.c_str());
     // Keep >= 8 workgroups where the matrix allows (CPU devices run one workgroup per thread).
     while (!tuned && !sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
+    // The row-group variant uses one workgroup size (8: one SIMD batch on llvmpipe) for every
+    // shape: a pipeline per (type, column slots) instead of per shape. On lavapipe each pipeline
+    // costs seconds of LLVM compilation at its first dispatch (the slots = 8 Q4_1 variant ~2.5 s
+    // of CPU), so this takes the first token from three such compiles to one (docs/BENCHMARKS.md,
+    // "First token"); decode speed is unchanged within noise.
+    if (group8 && !tuned) wg = 8;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
-        // Column slots are compiled for 1, 2, 4 and 8 only (fewer pipelines to build).
-        const uint32_t slots = n == 1 ? 1 : n == 2 ? 2 : n <= 4 ? 4 : 8;
+        // Column slots are compiled for 1 (decode) and 8 only: every pipeline is a compilation
+        // at start-up (seconds each on lavapipe), and a prompt of any length then needs no
+        // pipeline beyond the two that Session::prepare_pipelines builds. 2..7 columns run in
+        // 8 slots (the unused ones cost ALU on one dispatch per chunk, not bandwidth).
+        const uint32_t slots = n == 1 ? 1 : 8;
         const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots, rows_per_lane});
         // Texel variant: X is bound from column col0 on (the shader indexes it from 0).
         const uint64_t col_bytes = uint64_t(w.n_cols) * 4;
@@ -415,6 +433,16 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols, const MatmulFusion& fusion) {
+    if (fusion.xq_scratch && n_cols <= k_matvec_max_cols && matvec_q8_1_supported(k.caps(), w) && !is_pairs(fusion.epilogue) &&
+        fusion.xq_scratch->size() >= q8_1_bytes(n_cols, w.n_cols) && choose_int_dot(k, w.type, w.n_rows, w.n_cols)) {
+        const vk::BufferRange xq(*fusion.xq_scratch, 0, q8_1_bytes(n_cols, w.n_cols));
+        quantize_q8_1(k, cmd, x, xq, n_cols, w.n_cols, fusion.norm, fusion.norm_eps);
+        cmd.barrier();
+        MatmulFusion f = fusion;
+        f.norm = nullptr;
+        matvec_q8_1(k, cmd, w, xq, y, n_cols, f);
+        return;
+    }
     if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols, MatmulVariant::auto_, fusion);
     else matmul_tiled(k, cmd, w, x, y, n_cols, fusion);
 }

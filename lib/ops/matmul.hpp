@@ -42,6 +42,7 @@
 
 #include "ops/kernels.hpp"
 #include "quant/quant.hpp"
+#include "shaders/params.h"
 
 namespace vks::ops {
 
@@ -117,11 +118,15 @@ struct OutputSegments {
     uint32_t seg1 = 0, seg2 = 0;
     uint32_t off1 = 0, off2 = 0;  // in floats from the start of the Y binding
 };
+//   xq_scratch: where matmul() may quantize X for the integer-dot path (ops/matvec_q8_1.hpp): at
+//             least q8_1_bytes(n_cols, K). When given and choose_int_dot picks that path for W, the
+//             product is a quantize_q8_1 (taking the norm) and a matvec_q8_1: two dispatches.
 struct MatmulFusion {
     Epilogue epilogue = Epilogue::store;
     const vk::Buffer* norm = nullptr;
     float norm_eps = 0.0f;
     OutputSegments segments;
+    const vk::Buffer* xq_scratch = nullptr;
 };
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (or the segments; both whole
@@ -152,6 +157,14 @@ void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
 std::string matvec_variant_name(quant::Type t, bool subgroup, bool texel = false, bool group8 = false);
 bool has_group8_variant(quant::Type t);
 std::string matmul_variant_name(quant::Type t);
+
+// For the other files of the matmul family (matvec_q8_1.cpp): the push constants of one chunk's
+// dispatch, and the Y floats that (n_cols, M) outputs with `f`'s segments reach (checked).
+namespace detail {
+shader::MatmulParams matmul_params(const WeightTensor& w, const WeightChunk& c, uint32_t n, uint32_t col0,
+                                   const MatmulFusion& f);
+uint64_t matmul_y_floats(const WeightTensor& w, uint32_t n_cols, const MatmulFusion& f);
+}  // namespace detail
 
 // One row per type: the matvec variant `matvec` uses on this device and why, then the tiled one.
 std::vector<VariantChoice> describe_matmul_variants(const vk::Capabilities& caps);

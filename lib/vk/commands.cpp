@@ -1,5 +1,8 @@
 #include "vk/commands.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "vk/check.hpp"
 
 namespace vks::vk {
@@ -32,7 +35,10 @@ Commands::Commands(Device& device, uint32_t n_timestamps) : device_(device) {
     }
 }
 
+Commands::Commands(Device& device, DryRun) : device_(device), dry_(true) {}
+
 Commands::~Commands() {
+    if (dry_) return;
     VkDevice dev = device_.handle();
     for (VkDescriptorPool p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
     if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
@@ -42,6 +48,11 @@ Commands::~Commands() {
 }
 
 void Commands::begin() {
+    n_dispatches_ = 0;
+    if (dry_) {
+        recording_ = true, ended_ = false;
+        return;
+    }
     VkDevice dev = device_.handle();
     for (VkDescriptorPool p : pools_) vkDestroyDescriptorPool(dev, p, nullptr);
     pools_.clear();
@@ -85,7 +96,19 @@ VkDescriptorSet Commands::allocate_set(VkDescriptorSetLayout layout) {
 
 void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> buffers, const void* push,
                         uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz) {
+    dispatch_impl(p, std::span<const BufferRange>(buffers.begin(), buffers.size()), push, push_size, gx, gy, gz, false);
+}
+
+void Commands::dispatch_empty(const Pipeline& p, std::span<const BufferRange> buffers, std::span<const uint8_t> push) {
+    uint8_t bytes[128] = {};  // push ranges are at most 128 bytes (Pipeline)
+    std::memcpy(bytes, push.data(), std::min(push.size(), sizeof(bytes)));
+    dispatch_impl(p, buffers, bytes, std::min<uint32_t>(p.push_constant_bytes(), sizeof(bytes)), 0, 1, 1, true);
+}
+
+void Commands::dispatch_impl(const Pipeline& p, std::span<const BufferRange> buffers, const void* push,
+                             uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz, bool empty) {
     if (!recording_) fail(Status::internal, "dispatch of %s outside begin()/end()", p.name().c_str());
+    if (!dry_ && !p.built()) fail(Status::internal, "dispatch of %s: the pipeline was never built", p.name().c_str());
     const Capabilities& caps = device_.caps();
     if (buffers.size() != p.interface().n_bindings)
         fail(Status::internal, "dispatch of %s: %zu buffers bound, shader declares %u", p.name().c_str(), buffers.size(),
@@ -94,7 +117,7 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
     if (push_size > p.push_constant_bytes())
         fail(Status::internal, "dispatch of %s: %u bytes of push constants, range is %u", p.name().c_str(), push_size,
              p.push_constant_bytes());
-    if (gx == 0 || gy == 0 || gz == 0) return;  // nothing to do
+    if (!empty && (gx == 0 || gy == 0 || gz == 0)) return;  // nothing to do
     if (gx > caps.max_workgroup_count[0] || gy > caps.max_workgroup_count[1] || gz > caps.max_workgroup_count[2])
         fail(Status::internal, "dispatch of %s: %u x %u x %u workgroups exceeds the device limit %u x %u x %u",
              p.name().c_str(), gx, gy, gz, caps.max_workgroup_count[0], caps.max_workgroup_count[1],
@@ -103,7 +126,7 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
     VkDescriptorBufferInfo infos[kMaxBindingsPerSet];
     VkBufferView views[kMaxBindingsPerSet];
     VkWriteDescriptorSet writes[kMaxBindingsPerSet];
-    VkDescriptorSet set = allocate_set(p.set_layout());
+    VkDescriptorSet set = dry_ ? VK_NULL_HANDLE : allocate_set(p.set_layout());
     uint32_t i = 0;
     for (const BufferRange& r : buffers) {
         if (!r.buffer || !*r.buffer) fail(Status::internal, "dispatch of %s: binding %u is empty", p.name().c_str(), i);
@@ -125,7 +148,7 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
                 fail(Status::internal, "dispatch of %s: texel binding %u offset %llu is not a multiple of %llu",
                      p.name().c_str(), i, (unsigned long long)r.offset,
                      (unsigned long long)caps.min_texel_buffer_offset_alignment);
-            views[i] = r.buffer->texel_view(r.offset, n);
+            views[i] = dry_ ? VK_NULL_HANDLE : r.buffer->texel_view(r.offset, n);
             writes[i].pTexelBufferView = &views[i];
         } else {
             if (n > caps.max_binding_bytes())
@@ -139,11 +162,25 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
         }
         ++i;
     }
+    if (dry_) {
+        ++n_dispatches_;
+        std::vector<uint8_t> bytes(static_cast<const uint8_t*>(push), static_cast<const uint8_t*>(push) + push_size);
+        std::vector<PlannedBinding> bindings;
+        std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> keys;
+        for (const BufferRange& r : buffers) {
+            bindings.push_back({r.buffer, r.buffer->size(), r.offset, r.resolved_size()});
+            keys.push_back(bindings.back().key());
+        }
+        if (planned_keys_.emplace(&p, bytes, std::move(keys)).second)
+            planned_.push_back({&p, std::move(bytes), std::move(bindings)});
+        return;
+    }
     vkUpdateDescriptorSets(device_.handle(), i, writes, 0, nullptr);
     vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
     vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &set, 0, nullptr);
     if (push_size) vkCmdPushConstants(cmd_, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
     vkCmdDispatch(cmd_, gx, gy, gz);
+    if (empty) return;
     ++n_dispatches_;
     if (dispatch_queries_ && timed_names_.size() < dispatch_capacity_) {
         timed_names_.push_back(p.name().c_str());
@@ -152,6 +189,7 @@ void Commands::dispatch(const Pipeline& p, std::initializer_list<BufferRange> bu
 }
 
 bool Commands::enable_dispatch_timing(uint32_t capacity) {
+    if (dry_) return false;
     if (recording_) fail(Status::internal, "enable_dispatch_timing() while recording");
     if (dispatch_queries_ || capacity == 0 || !device_.caps().timestamps) return dispatch_queries_ != VK_NULL_HANDLE;
     VkQueryPoolCreateInfo qci{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
@@ -177,6 +215,7 @@ std::vector<Commands::DispatchTime> Commands::dispatch_times() const {
 }
 
 void Commands::barrier() {
+    if (dry_) return;
     VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
     mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
@@ -189,21 +228,27 @@ void Commands::copy(const Buffer& src, VkDeviceSize so, const Buffer& dst, VkDev
     if (so > src.size() || n > src.size() - so || d > dst.size() || n > dst.size() - d)
         fail(Status::internal, "copy of %llu bytes out of bounds ('%s' -> '%s')", (unsigned long long)n,
              src.name().c_str(), dst.name().c_str());
+    if (dry_) return;
     VkBufferCopy region{so, d, n};
     vkCmdCopyBuffer(cmd_, src.handle(), dst.handle(), 1, &region);
 }
 
 void Commands::fill(const Buffer& dst, VkDeviceSize offset, VkDeviceSize n, uint32_t value) {
+    if (dry_) return;
     vkCmdFillBuffer(cmd_, dst.handle(), offset, n, value);
 }
 
 void Commands::timestamp(uint32_t index) {
-    if (!queries_) return;
+    if (dry_ || !queries_) return;
     if (index >= n_timestamps_) fail(Status::internal, "timestamp %u out of range (%u)", index, n_timestamps_);
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, index);
 }
 
 void Commands::end() {
+    if (dry_) {
+        recording_ = false, ended_ = true;
+        return;
+    }
     VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
     mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
@@ -214,9 +259,10 @@ void Commands::end() {
     ended_ = true;
 }
 
-void Commands::submit() {
+void Commands::submit(bool counted) {
     if (!ended_) fail(Status::internal, "submit() before end()");
-    device_.submit_and_wait(cmd_);
+    if (dry_) fail(Status::internal, "submit() of a plan (Commands::DryRun)");
+    device_.submit_and_wait(cmd_, counted);
 }
 
 double Commands::elapsed_ns(uint32_t from, uint32_t to) const {

@@ -14,6 +14,9 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <set>
+#include <span>
+#include <tuple>
 #include <vector>
 
 #include "vk/buffer.hpp"
@@ -24,6 +27,30 @@ namespace vks::vk {
 class Commands {
 public:
     explicit Commands(Device& device, uint32_t n_timestamps = 0);
+    // A plan, not a recording: every call is checked as usual but nothing reaches Vulkan (no
+    // command buffer, no descriptor sets), and dispatch() accepts pipelines not built yet.
+    // ops::Kernels uses it to learn which pipelines a graph needs before building them all at
+    // once (Kernels::collect).
+    struct DryRun {};
+    Commands(Device& device, DryRun);
+    bool dry() const { return dry_; }
+    // A plan's dispatches, one per distinct (pipeline, push constants): lavapipe compiles a
+    // pipeline again for every distinct set of the push-constant values it inlines into loop
+    // bounds and branches (Mesa's "inlinable uniforms"), so a warm-up must replay the values.
+    // llvmpipe also keys the code on properties of the bound buffers (measured: whether a
+    // texel buffer's size is a power of two, and more that depends on the sizes), so the plan
+    // keeps each binding's buffer, and its buffer size, offset and range.
+    struct PlannedBinding {
+        const Buffer* buffer;
+        uint64_t buffer_size, offset, range;
+        auto key() const { return std::make_tuple(buffer_size, offset, range); }
+    };
+    struct Planned {
+        const Pipeline* pipeline;
+        std::vector<uint8_t> push;
+        std::vector<PlannedBinding> bindings;
+    };
+    const std::vector<Planned>& planned() const { return planned_; }
     ~Commands();
     Commands(const Commands&) = delete;
     Commands& operator=(const Commands&) = delete;
@@ -41,6 +68,12 @@ public:
                   uint32_t gy = 1, uint32_t gz = 1) {
         dispatch(p, buffers, &push, uint32_t(sizeof(P)), gx, gy, gz);
     }
+
+    // Binds `buffers` and records a dispatch of zero workgroups: it runs nothing, but a driver
+    // that compiles a pipeline's code at its first use (lavapipe: LLVM, in the queue thread, for
+    // the bound state and these push-constant values, see Planned) compiles it when this is
+    // submitted. `push` is zero-padded to the pipeline's push range.
+    void dispatch_empty(const Pipeline& p, std::span<const BufferRange> buffers, std::span<const uint8_t> push = {});
 
     void barrier();  // compute/transfer writes -> compute/transfer reads and writes
     void copy(const Buffer& src, VkDeviceSize src_offset, const Buffer& dst, VkDeviceSize dst_offset, VkDeviceSize n);
@@ -61,7 +94,7 @@ public:
     std::vector<DispatchTime> dispatch_times() const;  // empty when timing is off
 
     void end();       // adds the final device -> host barrier
-    void submit();    // submit and wait; may be called repeatedly after end()
+    void submit(bool counted = true);  // submit and wait; may be called repeatedly after end() (counted: Device::submit_and_wait)
 
     // Nanoseconds between two timestamps of the last submission (0 if unsupported).
     double elapsed_ns(uint32_t from, uint32_t to) const;
@@ -70,6 +103,8 @@ public:
 
 private:
     VkDescriptorSet allocate_set(VkDescriptorSetLayout layout);
+    void dispatch_impl(const Pipeline& p, std::span<const BufferRange> buffers, const void* push, uint32_t push_size,
+                       uint32_t gx, uint32_t gy, uint32_t gz, bool empty);
 
     Device& device_;
     VkCommandPool cmd_pool_ = VK_NULL_HANDLE;  // owned: one pool per recording (thread safety)
@@ -83,6 +118,9 @@ private:
     uint32_t dispatch_capacity_ = 0;
     std::vector<const char*> timed_names_;           // pipeline of each timed dispatch
     bool recording_ = false, ended_ = false;
+    bool dry_ = false;
+    std::vector<Planned> planned_;
+    std::set<std::tuple<const Pipeline*, std::vector<uint8_t>, std::vector<std::tuple<uint64_t, uint64_t, uint64_t>>>> planned_keys_;
 };
 
 }  // namespace vks::vk

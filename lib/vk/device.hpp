@@ -54,7 +54,9 @@ public:
 
     // Submits one command buffer and waits for it. Device loss (real or injected for tests)
     // becomes Status::device_lost; the device then refuses further submissions.
-    void submit_and_wait(VkCommandBuffer cmd);
+    // counted = false: not counted by the device-loss test hook (pipeline warm-up submissions,
+    // which tests should not have to know about).
+    void submit_and_wait(VkCommandBuffer cmd, bool counted = true);
     bool lost() const { return lost_; }
     // Test hook: the n-th submission from now fails as if the device were lost (0 = off).
     void inject_device_loss_after(uint32_t n_submits) { inject_after_ = n_submits; }

@@ -82,8 +82,8 @@ ShaderInterface reflect(std::span<const uint32_t> spirv, const char* name) {
     return out;
 }
 
-Pipeline::Pipeline(Device& device, const std::string& variant, std::span<const uint32_t> spec)
-    : device_(&device), name_(variant) {
+Pipeline::Pipeline(Device& device, const std::string& variant, std::span<const uint32_t> spec, bool build_now)
+    : device_(&device), name_(variant), spec_(spec.begin(), spec.end()) {
     const shaders::Entry* entry = shaders::find(variant);
     if (!entry) fail(Status::internal, "no shader variant named '%s' is embedded in this build", variant.c_str());
     std::span<const uint32_t> words(entry->words, entry->n_words);
@@ -121,22 +121,26 @@ Pipeline::Pipeline(Device& device, const std::string& variant, std::span<const u
         plci.pushConstantRangeCount = push_bytes_ ? 1 : 0;
         plci.pPushConstantRanges = push_bytes_ ? &pcr : nullptr;
         VKS_VK(vkCreatePipelineLayout(dev, &plci, nullptr, &layout_));
-
-        std::vector<VkSpecializationMapEntry> map(spec.size());
-        for (uint32_t i = 0; i < spec.size(); ++i) map[i] = {i, i * 4, 4};
-        VkSpecializationInfo si{uint32_t(map.size()), map.data(), spec.size() * 4, spec.data()};
-        VkComputePipelineCreateInfo cpci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
-        cpci.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
-        cpci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
-        cpci.stage.module = module_;
-        cpci.stage.pName = "main";
-        cpci.stage.pSpecializationInfo = spec.empty() ? nullptr : &si;
-        cpci.layout = layout_;
-        VKS_VK(vkCreateComputePipelines(dev, device.pipeline_cache(), 1, &cpci, nullptr, &pipeline_));
+        if (build_now) build();
     } catch (...) {
         destroy();
         throw;
     }
+}
+
+void Pipeline::build() {
+    if (pipeline_ || !device_) return;
+    std::vector<VkSpecializationMapEntry> map(spec_.size());
+    for (uint32_t i = 0; i < spec_.size(); ++i) map[i] = {i, i * 4, 4};
+    VkSpecializationInfo si{uint32_t(map.size()), map.data(), spec_.size() * 4, spec_.data()};
+    VkComputePipelineCreateInfo cpci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+    cpci.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
+    cpci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+    cpci.stage.module = module_;
+    cpci.stage.pName = "main";
+    cpci.stage.pSpecializationInfo = spec_.empty() ? nullptr : &si;
+    cpci.layout = layout_;
+    VKS_VK(vkCreateComputePipelines(device_->handle(), device_->pipeline_cache(), 1, &cpci, nullptr, &pipeline_));
 }
 
 void Pipeline::destroy() noexcept {
@@ -161,6 +165,7 @@ Pipeline& Pipeline::operator=(Pipeline&& o) noexcept {
         destroy();
         device_ = o.device_;
         name_ = std::move(o.name_);
+        spec_ = std::move(o.spec_);
         iface_ = o.iface_;
         push_bytes_ = o.push_bytes_;
         module_ = o.module_;

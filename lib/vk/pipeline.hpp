@@ -33,12 +33,23 @@ class Pipeline {
 public:
     Pipeline() = default;
     // `spec` holds specialization constants for constant_id 0..spec.size()-1 (32-bit each).
-    Pipeline(Device& device, const std::string& variant, std::span<const uint32_t> spec = {});
+    // build_now = false stops before vkCreateComputePipelines (the expensive step: the driver
+    // compiles there, or, on lavapipe, translates to NIR): the shader module and layouts exist,
+    // so commands can be planned against interface(), and build() finishes it later, possibly on
+    // another thread (ops::Kernels builds many at once).
+    Pipeline(Device& device, const std::string& variant, std::span<const uint32_t> spec = {}, bool build_now = true);
     ~Pipeline();
     Pipeline(Pipeline&& o) noexcept;
     Pipeline& operator=(Pipeline&& o) noexcept;
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
+
+    // Creates the VkPipeline if it does not exist yet. Not thread-safe for one object (callers
+    // serialize per pipeline); different pipelines may be built concurrently (the device's
+    // pipeline cache is internally synchronized: it is created without
+    // VK_PIPELINE_CACHE_CREATE_EXTERNALLY_SYNCHRONIZED_BIT).
+    void build();
+    bool built() const { return pipeline_ != VK_NULL_HANDLE; }
 
     VkPipeline handle() const { return pipeline_; }
     VkPipelineLayout layout() const { return layout_; }
@@ -46,6 +57,7 @@ public:
     const ShaderInterface& interface() const { return iface_; }
     uint32_t push_constant_bytes() const { return push_bytes_; }
     const std::string& name() const { return name_; }
+    const std::vector<uint32_t>& spec() const { return spec_; }
     explicit operator bool() const { return pipeline_ != VK_NULL_HANDLE; }
 
 private:
@@ -53,6 +65,7 @@ private:
 
     Device* device_ = nullptr;
     std::string name_;
+    std::vector<uint32_t> spec_;  // kept for build()
     ShaderInterface iface_;
     uint32_t push_bytes_ = 0;
     VkShaderModule module_ = VK_NULL_HANDLE;

@@ -1,0 +1,159 @@
+#include "ops/matvec_q8_1.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include "common/error.hpp"
+
+namespace vks::ops {
+
+namespace {
+using quant::Type;
+}  // namespace
+
+bool matvec_q8_1_type(Type t) {
+    return t == Type::Q4_0 || t == Type::Q4_1 || t == Type::Q5_0 || t == Type::Q5_1 || t == Type::Q8_0;
+}
+
+std::string matvec_q8_1_variant_name(Type t) {
+    switch (t) {
+        case Type::Q4_0: return "matvec_q4_0_q8_1";
+        case Type::Q4_1: return "matvec_q4_1_q8_1";
+        case Type::Q5_0: return "matvec_q5_0_q8_1";
+        case Type::Q5_1: return "matvec_q5_1_q8_1";
+        case Type::Q8_0: return "matvec_q8_0_q8_1";
+        default: fail(Status::unsupported, "matvec_q8_1: no integer-dot kernel for %s", quant::info(t).name);
+    }
+}
+
+bool matvec_q8_1_supported(const vk::Capabilities& caps, const WeightTensor& w) {
+    return caps.int_dot && matvec_q8_1_type(w.type) && w.n_cols % 32 == 0 && !w.paired;
+}
+
+void quantize_q8_1(Kernels& k, vk::Commands& cmd, vk::BufferRange x, vk::BufferRange xq, uint32_t n_cols, uint32_t K,
+                   const vk::Buffer* norm, float eps) {
+    if (n_cols == 0 || K == 0 || K % 32 != 0)
+        fail(Status::invalid_argument, "quantize_q8_1: need n_cols >= 1 and K a positive multiple of 32 (got %u, %u)", n_cols, K);
+    if (x.resolved_size() < uint64_t(n_cols) * K * 4)
+        fail(Status::invalid_argument, "quantize_q8_1: X holds %llu bytes, (%u, %u) f32 needs %llu",
+             (unsigned long long)x.resolved_size(), n_cols, K, (unsigned long long)(uint64_t(n_cols) * K * 4));
+    if (xq.resolved_size() < q8_1_bytes(n_cols, K))
+        fail(Status::invalid_argument, "quantize_q8_1: XQ holds %llu bytes, needs %llu", (unsigned long long)xq.resolved_size(),
+             (unsigned long long)q8_1_bytes(n_cols, K));
+    if (norm && norm->size() < uint64_t(K) * 4)
+        fail(Status::invalid_argument, "quantize_q8_1: norm weight holds %llu bytes, K=%u floats need %llu",
+             (unsigned long long)norm->size(), K, (unsigned long long)K * 4);
+    const uint32_t wg = k.wg_size(64);
+    const vk::Pipeline& pipe = k.pipeline("quantize_q8_1", {wg});
+    shader::QuantizeQ8_1Params p{K, n_cols, norm ? 1u : 0u, eps};
+    const vk::BufferRange g = norm ? vk::BufferRange(*norm, 0, uint64_t(K) * 4) : x;
+    cmd.dispatch(pipe, {x, xq, g}, p, (n_cols + wg - 1) / wg);
+}
+
+void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange xq, vk::BufferRange y,
+                 uint32_t n_cols, const MatmulFusion& fusion) {
+    const auto& caps = k.caps();
+    if (!caps.int_dot) fail(Status::feature_missing, "matvec_q8_1: the device has no integer dot product (shaderIntegerDotProduct)");
+    if (!matvec_q8_1_supported(caps, w))
+        fail(Status::unsupported, "matvec_q8_1: no integer-dot kernel for %s (%u x %u)%s", quant::info(w.type).name, w.n_rows,
+             w.n_cols, w.paired ? " paired gate/up" : "");
+    if (fusion.norm) fail(Status::invalid_argument, "matvec_q8_1: the norm belongs to quantize_q8_1");
+    if (fusion.epilogue == Epilogue::silu_pairs || fusion.epilogue == Epilogue::gelu_pairs)
+        fail(Status::unsupported, "matvec_q8_1: no paired gate/up epilogue");
+    if (n_cols == 0) fail(Status::invalid_argument, "matvec_q8_1: n_cols must be >= 1");
+    if (xq.resolved_size() < q8_1_bytes(n_cols, w.n_cols))
+        fail(Status::invalid_argument, "matvec_q8_1: XQ holds %llu bytes, needs %llu", (unsigned long long)xq.resolved_size(),
+             (unsigned long long)q8_1_bytes(n_cols, w.n_cols));
+    if (y.resolved_size() < detail::matmul_y_floats(w, n_cols, fusion) * 4)
+        fail(Status::invalid_argument, "matvec_q8_1: Y holds %llu bytes, too few for (%u, %u) outputs",
+             (unsigned long long)y.resolved_size(), n_cols, w.n_rows);
+    const uint32_t wg = k.wg_size(64);
+    for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
+        const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
+        const vk::Pipeline& pipe = k.pipeline(matvec_q8_1_variant_name(w.type), {wg, n == 1 ? 1u : 8u});
+        for (const auto& c : w.chunks) {
+            const auto p = detail::matmul_params(w, c, n, col0, fusion);
+            const Grid g = grid_for((c.n_rows + wg - 1) / wg, caps);
+            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), xq, y}, p, g.x, g.y);
+        }
+    }
+}
+
+namespace {
+
+// Measured choices, per device (name + pipeline cache UUID) and (type, M, K).
+std::mutex g_choice_mutex;
+std::map<std::tuple<std::string, int, uint32_t, uint32_t>, bool> g_choices;
+
+std::string device_key(const vk::Capabilities& c) {
+    std::string s = strfmt("%04x-%04x-", c.vendor_id, c.device_id);
+    for (uint8_t b : c.pipeline_cache_uuid) s += strfmt("%02x", b);
+    return s;
+}
+
+// Best of 3 submissions (after one warm-up) of a recording with `reps` products, per product.
+double time_per_product(vk::Commands& cmd, int reps) {
+    cmd.submit(false);
+    double best = 1e30;
+    for (int r = 0; r < 3; ++r) {
+        auto t0 = std::chrono::steady_clock::now();
+        cmd.submit(false);
+        best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return best / reps;
+}
+
+}  // namespace
+
+bool choose_int_dot(Kernels& k, Type t, uint32_t M, uint32_t K) {
+    const auto& caps = k.caps();
+    if (!caps.int_dot || !matvec_q8_1_type(t) || K % 32 != 0 || M == 0) return false;
+    if (const char* e = std::getenv("VKS_MATVEC")) {
+        if (std::strcmp(e, "int_dot") == 0) return true;
+        if (std::strcmp(e, "float") == 0) return false;
+    }
+    // Where the driver says the 4 x 8-bit dot is not accelerated (lavapipe: emulated), the
+    // integer path cannot win and measuring it would cost start-up time (two more pipelines to
+    // compile); VKS_MATVEC=measure measures anyway.
+    const char* e = std::getenv("VKS_MATVEC");
+    if (!caps.int_dot_accelerated && !(e && std::strcmp(e, "measure") == 0)) return false;
+    const auto key = std::make_tuple(device_key(caps), int(t), M, K);
+    {
+        std::lock_guard<std::mutex> lock(g_choice_mutex);
+        if (auto it = g_choices.find(key); it != g_choices.end()) return it->second;
+    }
+    Kernels::Suspend really_run;  // also when called while a plan is recorded
+    // A synthetic matrix of the same type and shape (zero bytes: the speed does not depend on
+    // the values), one column, both paths.
+    vk::Device& dev = k.device();
+    std::vector<uint8_t> rows(quant::row_bytes(t, K) * M, 0);
+    WeightTensor w = upload_weight(dev, t, rows.data(), M, K, "tune_w");
+    vk::Buffer x(dev, uint64_t(K) * 4, vk::BufferKind::device, "tune_x"), y(dev, uint64_t(M) * 4, vk::BufferKind::device, "tune_y");
+    vk::Buffer xq(dev, q8_1_bytes(1, K), vk::BufferKind::device, "tune_xq");
+    x.fill_zero();
+    const int reps = 8;
+    vk::Commands f(dev), i(dev);
+    f.begin();
+    for (int r = 0; r < reps; ++r) matvec(k, f, w, vk::BufferRange(x), vk::BufferRange(y), 1), f.barrier();
+    f.end();
+    i.begin();
+    for (int r = 0; r < reps; ++r) {
+        quantize_q8_1(k, i, vk::BufferRange(x), vk::BufferRange(xq), 1, K);
+        i.barrier();
+        matvec_q8_1(k, i, w, vk::BufferRange(xq), vk::BufferRange(y), 1);
+        i.barrier();
+    }
+    i.end();
+    const double t_float = time_per_product(f, reps), t_int = time_per_product(i, reps);
+    const bool use_int = t_int < t_float;
+    std::lock_guard<std::mutex> lock(g_choice_mutex);
+    g_choices[key] = use_int;
+    return use_int;
+}
+
+}  // namespace vks::ops

@@ -1,0 +1,49 @@
+#pragma once
+// The integer-dot decode path: X quantized to Q8_1 blocks (8-bit, a scale and a sum per 32
+// values; shaders/quantize_q8_1.comp), then Y = W · X with packed 4 x int8 dot products
+// (shaders/matvec_q8_1.comp) for the legacy weight types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0.
+// References: lib/ref/quantize_q8_1.hpp, lib/ref/matvec_q8_1.hpp. Results differ from the float
+// path by the activation quantization (8 bits per value, ~0.4 % of the block's largest |x|).
+//
+// Needs caps.int_dot (shaderIntegerDotProduct, enabled on the device when the driver has it;
+// VKS_DISABLE=int_dot and the baseline profile turn it off). Whether it is faster than the
+// float matvec on a device is measured, not assumed: see choose_matvec_path.
+#include <cstdint>
+#include <string>
+
+#include "ops/matmul.hpp"
+
+namespace vks::ops {
+
+// Whether matvec_q8_1 runs W of this type and shape on this device (caps.int_dot, a legacy type,
+// K % 32 == 0, not a paired gate/up tensor).
+bool matvec_q8_1_supported(const vk::Capabilities& caps, const WeightTensor& w);
+bool matvec_q8_1_type(quant::Type t);
+std::string matvec_q8_1_variant_name(quant::Type t);
+
+// Bytes of (n_cols, K) activations as Q8_1 blocks: 48 per 32 values.
+inline uint64_t q8_1_bytes(uint32_t n_cols, uint32_t K) { return uint64_t(n_cols) * (K / 32) * 48; }
+
+// xq = Q8_1 blocks of X (n_cols, K) f32, K % 32 == 0; with `norm` (K floats) each column is
+// RMS-normalized first, x * norm / sqrt(mean(x^2) + eps), like MatmulFusion::norm.
+void quantize_q8_1(Kernels& k, vk::Commands& cmd, vk::BufferRange x, vk::BufferRange xq, uint32_t n_cols, uint32_t K,
+                   const vk::Buffer* norm = nullptr, float eps = 0.0f);
+
+// y = W · X for X given as xq (quantize_q8_1 of n_cols columns). fusion: epilogues and output
+// segments as in matvec; fusion.norm must be null (give the norm to quantize_q8_1); the paired
+// epilogues are not supported. Throws feature_missing without caps.int_dot, unsupported for
+// other weight types or shapes.
+void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange xq, vk::BufferRange y,
+                 uint32_t n_cols, const MatmulFusion& fusion = {});
+
+// Which decode path is faster for W's type and shape on this device, by measurement: both
+// paths are timed once (best of 3 submissions of 8 products on a synthetic matrix of the same
+// type and shape, the integer path including its quantize dispatch) and the answer is cached
+// per device (vendor, device id, pipeline cache UUID) and shape for the process. Where the
+// driver reports the packed 8-bit dot as not accelerated (lavapipe) the float path is taken
+// without measuring (the measurement would cost start-up compilations for a known loser);
+// VKS_MATVEC=measure measures anyway, VKS_MATVEC=int_dot / float force a path (int_dot only
+// where supported). Returns true for the integer-dot path.
+bool choose_int_dot(Kernels& k, quant::Type t, uint32_t M, uint32_t K);
+
+}  // namespace vks::ops

@@ -1,0 +1,90 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_spirv_intrinsics : require
+// Integer-dot matrix-vector product (decode): Y[c][row] = sum_k W[row][k] * X[c][k] with X given
+// as Q8_1 blocks (quantize_q8_1.comp) and W in a legacy block type, whose weights are
+// w = a * q + b per 32-element block with small integers q (lib/ref/matvec_q8_1.hpp):
+//   block contribution = a * (d_x * dot(q, q_x)) + b * s_x
+// where dot(q, q_x) is 8 packed 4 x int8 dot products (OpSDot, SPV_KHR_integer_dot_product,
+// core in Vulkan 1.3; the device must enable shaderIntegerDotProduct). On GPUs with dp4a-style
+// instructions that replaces the per-weight conversion and FMA of the float path with one
+// instruction per 4 weights; on lavapipe the instruction is emulated ("not accelerated").
+// Scheme: each invocation owns one row and NC (1 or 8) columns; no shared memory, no barriers.
+// The weight layout is the float matvec's (matmul_load.glsl: row groups, split d arrays).
+// Accumulation: exact int32 per block, then f32 across blocks.
+#include "common.glsl"
+#include "params.h"
+
+layout(constant_id = 0) const uint WG_SIZE = 64;
+layout(constant_id = 1) const uint NC = 1;  // column slots; p.N <= NC are used
+layout(local_size_x_id = 0) in;
+
+layout(push_constant) uniform Push { MatmulParams p; };
+layout(std430, binding = 0) readonly buffer W { uint wq[]; };   // device weight layout
+layout(std430, binding = 1) readonly buffer XQ { uint xq[]; };  // (N, n_sub) Q8_1 blocks, 12 words each
+layout(std430, binding = 2) buffer Y { float y[]; };            // (N, y_stride)
+
+#include "dequant.glsl"
+#include "matmul_epilogue.glsl"
+#include "matmul_load.glsl"
+
+// OpSDot on two words of 4 packed signed 8-bit integers (PackedVectorFormat4x8Bit = 0).
+// glslang 12 (Debian 12) predates GL_EXT_integer_dot_product, so the instruction is declared
+// through GL_EXT_spirv_intrinsics: capabilities DotProduct (6019), DotProductInput4x8BitPacked (6018).
+spirv_instruction(extensions = ["SPV_KHR_integer_dot_product"], capabilities = [6019, 6018], id = 4450)
+int sdot4x8(uint a, uint b, spirv_literal int packed_format);
+
+// 4 nibbles' 5th bits, bits 0..3 of h, moved to bit 4 of each byte.
+uint high_bits4(uint h) { return ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25); }
+
+void main() {
+    const uint row = linear_group_id() * WG_SIZE + gl_LocalInvocationID.x;
+    if (row >= p.M) return;
+    const uint nb = p.n_sub;
+    float acc[NC];
+    [[unroll]] for (uint c = 0u; c < NC; ++c) acc[c] = 0.0;
+    for (uint blk = 0u; blk < nb; ++blk) {
+        const uint bi = block_idx(row, blk, nb), base = bi * BLOCK_WORDS;
+        // The block's quants as 8 words of packed int8 (elements 4j .. 4j + 3 in word j), and a, b.
+        uint w[8];
+        float a, b;
+#if defined(W_Q8_0)
+        [[unroll]] for (uint j = 0u; j < 8u; ++j) w[j] = word(base + j);
+        a = split_d(bi), b = 0.0;
+#else
+#if defined(W_Q4_0)
+        const uint qs0 = base;
+        a = split_d(bi), b = -8.0 * a;
+#elif defined(W_Q4_1)
+        const uint qs0 = base + 1u;
+        const vec2 dm = unpackHalf2x16(word(base));
+        a = dm.x, b = dm.y;
+#elif defined(W_Q5_0)
+        const uint qs0 = base + 1u, qh = word(base);
+        a = split_d(bi), b = -16.0 * a;
+#elif defined(W_Q5_1)
+        const uint qs0 = base + 2u, qh = word(base + 1u);
+        const vec2 dm = unpackHalf2x16(word(base));
+        a = dm.x, b = dm.y;
+#endif
+        [[unroll]] for (uint j = 0u; j < 4u; ++j) {
+            const uint qs = word(qs0 + j);
+            w[j] = qs & 0x0F0F0F0Fu;             // elements 4j .. 4j + 3: low nibbles
+            w[j + 4u] = (qs >> 4) & 0x0F0F0F0Fu;  // elements 16 + 4j ..: high nibbles
+#if defined(W_Q5_0) || defined(W_Q5_1)
+            w[j] |= high_bits4(qh >> (4u * j));
+            w[j + 4u] |= high_bits4(qh >> (16u + 4u * j));
+#endif
+        }
+#endif
+        [[unroll]] for (uint c = 0u; c < NC; ++c) {
+            if (c >= p.N) break;
+            const uint o = ((p.col0 + c) * nb + blk) * 12u;
+            int dot = 0;
+            [[unroll]] for (uint j = 0u; j < 8u; ++j) dot += sdot4x8(w[j], xq[o + j], 0);
+            acc[c] += a * (uintBitsToFloat(xq[o + 8u]) * float(dot)) + b * uintBitsToFloat(xq[o + 9u]);
+        }
+    }
+    [[unroll]] for (uint c = 0u; c < NC; ++c)
+        if (c < p.N) write_y(y_index(p.col0 + c, p.y_row0 + row), acc[c]);
+}

@@ -1,0 +1,92 @@
+// Start-up pipelines (Session::prepare_pipelines) and the integer-dot decode path in a whole
+// model, on synthetic models.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+#include "engine/session.hpp"
+#include "engine_fixtures.hpp"
+#include "ops/matvec_q8_1.hpp"
+
+using namespace vks;
+
+namespace {
+
+// Sets an environment variable for the lifetime of the object (tests run one at a time).
+struct ScopedEnv {
+    ScopedEnv(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) old_ = old, had_ = true;
+        setenv(name, value, 1);
+    }
+    ~ScopedEnv() {
+        if (had_) setenv(name_, old_.c_str(), 1);
+        else unsetenv(name_);
+    }
+    const char* name_;
+    std::string old_;
+    bool had_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("a session builds at creation every pipeline that its prefill and decode use, for any prompt length") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_1;
+    cfg.seed = 21;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_prepare"));
+    engine::SessionConfig sc;
+    sc.n_sink = 2;
+    sc.n_window = 30;
+    sc.n_batch = 16;
+    engine::Session s(m, sc);
+    const size_t built = m->kernels().n_pipelines();
+    CHECK(built > 0);
+    // Prompts of 1..20 tokens (tails of every length, two chunks at 17+), then decode steps.
+    for (uint32_t n = 1; n <= 20; ++n) {
+        CAPTURE(n);
+        s.reset();
+        std::vector<int32_t> prompt(n);
+        for (uint32_t i = 0; i < n; ++i) prompt[i] = int32_t((i * 13 + n) % cfg.n_vocab);
+        s.feed(prompt);
+        int32_t t = s.sample();
+        s.feed({&t, 1});
+        CHECK(m->kernels().n_pipelines() == built);
+    }
+    test::check_no_validation_messages(*m);
+}
+
+TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path's logits up to the activation quantization") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q8_0;
+    cfg.seed = 22;
+    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_int_dot"));
+    if (!m->device().caps().int_dot) {
+        MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
+        return;
+    }
+    engine::SessionConfig sc;
+    sc.n_sink = 2;
+    sc.n_window = 14;
+    sc.n_batch = 8;
+    std::vector<int32_t> tokens(24);
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 29 + 3) % cfg.n_vocab);
+    std::vector<float> lf, li;
+    {
+        ScopedEnv e("VKS_MATVEC", "float");
+        engine::Session s(m, sc);
+        s.feed(tokens, &lf);
+    }
+    {
+        ScopedEnv e("VKS_MATVEC", "int_dot");
+        engine::Session s(m, sc);
+        s.feed(tokens, &li);
+        CHECK(m->kernels().has_pipeline("matvec_q8_0_q8_1"));
+        CHECK(m->kernels().has_pipeline("quantize_q8_1"));
+    }
+    REQUIRE(lf.size() == li.size());
+    const double e = test::nmse(li.data(), lf.data(), lf.size());
+    CAPTURE(e);
+    CHECK(e > 0);      // it really took another path
+    CHECK(e < 1e-3);   // 8-bit activations: close, not equal
+    test::check_no_validation_messages(*m);
+}
