@@ -252,7 +252,7 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
                    {"predicted_per_second", gen_ms > 0 ? 1000.0 * double(r.n_tokens) / gen_ms : 0.0},
                    {"n_past", s.n_past()},
                    {"cache_n", s.n_cached()},
-                   {"cache_capacity", s.cache().capacity()},
+                   {"cache_capacity", s.cache().max_capacity()},
                    {"slot", slot.id},
                    {"restored", job->lease.restored}};
         if (left || r.finish == engine::FinishReason::cancelled) return nullptr;

@@ -50,7 +50,7 @@ SlotPool::SlotPool(std::shared_ptr<engine::Model> model, const engine::SessionCo
         auto s = std::make_unique<Slot>();
         s->id = i;
         s->session = std::make_unique<engine::Session>(model_, cfg);
-        s->capacity = s->session->cache().capacity();
+        s->capacity = s->session->cache().max_capacity();
         slots_.push_back(std::move(s));
     }
     if (!dir_.empty()) {

@@ -73,7 +73,12 @@ class SamplerParams(ctypes.Structure):
 
 class SessionParams(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("n_sink", ctypes.c_uint32), ("n_window", ctypes.c_uint32),
-                ("n_batch", ctypes.c_uint32), ("dense", ctypes.c_int), ("sampling", SamplerParams)]
+                ("n_batch", ctypes.c_uint32), ("dense", ctypes.c_int), ("sampling", SamplerParams),
+                ("cache_type_k", ctypes.c_int32), ("cache_type_v", ctypes.c_int32)]
+
+
+# vks_cache_type: element type of the KV cache, by the names the CLI's --cache-type-k/-v take.
+CACHE_TYPES = {"f16": 0, "q8_0": 1, "q4_0": 2}
 
 
 class SessionStats(ctypes.Structure):

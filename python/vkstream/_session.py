@@ -49,7 +49,8 @@ class Session:
     Every parameter left as None keeps the library's default (vks_session_default_params):
     n_sink, n_window (trained context - n_sink), n_batch (prefill chunk), dense (never evict:
     feeding past the cache is Status.CONTEXT_FULL) and the sampler: temperature (0: greedy),
-    top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed.
+    top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed; cache_type_k / cache_type_v: the KV
+    cache's element types, "f16" (default), "q8_0" (about 53 % of the bytes) or "q4_0" (about 28 %).
 
     Threading: one call at a time per session (a second call from another thread while one runs
     raises Error, Status.INVALID_ARGUMENT); cancel() may be called from any thread at any time.
@@ -60,7 +61,8 @@ class Session:
                  n_batch: Optional[int] = None, dense: Optional[bool] = None, temperature: Optional[float] = None,
                  top_k: Optional[int] = None, top_p: Optional[float] = None, min_p: Optional[float] = None,
                  repeat_penalty: Optional[float] = None, repeat_last_n: Optional[int] = None,
-                 seed: Optional[int] = None):
+                 seed: Optional[int] = None, cache_type_k: Optional[str] = None,
+                 cache_type_v: Optional[str] = None):
         self._h = ctypes.c_void_p()
         self._call_lock = threading.Lock()    # held by the one running call (or live generate iterator)
         self._handle_lock = threading.Lock()  # orders vks_session_cancel against vks_session_free
@@ -73,6 +75,11 @@ class Session:
                 setattr(p, name, _args.integer(name, count, _args.UINT32))
         if dense is not None:
             p.dense = _args.flag("dense", dense)
+        for name, kind in (("cache_type_k", cache_type_k), ("cache_type_v", cache_type_v)):
+            if kind is not None:
+                if not isinstance(kind, str) or kind not in _lib.CACHE_TYPES:
+                    raise invalid(f"{name} must be one of {', '.join(_lib.CACHE_TYPES)}, not {kind!r}")
+                setattr(p, name, _lib.CACHE_TYPES[kind])
         s = p.sampling
         for name, value in (("temperature", temperature), ("top_p", top_p), ("min_p", min_p),
                             ("repeat_penalty", repeat_penalty)):
@@ -164,7 +171,8 @@ class Session:
         """Samples and feeds up to `max_tokens` tokens (-1: until an end-of-turn token or
         cancel()), yielding (token, text piece) as each one is made. Pieces hold whole UTF-8
         characters (a piece may be "" while a character is incomplete); the end token is fed and
-        yielded. Stopping the iteration early (break, close()) stops the generation after the
+        yielded. If the last token leaves a character unfinished, one more item (-1, "\ufffd")
+        carries it, so the pieces always add up to the whole text. Stopping the iteration early (break, close()) stops the generation after the
         last yielded token, which is fed. cancel() raises Error(CANCELLED) from the iterator.
 
         The library's own loop (vks_session_generate) runs on a helper thread without the GIL

@@ -86,6 +86,8 @@ def test_bad_session_params(model):
     raises(Status.INVALID_ARGUMENT, lambda: vkstream.Session(model, n_batch=0))        # the library's check
     raises(Status.INVALID_ARGUMENT, lambda: vkstream.Session(model, repeat_last_n=-1))  # the library's check
     raises(Status.INVALID_ARGUMENT, lambda: vkstream.Model("x.gguf", device=-2))      # the library's check
+    raises(Status.INVALID_ARGUMENT, lambda: vkstream.Session(model, cache_type_k="q2_k"))
+    raises(Status.INVALID_ARGUMENT, lambda: vkstream.Session(model, cache_type_v=1))
 
 
 def test_bad_state_files(model, tmp_path):

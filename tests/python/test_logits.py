@@ -42,3 +42,23 @@ def test_generate_greedy_equals_vkstream_run(model, model_path, cli_exe):
         pieces = list(s.generate(n))
     assert len(pieces) == n  # no end token in this continuation
     assert prompt + "".join(p for _, p in pieces) + "\n" == cli_text
+
+
+def test_quantized_cache_types_reach_the_library(model, model_path, capi_logits_exe, tmp_path):
+    # cache_type_k / cache_type_v land in vks_session_params: the KV bytes shrink as the types
+    # say, and q8_0 keys and values change the logits only a little (the ring wraps: 4 + 16 slots).
+    ids = model.tokenize("It is a truth universally acknowledged, that a single man in possession of a good "
+                         "fortune, must be in want of a wife.")
+    got = {}
+    for k, v in (("f16", "f16"), ("q8_0", "q8_0"), ("q8_0", "q4_0")):
+        with vkstream.Session(model, n_sink=4, n_window=16, n_batch=7, cache_type_k=k, cache_type_v=v) as s:
+            s.feed(ids)
+            got[k, v] = (s.stats().kv_bytes, s.logits())
+    f16_bytes, f16_logits = got["f16", "f16"]
+    q8_bytes, q8_logits = got["q8_0", "q8_0"]
+    assert q8_bytes < 0.6 * f16_bytes
+    assert got["q8_0", "q4_0"][0] < q8_bytes
+    assert not np.array_equal(q8_logits, f16_logits)  # the cache really is quantized
+    assert int(q8_logits.argmax()) == int(f16_logits.argmax())
+    rel = float(np.linalg.norm(q8_logits - f16_logits) / np.linalg.norm(f16_logits))
+    assert rel < 0.05, rel
