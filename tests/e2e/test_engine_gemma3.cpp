@@ -19,13 +19,6 @@ using namespace vks;
 
 namespace {
 
-std::vector<int32_t> random_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::vector<int32_t> t(n);
-    for (auto& x : t) x = int32_t(rng() % n_vocab);
-    return t;
-}
-
 double max_abs_diff(std::span<const float> a, const std::vector<float>& b) {
     double m = 0;
     for (size_t i = 0; i < b.size(); ++i) m = std::max(m, double(std::fabs(a[i] - b[i])));
@@ -66,7 +59,7 @@ TEST_CASE("gemma3 (synthetic): engine logits match the reference while both ring
         CHECK(s.cache().capacity(0) == 5);   // local: the sliding window, no sinks
         CHECK(s.cache().capacity(2) == 10);  // global: sinks + window
         ref::Session r(ref_model, n_sink, n_window);
-        const auto tokens = random_tokens(40, cfg.n_vocab, cfg.seed);
+        const auto tokens = test::random_tokens(40, cfg.n_vocab, cfg.seed);
         double worst = 0, worst_abs = 0;
         for (size_t i = 0; i < tokens.size(); ++i) {
             s.feed({&tokens[i], 1});
@@ -89,7 +82,7 @@ TEST_CASE("gemma3 (synthetic): chunked prefill equals one token at a time on loc
     auto m = test::load_model(test::synthetic_model_path(cfg, "syn_gemma3_chunks"));
     const uint32_t n_sink = 3, n_window = 9;
     const size_t n = 10 * n_window + 3;
-    const auto tokens = random_tokens(n, cfg.n_vocab, 77);
+    const auto tokens = test::random_tokens(n, cfg.n_vocab, 77);
     engine::SessionConfig sc;
     sc.n_sink = n_sink;
     sc.n_window = n_window;
@@ -188,17 +181,9 @@ TEST_CASE("gemma3 (synthetic): session state records per-layer cache shapes and 
     sc.n_window = 7;
     sc.sampling.temperature = 0.9f;
     sc.sampling.seed = 77;
-    auto run = [&](engine::Session& s, int n) {
-        std::vector<int32_t> out;
-        for (int i = 0; i < n; ++i) {
-            int32_t t = s.sample();
-            out.push_back(t);
-            s.feed({&t, 1});
-        }
-        return out;
-    };
+    const auto run = test::sample_and_feed;
     engine::Session a(m, sc);
-    a.feed(random_tokens(12, cfg.n_vocab, 4));
+    a.feed(test::random_tokens(12, cfg.n_vocab, 4));
     run(a, 3);  // 15 tokens: the 5-slot local rings and the 9-slot global ring have wrapped
     const std::vector<uint8_t> state = a.save_state();
     const std::vector<int32_t> never_stopped = run(a, 20);
@@ -260,7 +245,7 @@ TEST_CASE("gemma3 (synthetic): fused and unfused graphs agree (GELU GLU, q/k nor
     engine::SessionConfig plain = sc;
     plain.fuse = false;
     engine::Session a(m, sc), b(m, plain);
-    const auto tokens = random_tokens(30, cfg.n_vocab, 5);
+    const auto tokens = test::random_tokens(30, cfg.n_vocab, 5);
     std::vector<float> la, lb;
     a.feed(tokens, &la);  // prefill chunks of 7 across both rings' wrap-around
     b.feed(tokens, &lb);

@@ -16,13 +16,6 @@ using quant::Type;
 
 namespace {
 
-std::vector<int32_t> random_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::vector<int32_t> t(n);
-    for (auto& x : t) x = int32_t(rng() % n_vocab);
-    return t;
-}
-
 kv::CacheTypes types_of(Type k, Type v, bool f16_sinks = false) {
     kv::CacheTypes t;
     t.k = k;
@@ -78,7 +71,7 @@ TEST_CASE("quantized KV cache: engine logits match the reference forward emulati
         ref::Session r(ref_model, sc.n_sink, sc.n_window);
         r.set_cache_types(types);
         ref::Session exact(ref_model, sc.n_sink, sc.n_window);  // f32 history: how far the cache moves logits
-        const auto tokens = random_tokens(27, cfg.n_vocab, 5);
+        const auto tokens = test::random_tokens(27, cfg.n_vocab, 5);
         double worst = 0, worst_vs_exact = 0;
         for (size_t i = 0; i < tokens.size(); ++i) {
             s.feed({&tokens[i], 1});
@@ -108,7 +101,7 @@ TEST_CASE("quantized KV cache: chunked prefill gives the same logits as one toke
     auto m = test::load_model(test::synthetic_model_path(cfg, "syn_kvq_chunks"));
     const uint32_t n_sink = 3, n_window = 13;
     const size_t n = 6 * n_window + 3;
-    const auto tokens = random_tokens(n, cfg.n_vocab, 99);
+    const auto tokens = test::random_tokens(n, cfg.n_vocab, 99);
     for (const kv::CacheTypes& types : {types_of(Type::Q4_0, Type::Q8_0), types_of(Type::Q8_0, Type::Q4_0, true)}) {
         CAPTURE(kv::describe(types));
         engine::SessionConfig sc;
@@ -150,16 +143,8 @@ TEST_CASE("quantized KV cache: session state round-trips, and other cache types 
     sc.n_window = 6;
     sc.sampling.temperature = 0.9f;
     sc.sampling.seed = 77;
-    auto run = [&](engine::Session& s, int n) {
-        std::vector<int32_t> out;
-        for (int i = 0; i < n; ++i) {
-            int32_t t = s.sample();
-            out.push_back(t);
-            s.feed({&t, 1});
-        }
-        return out;
-    };
-    const std::vector<int32_t> prompt = random_tokens(11, cfg.n_vocab, 3);
+    const auto run = test::sample_and_feed;
+    const std::vector<int32_t> prompt = test::random_tokens(11, cfg.n_vocab, 3);
 
     engine::SessionConfig q = sc;
     q.cache_types = types_of(Type::Q4_0, Type::Q8_0, true);  // f16 sinks: all three regions saved

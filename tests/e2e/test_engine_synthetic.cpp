@@ -14,17 +14,6 @@
 
 using namespace vks;
 
-namespace {
-
-std::vector<int32_t> random_tokens(size_t n, uint32_t n_vocab, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::vector<int32_t> t(n);
-    for (auto& x : t) x = int32_t(rng() % n_vocab);
-    return t;
-}
-
-}  // namespace
-
 TEST_CASE("engine logits match the reference forward for every weight type (stream wraps the ring)") {
     const quant::Type types[] = {quant::Type::F32,  quant::Type::F16,  quant::Type::BF16, quant::Type::Q4_0,
                                  quant::Type::Q4_1, quant::Type::Q5_0, quant::Type::Q5_1, quant::Type::Q8_0,
@@ -57,7 +46,7 @@ TEST_CASE("engine logits match the reference forward for every weight type (stre
             sc.n_window = n_window;
             engine::Session s(gpu_model, sc);
             ref::Session r(ref_model, n_sink, n_window);
-            auto tokens = random_tokens(27, cfg.n_vocab, cfg.seed);
+            auto tokens = test::random_tokens(27, cfg.n_vocab, cfg.seed);
             double worst = 0;
             for (size_t i = 0; i < tokens.size(); ++i) {
                 s.feed({&tokens[i], 1});
@@ -82,7 +71,7 @@ TEST_CASE("chunked prefill gives the same logits as one token at a time, across 
     auto m = test::load_model(test::synthetic_model_path(cfg, "syn_chunks"));
     const uint32_t n_sink = 3, n_window = 13;
     const size_t n = 10 * n_window + 3;
-    auto tokens = random_tokens(n, cfg.n_vocab, 99);
+    auto tokens = test::random_tokens(n, cfg.n_vocab, 99);
 
     engine::SessionConfig sc;
     sc.n_sink = n_sink;
@@ -120,7 +109,7 @@ TEST_CASE("fused and unfused graphs agree, and a profiled session times every di
     cfg.weight_type = quant::Type::Q4_1;
     cfg.seed = 8;
     auto m = test::load_model(test::synthetic_model_path(cfg, "syn_fusion"));
-    auto tokens = random_tokens(40, cfg.n_vocab, 7);
+    auto tokens = test::random_tokens(40, cfg.n_vocab, 7);
     engine::SessionConfig sc;
     sc.n_sink = 2;
     sc.n_window = 14;
@@ -261,16 +250,8 @@ TEST_CASE("session state save/restore is exact across ring wrap-around") {
     sc.n_window = 6;
     sc.sampling.temperature = 0.9f;  // sampled, not greedy: the RNG state must travel too
     sc.sampling.seed = 1234;
-    auto run = [&](engine::Session& s, int n) {
-        std::vector<int32_t> out;
-        for (int i = 0; i < n; ++i) {
-            int32_t t = s.sample();
-            out.push_back(t);
-            s.feed({&t, 1});
-        }
-        return out;
-    };
-    std::vector<int32_t> prompt = random_tokens(11, cfg.n_vocab, 3);
+    const auto run = test::sample_and_feed;
+    std::vector<int32_t> prompt = test::random_tokens(11, cfg.n_vocab, 3);
     engine::Session a(m, sc);
     a.feed(prompt);
     run(a, 5);  // wraps the 8-slot cache
