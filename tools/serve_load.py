@@ -146,10 +146,11 @@ def soak(a):
 
     def tick(t):
         rows.append((t, rss_bytes(proc.pid), metric(url, "vkstream_device_bytes"),
-                     metric(url, "vkstream_generated_tokens_total"), metric(url, "vkstream_requests_active")))
+                     metric(url, "vkstream_generated_tokens_total"), metric(url, "vkstream_requests_active"),
+                     metric(url, "vkstream_host_heap_in_use_bytes"), metric(url, "vkstream_host_heap_system_bytes")))
         r = rows[-1]
         print(f"{r[0]:7.0f} s  RSS {r[1] / 2**20:8.1f} MiB  device {r[2] / 2**20:8.1f} MiB  tokens {r[3]:9.0f}  "
-              f"active {r[4]:.0f}", flush=True)
+              f"active {r[4]:.0f}  heap in use {r[5] / 2**20:8.1f} MiB of {r[6] / 2**20:8.1f} MiB", flush=True)
 
     tick(0)
     clients, secs, generated = run_clients(url, a.clients, a.minutes * 60, a.max_tokens, a.turns, tick)

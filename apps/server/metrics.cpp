@@ -2,6 +2,10 @@
 
 #include <cstdio>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "server/slots.hpp"
 
 namespace vks::server {
@@ -61,6 +65,16 @@ std::string Metrics::render(const SlotPool& slots, uint64_t weight_bytes) {
     metric("vkstream_kv_bytes", "gauge", "Device bytes of all slots' KV caches (fixed at start).", double(slots.kv_bytes()));
     metric("vkstream_device_bytes", "gauge", "Device bytes: weights plus every slot's cache and scratch.",
            double(weight_bytes + slots.device_bytes()));
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    // The C heap (glibc's mallinfo2, every arena): what is allocated against what the allocator
+    // holds from the system. The gap is free memory kept in arenas (tools/serve_load.py soak
+    // records both, so RSS growth can be told apart: live objects or allocator slack).
+    const struct mallinfo2 mi = mallinfo2();
+    metric("vkstream_host_heap_in_use_bytes", "gauge", "Host C heap bytes allocated (glibc mallinfo2).",
+           double(mi.uordblks + mi.hblkhd));
+    metric("vkstream_host_heap_system_bytes", "gauge", "Host C heap bytes taken from the system (glibc mallinfo2).",
+           double(mi.arena + mi.hblkhd));
+#endif
     metric("vkstream_saved_conversations", "gauge", "Conversations in the sessions folder.", double(slots.n_saved()));
     out += "# HELP vkstream_kv_cache_tokens Tokens in each slot's cache (at most its capacity).\n"
            "# TYPE vkstream_kv_cache_tokens gauge\n";

@@ -12,6 +12,8 @@
 
 #include "common/error.hpp"
 #include "engine/generate.hpp"
+#include "kv/cache_types.hpp"
+#include "quant/quant.hpp"
 #include "server/chat_page.hpp"
 #include "server/metrics.hpp"
 #include "server/slots.hpp"
@@ -116,6 +118,14 @@ private:
     void routes();
     void completion(const httplib::Request& req, httplib::Response& res, const std::string& body, bool chat);
     json models() const;
+    // An info metric naming the KV cache's element types (--cache-type-k/-v): its value is 1.
+    std::string cache_type_metric() const {
+        const kv::CacheTypes& t = o_.session.cache_types;
+        return std::string("# HELP vkstream_kv_cache_type_info The KV cache's element types (value 1).\n"
+                           "# TYPE vkstream_kv_cache_type_info gauge\n") +
+               "vkstream_kv_cache_type_info{k=\"" + quant::info(t.k).name + "\",v=\"" + quant::info(t.v).name +
+               "\",f16_sinks=\"" + (t.quantized() && t.f16_sinks ? "true" : "false") + "\"} 1\n";
+    }
 
     std::shared_ptr<engine::Model> model_;
     ServeOptions o_;
@@ -144,6 +154,8 @@ json Server::models() const {
                  {"n_ctx_train", d.n_ctx_train},
                  {"n_sink", o_.session.n_sink},
                  {"cache_capacity", slots_.cache_fill()[0].second},
+                 {"cache_type_k", quant::info(o_.session.cache_types.k).name},
+                 {"cache_type_v", quant::info(o_.session.cache_types.v).name},
                  {"slots", slots_.n_slots()}}}}}}};
 }
 
@@ -208,7 +220,7 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
         done += n;
         slot.n_cached.store(s.n_cached());
     }
-    slot.text += delta;
+    slot.text.append(delta);
     job->keep = true;
     job->prompt_fed = ids.size();
     job->prompt_ms = ms_since(t0);
@@ -240,7 +252,7 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
             job->keep = false;  // the cache may hold tokens the text does not: start the slot afresh
             throw;
         }
-        slot.text += tok_.decode(r.fed, true);
+        slot.text.append(tok_.decode(r.fed, true));
         slot.n_cached.store(s.n_cached());
         n_out = r.n_tokens;
         const double gen_ms = ms_since(t0);
@@ -351,7 +363,7 @@ void Server::routes() {
     http_.Get("/v1/models", api([this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, models()); }));
     http_.Get("/models", api([this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, models()); }));
     http_.Get("/metrics", api([this](const httplib::Request&, httplib::Response& res) {
-        res.set_content(metrics_.render(slots_, model_->weight_bytes()), "text/plain; version=0.0.4");
+        res.set_content(metrics_.render(slots_, model_->weight_bytes()) + cache_type_metric(), "text/plain; version=0.0.4");
     }));
     using Req = httplib::Request;
     using Res = httplib::Response;
@@ -437,10 +449,10 @@ int Server::run() {
         stopping_.store(true);
         http_.stop();
     });
-    std::fprintf(stderr, "serve: %s on http://%s:%d/ (%d slot%s of %u sinks + %u window, %.1f MiB of KV)%s\n",
+    std::fprintf(stderr, "serve: %s on http://%s:%d/ (%d slot%s of %u sinks + %u window, %.1f MiB of KV: %s)%s\n",
                  model_id_.c_str(), o_.host.c_str(), port, slots_.n_slots(), slots_.n_slots() == 1 ? "" : "s",
                  o_.session.n_sink, slots_.cache_fill()[0].second - o_.session.n_sink, double(slots_.kv_bytes()) / (1 << 20),
-                 o_.api_key.empty() ? "" : ", API key required");
+                 kv::describe(o_.session.cache_types).c_str(), o_.api_key.empty() ? "" : ", API key required");
     const bool ok = http_.listen_after_bind();
     if (!stopping_.load()) pthread_kill(waiter.native_handle(), SIGTERM);  // listen failed by itself: end the waiter
     waiter.join();

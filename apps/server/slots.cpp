@@ -26,6 +26,20 @@ std::string new_conv_id() {
     return buf;
 }
 
+SavedText saved_text(const json& j) {
+    SavedText t;
+    if (j.contains("text")) {  // the older index: the text itself
+        const std::string text = j.at("text").get<std::string>();
+        t.size = text.size();
+        t.digest = Sha256::of(text);
+        return t;
+    }
+    t.size = j.at("size").get<uint64_t>();
+    if (!Sha256::from_hex(j.at("sha256").get<std::string>(), t.digest))
+        fail(Status::bad_format, "'sha256' is not 64 lowercase hex digits");
+    return t;
+}
+
 bool valid_conv_id(const std::string& s) {
     if (s.size() != 16) return false;
     for (char c : s)
@@ -43,6 +57,19 @@ std::vector<uint8_t> read_bytes(const fs::path& p) {
 
 }  // namespace
 
+std::map<uint64_t, Sha256::Digest> prefix_digests(std::string_view text, std::vector<uint64_t> lengths) {
+    std::sort(lengths.begin(), lengths.end());
+    std::map<uint64_t, Sha256::Digest> out;
+    Sha256 h;
+    for (uint64_t n : lengths) {
+        if (n > text.size()) break;
+        if (out.count(n)) continue;
+        h.update(text.substr(h.size(), n - h.size()));
+        out[n] = h.digest();
+    }
+    return out;
+}
+
 SlotPool::SlotPool(std::shared_ptr<engine::Model> model, const engine::SessionConfig& cfg, int n_slots,
                    std::string sessions_dir, int max_queue)
     : model_(std::move(model)), dir_(std::move(sessions_dir)), max_queue_(max_queue) {
@@ -50,6 +77,10 @@ SlotPool::SlotPool(std::shared_ptr<engine::Model> model, const engine::SessionCo
         auto s = std::make_unique<Slot>();
         s->id = i;
         s->session = std::make_unique<engine::Session>(model_, cfg);
+        // Commit the cache and scratch memory now (lavapipe backs device memory with malloc'd
+        // pages that become resident at first write): otherwise RSS climbs by the caches' size as
+        // the conversations fill them, and an out-of-memory would show under load.
+        s->session->commit_memory();
         s->capacity = s->session->cache().max_capacity();
         slots_.push_back(std::move(s));
     }
@@ -61,8 +92,9 @@ SlotPool::SlotPool(std::shared_ptr<engine::Model> model, const engine::SessionCo
     }
 }
 
-// Each saved conversation is <id>.state (Session::save_state) and <id>.json (the text its cache
-// holds). A pair that does not parse is left alone and reported once.
+// Each saved conversation is <id>.state (Session::save_state) and <id>.json (the size and SHA-256
+// of the text its cache holds; an index written before digests, with the text itself, is read
+// too). A pair that does not parse is left alone and reported once.
 void SlotPool::load_index() {
     for (const auto& e : fs::directory_iterator(dir_)) {
         if (e.path().extension() != ".json" || !valid_conv_id(e.path().stem().string())) continue;
@@ -70,7 +102,7 @@ void SlotPool::load_index() {
             std::ifstream f(e.path());
             json j = json::parse(f);
             if (!fs::exists(fs::path(dir_) / (e.path().stem().string() + ".state"))) continue;
-            saved_[e.path().stem().string()] = j.at("text").get<std::string>();
+            saved_[e.path().stem().string()] = saved_text(j);
         } catch (const std::exception& ex) {
             std::fprintf(stderr, "serve: ignoring %s: %s\n", e.path().c_str(), ex.what());
         }
@@ -85,11 +117,14 @@ void SlotPool::save(Slot& slot) {
     // Each file is replaced atomically; if the process dies between the two, the index and the
     // state disagree on n_past and restore() refuses the pair (the request is then served fresh).
     write_file_atomic(base.string() + ".state", [&](std::FILE* f) { std::fwrite(blob.data(), 1, blob.size(), f); });
-    const std::string idx = json{{"text", slot.text}, {"n_past", slot.session->n_past()}}.dump();
+    const std::string idx = json{{"size", slot.text.size()},
+                                 {"sha256", Sha256::hex(slot.text.digest())},
+                                 {"n_past", slot.session->n_past()}}
+                                .dump();
     write_file_atomic(base.string() + ".json", [&](std::FILE* f) { std::fwrite(idx.data(), 1, idx.size(), f); });
 }
 
-bool SlotPool::restore(Slot& slot, const std::string& conv_id) {
+bool SlotPool::restore(Slot& slot, const std::string& conv_id, std::string_view prompt) {
     const fs::path base = fs::path(dir_) / conv_id;
     try {
         std::ifstream f(base.string() + ".json");
@@ -98,7 +133,13 @@ bool SlotPool::restore(Slot& slot, const std::string& conv_id) {
         if (slot.session->n_past() != j.at("n_past").get<uint64_t>())
             fail(Status::bad_format, "state and index disagree (%llu tokens vs %llu)",
                  (unsigned long long)slot.session->n_past(), (unsigned long long)j.at("n_past").get<uint64_t>());
-        slot.text = j.at("text").get<std::string>();
+        // The index has only the digest; the conversation was chosen because the prompt starts
+        // with its text, so the prompt re-creates the hash state that later text continues.
+        const SavedText t = saved_text(j);
+        if (t.size > prompt.size() || Sha256::of(prompt.substr(0, t.size)) != t.digest)
+            fail(Status::bad_format, "the index changed since the conversation was chosen");
+        slot.text.clear();
+        slot.text.append(prompt.substr(0, t.size));
         slot.conv_id = conv_id;
         return true;
     } catch (const std::exception& e) {
@@ -136,18 +177,29 @@ SlotPool::Lease SlotPool::acquire(const std::string& prompt, const std::function
     waiting_.pop_front();
     queued_.fetch_sub(1);
 
+    // The prompt's prefixes at every length a free slot or a saved conversation holds, hashed in
+    // one pass (this runs under the lock: a prompt is at most the body limit, and most slots
+    // share few distinct lengths).
+    std::vector<uint64_t> lengths;
+    for (auto& s : slots_)
+        if (!s->busy && !s->text.empty()) lengths.push_back(s->text.size());
+    for (const auto& [id, t] : saved_) lengths.push_back(t.size);
+    const auto prefix = prefix_digests(prompt, std::move(lengths));
+    auto starts_with = [&](uint64_t size, const Sha256::Digest& d) {
+        const auto it = prefix.find(size);
+        return size > 0 && it != prefix.end() && it->second == d;
+    };
     // 1. a free slot whose cache holds the start of the prompt (the longest such)
     Slot* best = nullptr;
     for (auto& s : slots_)
-        if (!s->busy && !s->text.empty() && prompt.compare(0, s->text.size(), s->text) == 0 &&
-            (!best || s->text.size() > best->text.size()))
+        if (!s->busy && (!best || s->text.size() > best->text.size()) && starts_with(s->text.size(), s->text.digest()))
             best = s.get();
     // 2. else a saved conversation the prompt continues, into the least recently used free slot
     std::string saved_id;
     if (!best) {
-        size_t len = 0;
-        for (const auto& [id, text] : saved_)
-            if (text.size() > len && prompt.compare(0, text.size(), text) == 0) saved_id = id, len = text.size();
+        uint64_t len = 0;
+        for (const auto& [id, t] : saved_)
+            if (t.size > len && starts_with(t.size, t.digest)) saved_id = id, len = t.size;
     }
     Lease lease;
     if (best) {
@@ -169,7 +221,7 @@ SlotPool::Lease SlotPool::acquire(const std::string& prompt, const std::function
         slot.session->reset();
         slot.text.clear();
         slot.conv_id.clear();
-        if (!saved_id.empty() && restore(slot, saved_id)) {
+        if (!saved_id.empty() && restore(slot, saved_id, prompt)) {
             lease.restored = true;
             lease.reused = slot.text.size();
         }
@@ -192,7 +244,7 @@ void SlotPool::release(Slot& slot, bool keep) {
     }
     slot.n_cached.store(slot.session->n_cached());
     std::lock_guard<std::mutex> lock(mu_);
-    if (keep && !dir_.empty() && !slot.conv_id.empty()) saved_[slot.conv_id] = slot.text;
+    if (keep && !dir_.empty() && !slot.conv_id.empty()) saved_[slot.conv_id] = {slot.text.size(), slot.text.digest()};
     slot.busy = false;
     slot.last_used = ++clock_;
     active_.fetch_sub(1);

@@ -6,9 +6,16 @@
 // atomically) and a request that continues a saved one restores it into a slot, also after a
 // restart.
 //
-// Matching is on text: a slot remembers the exact text its cache holds (the prompt text as fed,
+// Matching is on text: a slot identifies the exact text its cache holds (the prompt text as fed,
 // then the sampled tokens rendered with their special-token text), and a prompt that starts with
 // that text is a continuation. Feeding only the delta is the same as `vkstream chat` does.
+//
+// The slot does not keep that text: a conversation that never ends would grow it without bound
+// while the cache itself stays constant (it has long rolled past most of the text). A Transcript
+// is the text's length and its SHA-256, updated as text is appended (a fixed 120 or so bytes
+// whatever the length). "The prompt starts with it" is then "the prompt's first `size` bytes have
+// that digest"; the prompt is in memory anyway and is hashed once for all candidates
+// (prefix_digests). Saved conversations are indexed the same way (size + digest in <id>.json).
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -17,16 +24,41 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/session.hpp"
+#include "server/sha256.hpp"
 
 namespace vks::server {
+
+// The identity of a text that only grows: its length and SHA-256 (see above).
+class Transcript {
+public:
+    void append(std::string_view text) { hash_.update(text); }
+    void clear() { hash_.reset(); }
+    uint64_t size() const { return hash_.size(); }
+    bool empty() const { return size() == 0; }
+    Sha256::Digest digest() const { return hash_.digest(); }
+
+private:
+    Sha256 hash_;
+};
+
+// The SHA-256 of text's first n bytes for every n in `lengths` that is at most text.size(); one
+// pass over the text.
+std::map<uint64_t, Sha256::Digest> prefix_digests(std::string_view text, std::vector<uint64_t> lengths);
+
+// A saved conversation's index entry: what its cache holds.
+struct SavedText {
+    uint64_t size = 0;
+    Sha256::Digest digest{};
+};
 
 struct Slot {
     int id = 0;
     std::unique_ptr<engine::Session> session;
-    std::string text;        // the text the cache holds (see above); empty: a fresh stream
+    Transcript text;         // the text the cache holds (see above); empty: a fresh stream
     std::string conv_id;     // its name in the sessions folder ("" until first saved)
     uint64_t last_used = 0;  // for least-recently-used eviction
     bool busy = false;
@@ -68,7 +100,7 @@ public:
 private:
     void load_index();
     void save(Slot& slot);
-    bool restore(Slot& slot, const std::string& conv_id);
+    bool restore(Slot& slot, const std::string& conv_id, std::string_view prompt);
 
     std::shared_ptr<engine::Model> model_;
     std::vector<std::unique_ptr<Slot>> slots_;
@@ -78,7 +110,7 @@ private:
     std::condition_variable cv_;
     std::deque<uint64_t> waiting_;            // tickets, first in line first
     uint64_t next_ticket_ = 0, clock_ = 0;
-    std::map<std::string, std::string> saved_;  // conv_id -> the text its saved cache holds
+    std::map<std::string, SavedText> saved_;  // conv_id -> the text its saved cache holds
     std::atomic<int> active_{0}, queued_{0};
 };
 

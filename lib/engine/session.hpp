@@ -101,6 +101,11 @@ public:
     // K/V bytes by layer kind (local sliding-window vs global) and vs a full window on every layer.
     KvLayout kv_layout() const { return engine::kv_layout(model_->desc(), config_.n_sink, config_.n_window); }
     uint64_t device_bytes() const { return device_bytes_; }
+    // Writes zeros over the session's cache and scratch buffers and starts a new stream. A driver
+    // that backs device memory with host pages committed on first write (lavapipe: malloc) then
+    // holds all of it now, not a page at a time as streams fill their caches (the server calls
+    // this at start: its RSS is flat from there on). session_memory.cpp.
+    void commit_memory();
     const std::vector<int32_t>& recent_tokens() const { return history_; }
     Sampler& sampler() { return *sampler_; }
 

@@ -29,9 +29,9 @@ def pytest_configure(config):
 class Server:
     """One `vkstream serve` process. Its stderr goes to a log file read after it stops."""
 
-    def __init__(self, tmp_path, *args, window=252, parallel=1):
+    def __init__(self, tmp_path, *args, window=252, parallel=1, model=MODEL):
         self.log_path = tmp_path / f"serve-{time.monotonic_ns()}.log"
-        self.args = [BIN, "serve", "-m", MODEL, "--port", "0", "--sink", "4", "--window", str(window),
+        self.args = [BIN, "serve", "-m", model, "--port", "0", "--sink", "4", "--window", str(window),
                      "--parallel", str(parallel), *args]
         self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log)

@@ -23,6 +23,12 @@ def test_conversation_resumes_after_restart_identically(make_server, tmp_path):
     r1, _ = chat(a, TURN1, 16)
     assert a.stop() == 0
     assert len(list(sessions.glob("*.state"))) == 1
+    # The index identifies the text the cache holds by its size and SHA-256, not the text itself
+    # (a conversation that never ends would grow it without bound).
+    import json
+    index = json.loads(next(sessions.glob("*.json")).read_text())
+    assert set(index) == {"size", "sha256", "n_past"}
+    assert index["size"] > len(TURN1[0]["content"]) and len(index["sha256"]) == 64
 
     b = make_server("--sessions", str(sessions), window=28)
     r2, t2 = chat(b, turn2(r1.choices[0].message.content), 12)

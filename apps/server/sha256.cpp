@@ -1,0 +1,102 @@
+#include "server/sha256.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vks::server {
+
+namespace {
+
+constexpr uint32_t k_round[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+}  // namespace
+
+void Sha256::reset() {
+    state_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    n_bytes_ = 0;
+}
+
+void Sha256::block(const uint8_t* p) {
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i)
+        w[i] = uint32_t(p[4 * i]) << 24 | uint32_t(p[4 * i + 1]) << 16 | uint32_t(p[4 * i + 2]) << 8 | p[4 * i + 3];
+    for (int i = 16; i < 64; ++i) {
+        const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4], f = state_[5], g = state_[6],
+             h = state_[7];
+    for (int i = 0; i < 64; ++i) {
+        const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k_round[i] + w[i];
+        const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+    }
+    state_[0] += a, state_[1] += b, state_[2] += c, state_[3] += d;
+    state_[4] += e, state_[5] += f, state_[6] += g, state_[7] += h;
+}
+
+void Sha256::update(std::string_view data) {
+    const auto* p = reinterpret_cast<const uint8_t*>(data.data());
+    size_t n = data.size();
+    size_t have = size_t(n_bytes_ % 64);
+    n_bytes_ += n;
+    if (have) {  // complete the pending block first
+        const size_t take = std::min(n, 64 - have);
+        std::memcpy(buf_.data() + have, p, take);
+        p += take, n -= take, have += take;
+        if (have < 64) return;
+        block(buf_.data());
+    }
+    for (; n >= 64; p += 64, n -= 64) block(p);
+    if (n) std::memcpy(buf_.data(), p, n);
+}
+
+Sha256::Digest Sha256::digest() const {
+    Sha256 t = *this;  // padding goes into a copy, so this one can take more data
+    const uint64_t bits = n_bytes_ * 8;
+    static const uint8_t pad[64] = {0x80};
+    const size_t have = size_t(n_bytes_ % 64);
+    t.update(std::string_view(reinterpret_cast<const char*>(pad), have < 56 ? 56 - have : 120 - have));
+    uint8_t len[8];
+    for (int i = 0; i < 8; ++i) len[i] = uint8_t(bits >> (56 - 8 * i));
+    t.update(std::string_view(reinterpret_cast<const char*>(len), 8));
+    Digest d;
+    for (int i = 0; i < 8; ++i)
+        for (int j = 0; j < 4; ++j) d[4 * i + j] = uint8_t(t.state_[i] >> (24 - 8 * j));
+    return d;
+}
+
+std::string Sha256::hex(const Digest& d) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s;
+    for (uint8_t b : d) s += digits[b >> 4], s += digits[b & 15];
+    return s;
+}
+
+bool Sha256::from_hex(const std::string& s, Digest& out) {
+    if (s.size() != 64) return false;
+    for (size_t i = 0; i < 32; ++i) {
+        int v = 0;
+        for (size_t j = 0; j < 2; ++j) {
+            const char c = s[2 * i + j];
+            const int x = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (x < 0) return false;
+            v = v * 16 + x;
+        }
+        out[i] = uint8_t(v);
+    }
+    return true;
+}
+
+}  // namespace vks::server
