@@ -45,10 +45,26 @@ if s2 != s:
     print("compare_llamacpp: instance creation edited for the older Vulkan-Hpp", file=sys.stderr)
 EOF
     fi
-    local common=(-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF
-                  -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF)
+    # The ISA switches come from this CPU's flags, but never AMX: on a VM whose cpuid lists AMX
+    # without the kernel enabling the tile state, llama.cpp's AMX path (which GGML_NATIVE's
+    # -march=native turns on whatever GGML_AMX_* say) dies with SIGILL at its first ldtilecfg.
+    # So GGML_NATIVE is off and each extension llama.cpp knows is named explicitly.
+    local isa=() f
+    local cpuflags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+    for f in sse4_2:SSE42 avx:AVX avx2:AVX2 fma:FMA f16c:F16C bmi2:BMI2 avx_vnni:AVX_VNNI \
+             avx512f:AVX512 avx512vbmi:AVX512_VBMI avx512_vnni:AVX512_VNNI avx512_bf16:AVX512_BF16; do
+        case "$cpuflags" in *" ${f%%:*} "*) isa+=("-DGGML_${f#*:}=ON") ;; *) isa+=("-DGGML_${f#*:}=OFF") ;; esac
+    done
+    local common=(-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=OFF "${isa[@]}"
+                  -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+                  -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF)
     for kind in cpu vk; do
-        [ -x "$src/build-$kind/bin/llama-bench" ] && continue
+        # A build configured before AMX was turned off (GGML_NATIVE=ON) is reconfigured in place:
+        # only the CPU backend's objects change.
+        if [ -x "$src/build-$kind/bin/llama-bench" ] &&
+           grep -q '^GGML_NATIVE:BOOL=OFF' "$src/build-$kind/CMakeCache.txt" 2>/dev/null; then
+            continue
+        fi
         local flag=-DGGML_VULKAN=OFF
         [ "$kind" = vk ] && flag=-DGGML_VULKAN=ON
         echo "compare_llamacpp: building llama.cpp ($kind) in $src/build-$kind" >&2
