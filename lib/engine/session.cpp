@@ -183,7 +183,9 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
     auto post_normed_add = [&](const ops::WeightTensor& y, vk::BufferRange in, const vk::Buffer& post) {
         if (!d.has_post_norms) return matmul_then(y, in, x_all, add_to_x, tmp_, uint64_t(n) * E);
         const vk::BufferRange t = span_of(tmp_, uint64_t(n) * E), pw(post);
-        ops::matmul(k, cmd, y, in, t, n, ops::MatmulFusion{});
+        ops::MatmulFusion plain;
+        plain.xq_scratch = xq;  // the integer-dot path where chosen, as for the other products
+        ops::matmul(k, cmd, y, in, t, n, plain);
         cmd.barrier();
         ops::rms_norm_add(k, cmd, t, &pw, x_all, n, E, d.rms_eps);
     };
@@ -197,6 +199,7 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
             f.segments = {Q, Q + KV, uint32_t(k_off_), uint32_t(v_off_)};
             ops::matmul(k, cmd, w.qkv, xa, vk::BufferRange(qkv_), n, f);
         } else {
+            ops::quantize_shared_input(k, cmd, {&w.q, &w.k, &w.v}, xa, n, attn_in);  // once for the three
             ops::matmul(k, cmd, w.q, xa, q_all, n, attn_in);
             ops::matmul(k, cmd, w.k, xa, k_all, n, attn_in);
             ops::matmul(k, cmd, w.v, xa, v_all, n, attn_in);
@@ -233,10 +236,12 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
             ops::glu_paired(k, cmd, silu ? ops::GluKind::silu : ops::GluKind::gelu, span_of(up_, uint64_t(n) * 2 * F),
                             span_of(gate_, uint64_t(n) * F), n * F);
         } else {
-            ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
-            cmd.barrier();
             ops::MatmulFusion up = glu;
             up.norm = ffn_in.norm, up.norm_eps = ffn_in.norm_eps;
+            ops::quantize_shared_input(k, cmd, {&w.gate, &w.up}, xf, n, ffn_in);  // once for both
+            up.xq_ready = ffn_in.xq_ready;
+            ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
+            cmd.barrier();
             matmul_then(w.up, xf, span_of(gate_, uint64_t(n) * F), up, up_, uint64_t(n) * F);
         }
         cmd.barrier();

@@ -95,6 +95,25 @@ void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buffe
     }
 }
 
+bool quantize_shared_input(Kernels& k, vk::Commands& cmd, std::initializer_list<const WeightTensor*> ws, vk::BufferRange x,
+                           uint32_t n_cols, MatmulFusion& f) {
+    f.xq_ready = false;
+    int n_int = 0;
+    uint32_t K = 0;
+    for (const WeightTensor* w : ws) {
+        if (!matmul_takes_int_dot(k, *w, n_cols, f)) continue;
+        if (n_int > 0 && w->n_cols != K)
+            fail(Status::invalid_argument, "quantize_shared_input: products of one input differ in K (%u, %u)", K, w->n_cols);
+        K = w->n_cols;
+        ++n_int;
+    }
+    if (n_int < 2) return false;  // one product quantizes for itself at no extra cost
+    quantize_q8_1(k, cmd, x, vk::BufferRange(*f.xq_scratch, 0, q8_1_bytes(n_cols, K)), n_cols, K, f.norm, f.norm_eps);
+    cmd.barrier();
+    f.xq_ready = true;
+    return true;
+}
+
 namespace {
 
 // Measured choices, per device (vendor, device id, pipeline cache UUID) and (type, M, K): in

@@ -10,6 +10,7 @@
 // VKS_DISABLE=int_dot and the baseline profile turn it off). Whether it is faster than the
 // float matvec on a device is measured, not assumed: see choose_matvec_path.
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "ops/matmul.hpp"
@@ -48,6 +49,14 @@ void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buffe
 // VKS_MATVEC=measure measures anyway, VKS_MATVEC=int_dot / float force a path (int_dot only
 // where supported). Returns true for the integer-dot path.
 bool choose_int_dot(Kernels& k, quant::Type t, uint32_t M, uint32_t K);
+
+// Several products of one input (q, k, v; gate, up) that would each quantize it: where at least
+// two of `ws` take the integer-dot path with `f` (matmul_takes_int_dot), X is quantized once
+// here (with f.norm), followed by a barrier, and f.xq_ready is set so that those products skip
+// their own quantize dispatch (float-path products of the group still read X). Returns whether
+// it quantized. K: the common column count of ws.
+bool quantize_shared_input(Kernels& k, vk::Commands& cmd, std::initializer_list<const WeightTensor*> ws, vk::BufferRange x,
+                           uint32_t n_cols, MatmulFusion& f);
 
 // The file choose_int_dot keeps this device's choices in ("" when the pipeline cache is off),
 // and, for tests, forgetting the in-memory choices so that the next call reads the file again.
