@@ -59,7 +59,8 @@ namespace {
 
 // Logits of the float and the forced integer-dot path on one synthetic model: close (8-bit
 // activations), not equal (the other path really ran), and `variants` were built.
-void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std::vector<const char*> variants) {
+void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std::vector<const char*> variants,
+                        bool post_norm_quantizes = false) {
     auto m = test::load_model(test::synthetic_model_path(cfg, name));
     if (!m->device().caps().int_dot) {
         MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
@@ -82,6 +83,9 @@ void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std
         engine::Session s(m, sc);
         s.feed(tokens, &li);
         for (const char* v : variants) CHECK(m->kernels().has_pipeline(v));
+        // gemma3: the post-FFN norm-and-add wrote the next layer's quantized input.
+        if (post_norm_quantizes)
+            CHECK((m->kernels().has_pipeline("rms_norm_add_q8_1_sg") || m->kernels().has_pipeline("rms_norm_add_q8_1")));
         CHECK(m->kernels().has_pipeline("quantize_q8_1"));
     }
     REQUIRE(lf.size() == li.size());
@@ -107,7 +111,7 @@ TEST_CASE("the integer-dot decode path on K-quants (Q4_K, V in Q6_K, gemma3: sep
     cfg.v_type = quant::Type::Q6_K;
     cfg.gemma3 = true;
     cfg.seed = 23;
-    check_int_dot_path(cfg, "syn_int_dot_k", {"matvec_q4_k_q8_1", "matvec_q6_k_q8_1"});
+    check_int_dot_path(cfg, "syn_int_dot_k", {"matvec_q4_k_q8_1", "matvec_q6_k_q8_1"}, true);
     cfg.weight_type = quant::Type::Q5_K;
     cfg.v_type = quant::Type::F32;
     cfg.gemma3 = false;
