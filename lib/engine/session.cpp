@@ -73,7 +73,11 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
     if (scratch) attn_scratch_ = vk::Buffer(dev, scratch, vk::BufferKind::device, "attn_scratch");
     if (dev.caps().int_dot && E % 32 == 0 && Q % 32 == 0 && F % 32 == 0)
-        xq_ = vk::Buffer(dev, ops::q8_1_bytes(std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols), uint32_t(std::max({E, Q, F}))),
+        // Columns: as many as the integer path can take in one product (ops::matmul_takes_int_dot:
+        // the matvec path's, all of a chunk on CPU devices, else 8).
+        xq_ = vk::Buffer(dev, ops::q8_1_bytes(ops::matmul_uses_matvec(dev.caps(), config_.n_batch) ? config_.n_batch
+                                                  : std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols),
+                                              uint32_t(std::max({E, Q, F}))),
                          vk::BufferKind::device, "x_q8_1");
     device_bytes_ = dev.bytes_allocated() - bytes_before;
     logits_.assign(d.n_vocab, 0.0f);

@@ -432,7 +432,9 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 }
 
 bool matmul_takes_int_dot(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion) {
-    return fusion.xq_scratch && n_cols <= k_matvec_max_cols && matvec_q8_1_supported(k.caps(), w) && !is_pairs(fusion.epilogue) &&
+    // Wherever matmul() would take the matvec path (decode; prefill too on CPU devices): the
+    // integer matvec walks the columns in groups of 8 like the float one.
+    return fusion.xq_scratch && matmul_uses_matvec(k.caps(), n_cols) && matvec_q8_1_supported(k.caps(), w) && !is_pairs(fusion.epilogue) &&
            fusion.xq_scratch->size() >= q8_1_bytes(n_cols, w.n_cols) && choose_int_dot(k, w.type, w.n_rows, w.n_cols);
 }
 

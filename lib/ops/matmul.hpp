@@ -133,8 +133,9 @@ struct MatmulFusion {
     bool xq_ready = false;
 };
 
-// Whether matmul(k, cmd, w, x, y, n_cols, fusion) takes the integer-dot path (xq_scratch given
-// and large enough, matvec_q8_1 supports W, choose_int_dot picks it for W's type and shape).
+// Whether matmul(k, cmd, w, x, y, n_cols, fusion) takes the integer-dot path (n_cols on the
+// matvec path: <= 8, or any on CPU devices; xq_scratch given and large enough; matvec_q8_1
+// supports W; choose_int_dot picks it for W's type and shape, measured on one column).
 bool matmul_takes_int_dot(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion);
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (or the segments; both whole

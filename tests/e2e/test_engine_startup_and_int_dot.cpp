@@ -60,7 +60,7 @@ namespace {
 // Logits of the float and the forced integer-dot path on one synthetic model: close (8-bit
 // activations), not equal (the other path really ran), and `variants` were built.
 void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std::vector<const char*> variants,
-                        bool post_norm_quantizes = false) {
+                        bool post_norm_quantizes = false, uint32_t n_batch = 8) {
     auto m = test::load_model(test::synthetic_model_path(cfg, name));
     if (!m->device().caps().int_dot) {
         MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
@@ -69,7 +69,7 @@ void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std
     engine::SessionConfig sc;
     sc.n_sink = 2;
     sc.n_window = 14;
-    sc.n_batch = 8;
+    sc.n_batch = n_batch;
     std::vector<int32_t> tokens(24);
     for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 29 + 3) % cfg.n_vocab);
     std::vector<float> lf, li;
@@ -103,6 +103,21 @@ TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path
     cfg.weight_type = quant::Type::Q8_0;
     cfg.seed = 22;
     check_int_dot_path(cfg, "syn_int_dot", {"matvec_q8_0_q8_1"});
+}
+
+TEST_CASE("the integer-dot path on a 24-token prefill chunk where the matvec path serves prefill (CPU devices)") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_K;
+    cfg.v_type = quant::Type::Q6_K;
+    cfg.gemma3 = true;
+    cfg.seed = 24;
+    auto probe = test::load_model(test::synthetic_model_path(cfg, "syn_int_dot_pp"));
+    if (!ops::matmul_uses_matvec(probe->device().caps(), 24)) {
+        MESSAGE("SKIPPED: prefill chunks of 24 take the tiled float matmul on this device; nothing tested");
+        return;
+    }
+    probe.reset();
+    check_int_dot_path(cfg, "syn_int_dot_pp", {"matvec_q4_k_q8_1", "matvec_q6_k_q8_1"}, true, 24);
 }
 
 TEST_CASE("the integer-dot decode path on K-quants (Q4_K, V in Q6_K, gemma3: separate gate/up and GLU)") {
