@@ -2,10 +2,11 @@
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_spirv_intrinsics : require
 // Integer-dot matrix-vector product (decode): Y[c][row] = sum_k W[row][k] * X[c][k] with X given
-// as Q8_1 blocks (quantize_q8_1.comp) and W in a legacy block type, whose weights are
+// as Q8_1 blocks (quantize_q8_1.comp) and W in a legacy block type or a K-quant, whose weights are
 // w = a * q + b per 32-element block with small integers q (lib/ref/matvec_q8_1.hpp):
 //   block contribution = a * (d_x * dot(q, q_x)) + b * s_x
-// where dot(q, q_x) is 8 packed 4 x int8 dot products (OpSDot, SPV_KHR_integer_dot_product,
+// (K-quants: per 32-element sub-block of the 256-element super-block, Q6_K with one a per 16
+// elements) where dot(q, q_x) is 8 packed 4 x int8 dot products (OpSDot, SPV_KHR_integer_dot_product,
 // core in Vulkan 1.3; the device must enable shaderIntegerDotProduct). On GPUs with dp4a-style
 // instructions that replaces the per-weight conversion and FMA of the float path with one
 // instruction per 4 weights; on lavapipe the instruction is emulated ("not accelerated").
@@ -44,14 +45,51 @@ void main() {
     float acc[NC];
     [[unroll]] for (uint c = 0u; c < NC; ++c) acc[c] = 0.0;
     for (uint blk = 0u; blk < nb; ++blk) {
-        const uint bi = block_idx(row, blk, nb), base = bi * BLOCK_WORDS;
-        // The block's quants as 8 words of packed int8 (elements 4j .. 4j + 3 in word j), and a, b.
+        // The block's quants as 8 words of packed int8 (elements 4j .. 4j + 3 in word j), and
+        // w = a * q + b, with a = (a0, a1) for elements 0..15 and 16..31 (equal but for Q6_K).
         uint w[8];
-        float a, b;
-#if defined(W_Q8_0)
-        [[unroll]] for (uint j = 0u; j < 8u; ++j) w[j] = word(base + j);
-        a = split_d(bi), b = 0.0;
+        float a0, a1, b;
+#if defined(SUPER_BLOCKS)
+        // Sub-block j of super-block blk / 8 (lib/ref/matvec_q8_1.hpp states the decodings).
+        const uint j = blk & 7u, bi = block_idx(row, blk >> 3, nb >> 3), base = bi * BLOCK_WORDS;
+#if defined(W_Q4_K) || defined(W_Q5_K)
+        const vec2 dd = unpackHalf2x16(word(base));                 // d, dmin
+        const uvec3 sw = uvec3(word(base + 1u), word(base + 2u), word(base + 3u));
+        const vec2 sm = k4_scale_min(sw, j);
+        a0 = dd.x * sm.x, a1 = a0, b = -dd.y * sm.y;
+#if defined(W_Q4_K)
+        const uint q0 = base + 4u + 8u * (j >> 1);                  // qs chunk j / 2
 #else
+        const uint q0 = base + 12u + 8u * (j >> 1), h0 = base + 4u;  // qs chunk j / 2; qh
+#endif
+        const uint sh = (j & 1u) * 4u;
+        [[unroll]] for (uint i = 0u; i < 8u; ++i) {
+            w[i] = (word(q0 + i) >> sh) & 0x0F0F0F0Fu;
+#if defined(W_Q5_K)
+            w[i] |= ((word(h0 + i) >> j) & 0x01010101u) << 4;       // bit j of qh byte l
+#endif
+        }
+#elif defined(W_Q6_K)
+        const uint h = j >> 2, k = j & 3u;
+        const uint l0 = base + 16u * h + 8u * (k & 1u), h0 = base + 32u + 8u * h;
+        const uint ls = (k >> 1) * 4u, hs = 2u * k;
+        [[unroll]] for (uint i = 0u; i < 8u; ++i) {
+            const uint u = ((word(l0 + i) >> ls) & 0x0F0F0F0Fu) | (((word(h0 + i) >> hs) & 0x03030303u) << 4);
+            // Per byte u - 32 (u in 0..63) as int8, without borrows between bytes: u + 96 is in
+            // 96..159, and flipping bit 7 subtracts 128 modulo 256.
+            w[i] = ((u | 0x80808080u) - 0x20202020u) ^ 0x80808080u;
+        }
+        const uint scw = word(base + 48u + 2u * h + (k >> 1)) >> (16u * (k & 1u));  // scales 2j, 2j + 1
+        const float d = split_d(bi);
+        a0 = d * float(int(scw << 24) >> 24), a1 = d * float(int(scw << 16) >> 24), b = 0.0;
+#endif
+#elif defined(W_Q8_0)
+        const uint bi = block_idx(row, blk, nb), base = bi * BLOCK_WORDS;
+        [[unroll]] for (uint j = 0u; j < 8u; ++j) w[j] = word(base + j);
+        a0 = split_d(bi), a1 = a0, b = 0.0;
+#else
+        const uint bi = block_idx(row, blk, nb), base = bi * BLOCK_WORDS;
+        float a;
 #if defined(W_Q4_0)
         const uint qs0 = base;
         a = split_d(bi), b = -8.0 * a;
@@ -67,6 +105,7 @@ void main() {
         const vec2 dm = unpackHalf2x16(word(base));
         a = dm.x, b = dm.y;
 #endif
+        a0 = a, a1 = a;
         [[unroll]] for (uint j = 0u; j < 4u; ++j) {
             const uint qs = word(qs0 + j);
             w[j] = qs & 0x0F0F0F0Fu;             // elements 4j .. 4j + 3: low nibbles
@@ -80,9 +119,16 @@ void main() {
         [[unroll]] for (uint c = 0u; c < NC; ++c) {
             if (c >= p.N) break;
             const uint o = ((p.col0 + c) * nb + blk) * 12u;
+#if defined(W_Q6_K)
+            int dlo = 0, dhi = 0;
+            [[unroll]] for (uint i = 0u; i < 4u; ++i) dlo += sdot4x8(w[i], xq[o + i], 0);
+            [[unroll]] for (uint i = 4u; i < 8u; ++i) dhi += sdot4x8(w[i], xq[o + i], 0);
+            acc[c] += uintBitsToFloat(xq[o + 8u]) * (a0 * float(dlo) + a1 * float(dhi));
+#else
             int dot = 0;
-            [[unroll]] for (uint j = 0u; j < 8u; ++j) dot += sdot4x8(w[j], xq[o + j], 0);
-            acc[c] += a * (uintBitsToFloat(xq[o + 8u]) * float(dot)) + b * uintBitsToFloat(xq[o + 9u]);
+            [[unroll]] for (uint i = 0u; i < 8u; ++i) dot += sdot4x8(w[i], xq[o + i], 0);
+            acc[c] += a0 * (uintBitsToFloat(xq[o + 8u]) * float(dot)) + b * uintBitsToFloat(xq[o + 9u]);
+#endif
         }
     }
     [[unroll]] for (uint c = 0u; c < NC; ++c)

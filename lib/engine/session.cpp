@@ -73,7 +73,11 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
     uint64_t scratch = ops::attention_scratch_bytes_max(*cache_, config_.n_batch, attn_cfg_);
     if (scratch) attn_scratch_ = vk::Buffer(dev, scratch, vk::BufferKind::device, "attn_scratch");
     if (dev.caps().int_dot && E % 32 == 0 && Q % 32 == 0 && F % 32 == 0)
-        xq_ = vk::Buffer(dev, ops::q8_1_bytes(std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols), uint32_t(std::max({E, Q, F}))),
+        // Columns: as many as the integer path can take in one product (ops::matmul_takes_int_dot:
+        // the matvec path's, all of a chunk on CPU devices, else 8).
+        xq_ = vk::Buffer(dev, ops::q8_1_bytes(ops::matmul_uses_matvec(dev.caps(), config_.n_batch) ? config_.n_batch
+                                                  : std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols),
+                                              uint32_t(std::max({E, Q, F}))),
                          vk::BufferKind::device, "x_q8_1");
     device_bytes_ = dev.bytes_allocated() - bytes_before;
     logits_.assign(d.n_vocab, 0.0f);
@@ -180,23 +184,49 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
     };
     // x += y(in), or with a post-norm (gemma3) x += rms_norm(y(in)) * post: the product goes to
     // tmp_ and one fused norm-and-add dispatch (ops::rms_norm_add) folds it into x.
-    auto post_normed_add = [&](const ops::WeightTensor& y, vk::BufferRange in, const vk::Buffer& post) {
-        if (!d.has_post_norms) return matmul_then(y, in, x_all, add_to_x, tmp_, uint64_t(n) * E);
+    // With `next` (the layer whose attention input x then is) and that layer's q/k/v taking the
+    // integer-dot path, the norm-and-add also writes their quantized input (rms_norm_add_q8_1),
+    // and the function returns true: the next layer skips its quantize dispatch (xq_ready).
+    auto post_normed_add = [&](const ops::WeightTensor& y, vk::BufferRange in, const vk::Buffer& post,
+                               const LayerWeights* next = nullptr) -> bool {
+        if (!d.has_post_norms) {
+            matmul_then(y, in, x_all, add_to_x, tmp_, uint64_t(n) * E);
+            return false;
+        }
         const vk::BufferRange t = span_of(tmp_, uint64_t(n) * E), pw(post);
-        ops::matmul(k, cmd, y, in, t, n, ops::MatmulFusion{});
+        ops::MatmulFusion plain;
+        plain.xq_scratch = xq;  // the integer-dot path where chosen, as for the other products
+        ops::matmul(k, cmd, y, in, t, n, plain);
         cmd.barrier();
+        if (next && fuse_norm && xq && E % 32 == 0) {
+            ops::MatmulFusion nf;
+            nf.norm = &next->attn_norm, nf.norm_eps = d.rms_eps, nf.xq_scratch = xq;
+            const bool int_dot = next->qkv.chunks.empty() ? ops::matmul_takes_int_dot(k, next->q, n, nf) ||
+                                                                ops::matmul_takes_int_dot(k, next->k, n, nf) ||
+                                                                ops::matmul_takes_int_dot(k, next->v, n, nf)
+                                                          : ops::matmul_takes_int_dot(k, next->qkv, n, nf);
+            if (int_dot) {
+                ops::rms_norm_add_q8_1(k, cmd, t, &pw, x_all, n, E, d.rms_eps, vk::BufferRange(next->attn_norm),
+                                       vk::BufferRange(*xq, 0, ops::q8_1_bytes(n, E)));
+                return true;
+            }
+        }
         ops::rms_norm_add(k, cmd, t, &pw, x_all, n, E, d.rms_eps);
+        return false;
     };
+    bool attn_in_quantized = false;  // xq holds this layer's normed, quantized attention input
     for (uint32_t il = 0; il < d.n_layer; ++il) {
         const LayerWeights& w = model_->layers()[il];
         // attention block
         ops::MatmulFusion attn_in;
         const vk::BufferRange xa = normed(w.attn_norm, attn_in);
+        attn_in.xq_ready = attn_in_quantized;
         if (!w.qkv.chunks.empty()) {  // one product, written as the q, k and v segments of qkv_
             ops::MatmulFusion f = attn_in;
             f.segments = {Q, Q + KV, uint32_t(k_off_), uint32_t(v_off_)};
             ops::matmul(k, cmd, w.qkv, xa, vk::BufferRange(qkv_), n, f);
         } else {
+            if (!attn_in.xq_ready) ops::quantize_shared_input(k, cmd, {&w.q, &w.k, &w.v}, xa, n, attn_in);  // once for the three
             ops::matmul(k, cmd, w.q, xa, q_all, n, attn_in);
             ops::matmul(k, cmd, w.k, xa, k_all, n, attn_in);
             ops::matmul(k, cmd, w.v, xa, v_all, n, attn_in);
@@ -233,14 +263,17 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
             ops::glu_paired(k, cmd, silu ? ops::GluKind::silu : ops::GluKind::gelu, span_of(up_, uint64_t(n) * 2 * F),
                             span_of(gate_, uint64_t(n) * F), n * F);
         } else {
-            ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
-            cmd.barrier();
             ops::MatmulFusion up = glu;
             up.norm = ffn_in.norm, up.norm_eps = ffn_in.norm_eps;
+            ops::quantize_shared_input(k, cmd, {&w.gate, &w.up}, xf, n, ffn_in);  // once for both
+            up.xq_ready = ffn_in.xq_ready;
+            ops::matmul(k, cmd, w.gate, xf, span_of(gate_, uint64_t(n) * F), n, ffn_in);
+            cmd.barrier();
             matmul_then(w.up, xf, span_of(gate_, uint64_t(n) * F), up, up_, uint64_t(n) * F);
         }
         cmd.barrier();
-        post_normed_add(w.down, span_of(gate_, uint64_t(n) * F), w.post_ffn_norm);  // x += [norm](down(...))
+        const LayerWeights* next = il + 1 < d.n_layer ? &model_->layers()[il + 1] : nullptr;
+        attn_in_quantized = post_normed_add(w.down, span_of(gate_, uint64_t(n) * F), w.post_ffn_norm, next);  // x += [norm](down(...))
         cmd.barrier();
     }
     if (all_logits) {

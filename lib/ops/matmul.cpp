@@ -431,13 +431,21 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
     }
 }
 
+bool matmul_takes_int_dot(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion) {
+    // Wherever matmul() would take the matvec path (decode; prefill too on CPU devices): the
+    // integer matvec walks the columns in groups of 8 like the float one.
+    return fusion.xq_scratch && matmul_uses_matvec(k.caps(), n_cols) && matvec_q8_1_supported(k.caps(), w) && !is_pairs(fusion.epilogue) &&
+           fusion.xq_scratch->size() >= q8_1_bytes(n_cols, w.n_cols) && choose_int_dot(k, w.type, w.n_rows, w.n_cols);
+}
+
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols, const MatmulFusion& fusion) {
-    if (fusion.xq_scratch && n_cols <= k_matvec_max_cols && matvec_q8_1_supported(k.caps(), w) && !is_pairs(fusion.epilogue) &&
-        fusion.xq_scratch->size() >= q8_1_bytes(n_cols, w.n_cols) && choose_int_dot(k, w.type, w.n_rows, w.n_cols)) {
+    if (matmul_takes_int_dot(k, w, n_cols, fusion)) {
         const vk::BufferRange xq(*fusion.xq_scratch, 0, q8_1_bytes(n_cols, w.n_cols));
-        quantize_q8_1(k, cmd, x, xq, n_cols, w.n_cols, fusion.norm, fusion.norm_eps);
-        cmd.barrier();
+        if (!fusion.xq_ready) {
+            quantize_q8_1(k, cmd, x, xq, n_cols, w.n_cols, fusion.norm, fusion.norm_eps);
+            cmd.barrier();
+        }
         MatmulFusion f = fusion;
         f.norm = nullptr;
         matvec_q8_1(k, cmd, w, xq, y, n_cols, f);

@@ -121,13 +121,22 @@ struct OutputSegments {
 //   xq_scratch: where matmul() may quantize X for the integer-dot path (ops/matvec_q8_1.hpp): at
 //             least q8_1_bytes(n_cols, K). When given and choose_int_dot picks that path for W, the
 //             product is a quantize_q8_1 (taking the norm) and a matvec_q8_1: two dispatches.
+//   xq_ready: xq_scratch already holds quantize_q8_1(X, norm) for these n_cols columns (written
+//             by ops::quantize_shared_input for several products of one input): the integer-dot
+//             path skips its quantize dispatch; the float path ignores it.
 struct MatmulFusion {
     Epilogue epilogue = Epilogue::store;
     const vk::Buffer* norm = nullptr;
     float norm_eps = 0.0f;
     OutputSegments segments;
     const vk::Buffer* xq_scratch = nullptr;
+    bool xq_ready = false;
 };
+
+// Whether matmul(k, cmd, w, x, y, n_cols, fusion) takes the integer-dot path (n_cols on the
+// matvec path: <= 8, or any on CPU devices; xq_scratch given and large enough; matvec_q8_1
+// supports W; choose_int_dot picks it for W's type and shape, measured on one column).
+bool matmul_takes_int_dot(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion);
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (or the segments; both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.

@@ -4,11 +4,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <tuple>
 
 #include "common/error.hpp"
+#include "common/file_io.hpp"
 
 namespace vks::ops {
 
@@ -17,7 +21,8 @@ using quant::Type;
 }  // namespace
 
 bool matvec_q8_1_type(Type t) {
-    return t == Type::Q4_0 || t == Type::Q4_1 || t == Type::Q5_0 || t == Type::Q5_1 || t == Type::Q8_0;
+    return t == Type::Q4_0 || t == Type::Q4_1 || t == Type::Q5_0 || t == Type::Q5_1 || t == Type::Q8_0 || t == Type::Q4_K ||
+           t == Type::Q5_K || t == Type::Q6_K;
 }
 
 std::string matvec_q8_1_variant_name(Type t) {
@@ -27,12 +32,18 @@ std::string matvec_q8_1_variant_name(Type t) {
         case Type::Q5_0: return "matvec_q5_0_q8_1";
         case Type::Q5_1: return "matvec_q5_1_q8_1";
         case Type::Q8_0: return "matvec_q8_0_q8_1";
+        case Type::Q4_K: return "matvec_q4_k_q8_1";
+        case Type::Q5_K: return "matvec_q5_k_q8_1";
+        case Type::Q6_K: return "matvec_q6_k_q8_1";
         default: fail(Status::unsupported, "matvec_q8_1: no integer-dot kernel for %s", quant::info(t).name);
     }
 }
 
 bool matvec_q8_1_supported(const vk::Capabilities& caps, const WeightTensor& w) {
-    return caps.int_dot && matvec_q8_1_type(w.type) && w.n_cols % 32 == 0 && !w.paired;
+    // K % 32 == 0 for the quantized activations; the weight type's own block (256 for the
+    // K-quants) divides K for any tensor upload_weight accepted.
+    return caps.int_dot && matvec_q8_1_type(w.type) && w.n_cols % 32 == 0 && w.n_cols % quant::info(w.type).block_size == 0 &&
+           !w.paired;
 }
 
 void quantize_q8_1(Kernels& k, vk::Commands& cmd, vk::BufferRange x, vk::BufferRange xq, uint32_t n_cols, uint32_t K,
@@ -84,16 +95,82 @@ void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buffe
     }
 }
 
+bool quantize_shared_input(Kernels& k, vk::Commands& cmd, std::initializer_list<const WeightTensor*> ws, vk::BufferRange x,
+                           uint32_t n_cols, MatmulFusion& f) {
+    f.xq_ready = false;
+    int n_int = 0;
+    uint32_t K = 0;
+    for (const WeightTensor* w : ws) {
+        if (!matmul_takes_int_dot(k, *w, n_cols, f)) continue;
+        if (n_int > 0 && w->n_cols != K)
+            fail(Status::invalid_argument, "quantize_shared_input: products of one input differ in K (%u, %u)", K, w->n_cols);
+        K = w->n_cols;
+        ++n_int;
+    }
+    if (n_int < 2) return false;  // one product quantizes for itself at no extra cost
+    quantize_q8_1(k, cmd, x, vk::BufferRange(*f.xq_scratch, 0, q8_1_bytes(n_cols, K)), n_cols, K, f.norm, f.norm_eps);
+    cmd.barrier();
+    f.xq_ready = true;
+    return true;
+}
+
 namespace {
 
-// Measured choices, per device (name + pipeline cache UUID) and (type, M, K).
+// Measured choices, per device (vendor, device id, pipeline cache UUID) and (type, M, K): in
+// memory for the process, and in a file per device next to the pipeline cache, so the tuning
+// run is paid once per device and driver build, not once per process.
 std::mutex g_choice_mutex;
 std::map<std::tuple<std::string, int, uint32_t, uint32_t>, bool> g_choices;
+std::set<std::string> g_loaded;  // devices whose file was read
 
 std::string device_key(const vk::Capabilities& c) {
     std::string s = strfmt("%04x-%04x-", c.vendor_id, c.device_id);
     for (uint8_t b : c.pipeline_cache_uuid) s += strfmt("%02x", b);
     return s;
+}
+
+// The device's tuning file: "" when the pipeline cache is off (DeviceOptions, VKS_CACHE_DIR=off).
+std::string tuning_path(const vk::Device& dev, const std::string& key) {
+    const std::string& pc = dev.pipeline_cache_path();
+    if (pc.empty()) return "";
+    return std::filesystem::path(pc).parent_path().string() + "/tuning-int_dot-" + key + ".txt";
+}
+
+// Format: one line per shape, "<ggml type name> <M> <K> int_dot|float". Unknown or malformed
+// lines are ignored (the shape is measured again), so a damaged file costs time, never errors.
+// Called with g_choice_mutex held.
+void load_choices(const vk::Device& dev, const std::string& key) {
+    if (!g_loaded.insert(key).second) return;
+    const std::string path = tuning_path(dev, key);
+    if (path.empty()) return;
+    std::ifstream f(path);
+    std::string line;
+    while (std::getline(f, line)) {
+        char tname[16], choice[16];
+        unsigned M = 0, K = 0;
+        if (std::sscanf(line.c_str(), "%15s %u %u %15s", tname, &M, &K, choice) != 4) continue;
+        for (Type t : {Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K})
+            if (std::strcmp(quant::info(t).name, tname) == 0 && (std::strcmp(choice, "int_dot") == 0 || std::strcmp(choice, "float") == 0))
+                g_choices[std::make_tuple(key, int(t), uint32_t(M), uint32_t(K))] = std::strcmp(choice, "int_dot") == 0;
+    }
+}
+
+// Rewrites the device's file with all of its choices (atomic replace; failures are ignored: the
+// choice still holds for this process). Called with g_choice_mutex held.
+void save_choices(const vk::Device& dev, const std::string& key) {
+    const std::string path = tuning_path(dev, key);
+    if (path.empty()) return;
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    try {
+        write_file_atomic(path, [&](std::FILE* f) {
+            for (const auto& [k, v] : g_choices)
+                if (std::get<0>(k) == key)
+                    std::fprintf(f, "%s %u %u %s\n", quant::info(Type(std::get<1>(k))).name, std::get<2>(k), std::get<3>(k),
+                                 v ? "int_dot" : "float");
+        });
+    } catch (const Error&) {
+    }
 }
 
 // Best of 3 submissions (after one warm-up) of a recording with `reps` products, per product.
@@ -112,7 +189,7 @@ double time_per_product(vk::Commands& cmd, int reps) {
 
 bool choose_int_dot(Kernels& k, Type t, uint32_t M, uint32_t K) {
     const auto& caps = k.caps();
-    if (!caps.int_dot || !matvec_q8_1_type(t) || K % 32 != 0 || M == 0) return false;
+    if (!caps.int_dot || !matvec_q8_1_type(t) || K % 32 != 0 || K % quant::info(t).block_size != 0 || M == 0) return false;
     if (const char* e = std::getenv("VKS_MATVEC")) {
         if (std::strcmp(e, "int_dot") == 0) return true;
         if (std::strcmp(e, "float") == 0) return false;
@@ -122,9 +199,11 @@ bool choose_int_dot(Kernels& k, Type t, uint32_t M, uint32_t K) {
     // compile); VKS_MATVEC=measure measures anyway.
     const char* e = std::getenv("VKS_MATVEC");
     if (!caps.int_dot_accelerated && !(e && std::strcmp(e, "measure") == 0)) return false;
-    const auto key = std::make_tuple(device_key(caps), int(t), M, K);
+    const std::string dkey = device_key(caps);
+    const auto key = std::make_tuple(dkey, int(t), M, K);
     {
         std::lock_guard<std::mutex> lock(g_choice_mutex);
+        load_choices(k.device(), dkey);
         if (auto it = g_choices.find(key); it != g_choices.end()) return it->second;
     }
     Kernels::Suspend really_run;  // also when called while a plan is recorded
@@ -153,7 +232,16 @@ bool choose_int_dot(Kernels& k, Type t, uint32_t M, uint32_t K) {
     const bool use_int = t_int < t_float;
     std::lock_guard<std::mutex> lock(g_choice_mutex);
     g_choices[key] = use_int;
+    save_choices(dev, dkey);
     return use_int;
+}
+
+std::string int_dot_tuning_path(Kernels& k) { return tuning_path(k.device(), device_key(k.caps())); }
+
+void forget_int_dot_choices() {
+    std::lock_guard<std::mutex> lock(g_choice_mutex);
+    g_choices.clear();
+    g_loaded.clear();
 }
 
 }  // namespace vks::ops

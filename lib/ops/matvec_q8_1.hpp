@@ -1,7 +1,8 @@
 #pragma once
 // The integer-dot decode path: X quantized to Q8_1 blocks (8-bit, a scale and a sum per 32
 // values; shaders/quantize_q8_1.comp), then Y = W · X with packed 4 x int8 dot products
-// (shaders/matvec_q8_1.comp) for the legacy weight types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0.
+// (shaders/matvec_q8_1.comp) for the legacy weight types Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and the
+// K-quants Q4_K, Q5_K, Q6_K.
 // References: lib/ref/quantize_q8_1.hpp, lib/ref/matvec_q8_1.hpp. Results differ from the float
 // path by the activation quantization (8 bits per value, ~0.4 % of the block's largest |x|).
 //
@@ -9,14 +10,15 @@
 // VKS_DISABLE=int_dot and the baseline profile turn it off). Whether it is faster than the
 // float matvec on a device is measured, not assumed: see choose_matvec_path.
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "ops/matmul.hpp"
 
 namespace vks::ops {
 
-// Whether matvec_q8_1 runs W of this type and shape on this device (caps.int_dot, a legacy type,
-// K % 32 == 0, not a paired gate/up tensor).
+// Whether matvec_q8_1 runs W of this type and shape on this device (caps.int_dot, a legacy type
+// or Q4_K/Q5_K/Q6_K, K a multiple of the type's block, not a paired gate/up tensor).
 bool matvec_q8_1_supported(const vk::Capabilities& caps, const WeightTensor& w);
 bool matvec_q8_1_type(quant::Type t);
 std::string matvec_q8_1_variant_name(quant::Type t);
@@ -39,11 +41,26 @@ void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buffe
 // Which decode path is faster for W's type and shape on this device, by measurement: both
 // paths are timed once (best of 3 submissions of 8 products on a synthetic matrix of the same
 // type and shape, the integer path including its quantize dispatch) and the answer is cached
-// per device (vendor, device id, pipeline cache UUID) and shape for the process. Where the
+// per device (vendor, device id, pipeline cache UUID) and shape, for the process and in a file
+// next to the device's pipeline cache (tuning-int_dot-<device>.txt; none when that cache is
+// off), so later processes on the same device and driver skip the measurement. Where the
 // driver reports the packed 8-bit dot as not accelerated (lavapipe) the float path is taken
 // without measuring (the measurement would cost start-up compilations for a known loser);
 // VKS_MATVEC=measure measures anyway, VKS_MATVEC=int_dot / float force a path (int_dot only
 // where supported). Returns true for the integer-dot path.
 bool choose_int_dot(Kernels& k, quant::Type t, uint32_t M, uint32_t K);
+
+// Several products of one input (q, k, v; gate, up) that would each quantize it: where at least
+// two of `ws` take the integer-dot path with `f` (matmul_takes_int_dot), X is quantized once
+// here (with f.norm), followed by a barrier, and f.xq_ready is set so that those products skip
+// their own quantize dispatch (float-path products of the group still read X). Returns whether
+// it quantized. K: the common column count of ws.
+bool quantize_shared_input(Kernels& k, vk::Commands& cmd, std::initializer_list<const WeightTensor*> ws, vk::BufferRange x,
+                           uint32_t n_cols, MatmulFusion& f);
+
+// The file choose_int_dot keeps this device's choices in ("" when the pipeline cache is off),
+// and, for tests, forgetting the in-memory choices so that the next call reads the file again.
+std::string int_dot_tuning_path(Kernels& k);
+void forget_int_dot_choices();
 
 }  // namespace vks::ops

@@ -15,4 +15,13 @@ void rms_norm(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::Buffer
 void rms_norm_add(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight,
                   vk::BufferRange out, uint32_t n_rows, uint32_t n_cols, float eps);
 
+// rms_norm_add, and in the same dispatch the next product's quantized input:
+//   xq = quantize_q8_1(out, next_weight, eps)   (ops/matvec_q8_1.hpp; the updated rows, RMS-normed
+// with next_weight). A post-norm's residual add fused with the following layer's activation
+// quantization (the integer-dot path), one dispatch instead of two. n_cols % 32 == 0; xq holds
+// at least q8_1_bytes(n_rows, n_cols); next_weight n_cols floats. Same checks as rms_norm_add.
+void rms_norm_add_q8_1(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight,
+                       vk::BufferRange out, uint32_t n_rows, uint32_t n_cols, float eps, vk::BufferRange next_weight,
+                       vk::BufferRange xq);
+
 }  // namespace vks::ops

@@ -55,11 +55,13 @@ TEST_CASE("a session builds at creation every pipeline that its prefill and deco
     test::check_no_validation_messages(*m);
 }
 
-TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path's logits up to the activation quantization") {
-    model::SyntheticConfig cfg;
-    cfg.weight_type = quant::Type::Q8_0;
-    cfg.seed = 22;
-    auto m = test::load_model(test::synthetic_model_path(cfg, "syn_int_dot"));
+namespace {
+
+// Logits of the float and the forced integer-dot path on one synthetic model: close (8-bit
+// activations), not equal (the other path really ran), and `variants` were built.
+void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std::vector<const char*> variants,
+                        bool post_norm_quantizes = false, uint32_t n_batch = 8) {
+    auto m = test::load_model(test::synthetic_model_path(cfg, name));
     if (!m->device().caps().int_dot) {
         MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
         return;
@@ -67,7 +69,7 @@ TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path
     engine::SessionConfig sc;
     sc.n_sink = 2;
     sc.n_window = 14;
-    sc.n_batch = 8;
+    sc.n_batch = n_batch;
     std::vector<int32_t> tokens(24);
     for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 29 + 3) % cfg.n_vocab);
     std::vector<float> lf, li;
@@ -80,7 +82,10 @@ TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path
         ScopedEnv e("VKS_MATVEC", "int_dot");
         engine::Session s(m, sc);
         s.feed(tokens, &li);
-        CHECK(m->kernels().has_pipeline("matvec_q8_0_q8_1"));
+        for (const char* v : variants) CHECK(m->kernels().has_pipeline(v));
+        // gemma3: the post-FFN norm-and-add wrote the next layer's quantized input.
+        if (post_norm_quantizes)
+            CHECK((m->kernels().has_pipeline("rms_norm_add_q8_1_sg") || m->kernels().has_pipeline("rms_norm_add_q8_1")));
         CHECK(m->kernels().has_pipeline("quantize_q8_1"));
     }
     REQUIRE(lf.size() == li.size());
@@ -89,4 +94,41 @@ TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path
     CHECK(e > 0);      // it really took another path
     CHECK(e < 1e-3);   // 8-bit activations: close, not equal
     test::check_no_validation_messages(*m);
+}
+
+}  // namespace
+
+TEST_CASE("the integer-dot decode path (VKS_MATVEC=int_dot) gives the float path's logits up to the activation quantization") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q8_0;
+    cfg.seed = 22;
+    check_int_dot_path(cfg, "syn_int_dot", {"matvec_q8_0_q8_1"});
+}
+
+TEST_CASE("the integer-dot path on a 24-token prefill chunk where the matvec path serves prefill (CPU devices)") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_K;
+    cfg.v_type = quant::Type::Q6_K;
+    cfg.gemma3 = true;
+    cfg.seed = 24;
+    auto probe = test::load_model(test::synthetic_model_path(cfg, "syn_int_dot_pp"));
+    if (!ops::matmul_uses_matvec(probe->device().caps(), 24)) {
+        MESSAGE("SKIPPED: prefill chunks of 24 take the tiled float matmul on this device; nothing tested");
+        return;
+    }
+    probe.reset();
+    check_int_dot_path(cfg, "syn_int_dot_pp", {"matvec_q4_k_q8_1", "matvec_q6_k_q8_1"}, true, 24);
+}
+
+TEST_CASE("the integer-dot decode path on K-quants (Q4_K, V in Q6_K, gemma3: separate gate/up and GLU)") {
+    model::SyntheticConfig cfg;
+    cfg.weight_type = quant::Type::Q4_K;
+    cfg.v_type = quant::Type::Q6_K;
+    cfg.gemma3 = true;
+    cfg.seed = 23;
+    check_int_dot_path(cfg, "syn_int_dot_k", {"matvec_q4_k_q8_1", "matvec_q6_k_q8_1"}, true);
+    cfg.weight_type = quant::Type::Q5_K;
+    cfg.v_type = quant::Type::F32;
+    cfg.gemma3 = false;
+    check_int_dot_path(cfg, "syn_int_dot_q5k", {"matvec_q5_k_q8_1"});
 }

@@ -1,6 +1,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "common/error.hpp"
 #include "ops/matvec_q8_1.hpp"
@@ -47,14 +52,14 @@ TEST_CASE_FIXTURE(test::GpuTest, "matvec_q8_1 (integer dot) matches its referenc
         MESSAGE("SKIPPED: the device has no integer dot product (shaderIntegerDotProduct); nothing tested");
         return;
     }
-    const Type types[] = {Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q8_0};
+    const Type types[] = {Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
     const uint32_t Ms[] = {1, 7, 64, 65, 257};
-    const uint32_t Ks[] = {32, 96, 416};
+    const std::vector<uint32_t> Ks_legacy = {32, 96, 416}, Ks_k = {256, 768};  // K-quants: super-blocks of 256
     const uint32_t Ns[] = {1, 3, 8, 9};
     for (Type t : types)
         for (uint32_t row_group : {1u, 8u})
             for (uint32_t M : Ms)
-                for (uint32_t K : Ks)
+                for (uint32_t K : quant::info(t).block_size == 256 ? Ks_k : Ks_legacy)
                     for (uint32_t N : Ns) {
                         if (row_group == 8 && N != 1 && M != 65) continue;  // the layout, not the columns, is under test
                         CAPTURE(quant::info(t).name);
@@ -128,13 +133,56 @@ TEST_CASE_FIXTURE(test::GpuTest, "matvec_q8_1 epilogues and output segments matc
 
 TEST_CASE_FIXTURE(test::GpuTest, "matvec_q8_1 refuses what it cannot run") {
     auto& k = *gpu().kernels;
-    std::vector<uint8_t> rows(quant::row_bytes(Type::Q4_K, 256) * 4, 0);
-    ops::WeightTensor wk = ops::upload_weight(*gpu().device, Type::Q4_K, rows.data(), 4, 256, "wk");
+    std::vector<uint8_t> rows(quant::row_bytes(Type::F16, 256) * 4, 0);
+    ops::WeightTensor wk = ops::upload_weight(*gpu().device, Type::F16, rows.data(), 4, 256, "wk");
     vk::Buffer b(*gpu().device, 4096, vk::BufferKind::device, "b");
     vk::Commands cmd(*gpu().device);
     cmd.begin();
-    // A K-quant has no integer-dot kernel yet: unsupported (or feature_missing without int_dot).
+    // A float weight has no integer-dot kernel: unsupported (or feature_missing without int_dot).
     CHECK_THROWS_AS(ops::matvec_q8_1(k, cmd, wk, vk::BufferRange(b), vk::BufferRange(b), 1), Error);
     cmd.end();
-    CHECK_FALSE(ops::choose_int_dot(k, Type::Q4_K, 4, 256));
+    CHECK_FALSE(ops::choose_int_dot(k, Type::Q3_K, 4, 256));
+    CHECK_FALSE(ops::choose_int_dot(k, Type::Q4_K, 4, 96));  // K not a whole number of super-blocks
+    CHECK_FALSE(ops::matvec_q8_1_type(Type::F16));
+    CHECK_FALSE(ops::matvec_q8_1_type(Type::Q3_K));
+    CHECK(ops::matvec_q8_1_type(Type::Q6_K));
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "choose_int_dot measures once per device and shape and keeps the answer in a file") {
+    auto& k = *gpu().kernels;
+    if (!k.caps().int_dot) {
+        MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
+        return;
+    }
+    const std::string path = ops::int_dot_tuning_path(k);
+    REQUIRE_FALSE(path.empty());  // the test environment sets VKS_CACHE_DIR
+    std::remove(path.c_str());
+    ops::forget_int_dot_choices();
+    // Measure even where the driver reports the dot as not accelerated (lavapipe).
+    const char* old = std::getenv("VKS_MATVEC");
+    const std::string saved = old ? old : "";
+    setenv("VKS_MATVEC", "measure", 1);
+    const bool chosen = ops::choose_int_dot(k, Type::Q4_0, 40, 96);
+    CHECK(ops::choose_int_dot(k, Type::Q4_0, 40, 96) == chosen);  // cached
+    std::string text;
+    {
+        std::ifstream f(path);
+        text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    }
+    CHECK(text == std::string("q4_0 40 96 ") + (chosen ? "int_dot" : "float") + "\n");
+    // A new process (simulated: the memory forgotten) takes the file's answer without measuring:
+    // plant the opposite answer and a damaged line, which is ignored.
+    {
+        std::ofstream f(path);
+        f << "q4_0 40 96 " << (chosen ? "float" : "int_dot") << "\nq4_0 garbage\n";
+    }
+    ops::forget_int_dot_choices();
+    CHECK(ops::choose_int_dot(k, Type::Q4_0, 40, 96) == !chosen);
+    // The override wins over the file.
+    setenv("VKS_MATVEC", chosen ? "int_dot" : "float", 1);
+    CHECK(ops::choose_int_dot(k, Type::Q4_0, 40, 96) == chosen);
+    if (old) setenv("VKS_MATVEC", saved.c_str(), 1);
+    else unsetenv("VKS_MATVEC");
+    std::remove(path.c_str());
+    ops::forget_int_dot_choices();
 }
