@@ -100,13 +100,13 @@ const bool HAS_HADAMARD = true;
         const uint n = p.head_dim;                                                    \
         for (uint k = 0u; k < n; ++k) xr[k] = SRC[src + k];            \
         if (TYPE == KV_F16 || p.rotated != 0u) return;                                \
-        for (uint h = 1u; h < n; h *= 2u)                                             \
-            for (uint i = 0u; i < n; i += 2u * h)                                     \
-                for (uint j = i; j < i + h; ++j) {                                    \
-                    const float a = xr[j], b = xr[j + h];                             \
-                    xr[j] = a + b;                                                    \
-                    xr[j + h] = a - b;                                                \
-                }                                                                     \
+        for (uint h = 1u; h < n; h *= 2u)  /* one loop per stage: see DEFINE_KV_FWHT */ \
+            for (uint t = 0u; t < n / 2u; ++t) {                                      \
+                const uint j = (t / h) * 2u * h + t % h;                              \
+                const float a = xr[j], b = xr[j + h];                                 \
+                xr[j] = a + b;                                                        \
+                xr[j + h] = a - b;                                                    \
+            }                                                                         \
         const float s = inversesqrt(float(n));                                        \
         for (uint k = 0u; k < n; ++k) xr[k] *= s;                                     \
     }

@@ -389,6 +389,30 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated qu
     }
 }
 
+// A long view with the SmolLM2 attention shape (9 / 3 heads of 64, sink 4 + 1020, RoPE base 1e5):
+// an earlier form of the un-rotation went wrong on lavapipe from query position ~382 on (see
+// DEFINE_KV_FWHT in shaders/kv_quant.glsl); the short streams above did not show it.
+TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated ring: a 450-key view matches the reference") {
+    AttnCase c;
+    c.variant = Variant::portable;
+    c.reads = Reads::ssbo;
+    c.types.k = c.types.v = Type::Q4_0;
+    c.types.hadamard = true;
+    c.n_sink = 4;
+    c.n_window = 1020;
+    c.n_head = 9;
+    c.n_head_kv = 3;
+    c.head_dim = 64;
+    c.rope.theta_base = 100000;
+    const uint64_t n_tokens = 450;
+    const test::Stream s = test::make_stream(c, n_tokens, 91);
+    const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
+    const size_t row = size_t(c.n_head) * c.head_dim;
+    const std::vector<float> got = test::device_outputs(c, s, 256);
+    const test::Worst vs_ref = test::compare_per_token(got, want, n_tokens, row);
+    CHECK_MESSAGE(vs_ref.nmse <= 1e-8, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
+}
+
 TEST_CASE_FIXTURE(test::GpuTest, "attention over a Hadamard-rotated ring: forms without the rotation are refused") {
     test::Gpu& g = test::gpu();
     kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(2, 6), kv::RopeConfig{}, 1, 64);
