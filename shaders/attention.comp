@@ -90,8 +90,32 @@ DEFINE_KV_PAIR(k_ring_pair, kc, K_TYPE, p.kv.k_scale_off, p.kv.k_sink_off)
 DEFINE_KV_PAIR(v_ring_pair, vc, V_TYPE, p.kv.v_scale_off, p.kv.v_sink_off)
 #define LOAD_KC(w) k_ring_pair(base, (w))  // base: ring row (slot * n_head_kv + kv head)
 #define LOAD_KN(w) vec2(kn[base + 2 * (w)], kn[base + 2 * (w) + 1])
+#ifdef HADAMARD
+// kv_quant.glsl: a quantized K's rows (ring and fresh alike) are rotated; each is rotated back
+// whole before RoPE. A quantized V's rows are summed rotated and acc rotated back at the end.
+vec2 kr[HALF];
+DEFINE_KV_FWHT(unrotate_kr, kr, HALF)
+DEFINE_KV_FWHT(unrotate_acc, acc, HALF)
+#define LOAD_KR(w) kr[w]
+DEFINE_SCORE(score_kr, LOAD_KR)
+DEFINE_SCORE(score_cache_plain, LOAD_KC)
+DEFINE_SCORE(score_chunk_plain, LOAD_KN)
+float score_cache(uint base, uint pos) {
+    if (K_TYPE == KV_F16) return score_cache_plain(base, pos);
+    for (uint w = 0; w < HALF; ++w) kr[w] = k_ring_pair(base, w);
+    unrotate_kr();
+    return score_kr(0u, pos);
+}
+float score_chunk(uint base, uint pos) {
+    if (K_TYPE == KV_F16) return score_chunk_plain(base, pos);
+    for (uint w = 0; w < HALF; ++w) kr[w] = vec2(kn[base + 2 * w], kn[base + 2 * w + 1]);
+    unrotate_kr();
+    return score_kr(0u, pos);
+}
+#else
 DEFINE_SCORE(score_cache, LOAD_KC)
 DEFINE_SCORE(score_chunk, LOAD_KN)
+#endif
 
 void main() {
     const uint gid = linear_group_id() * WG_SIZE + gl_LocalInvocationIndex;
@@ -148,6 +172,9 @@ void main() {
         }
         m = mb;
     }
+#ifdef HADAMARD
+    if (V_TYPE != KV_F16) unrotate_acc();  // linear: the partial accs of a split may be rotated alone
+#endif
 
     if (p.n_splits == 1) {
         const float r = softmax_finish(m, l, p.has_sinks != 0, p.has_sinks != 0 ? sinks[h] : 0.0);

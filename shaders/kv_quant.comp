@@ -12,7 +12,10 @@
 //    Re-encoding a row that was rounded gives the same codes (the codec is idempotent), so a chunk
 //    may round before its attention and store after it.
 // One invocation per (token i, kv head, pair of 32-element blocks): the pair shares one scale word,
-// so no two invocations write the same word.
+// so no two invocations write the same word. With HADAMARD (kv_quant.glsl) one invocation per
+// (token i, kv head): a quantized tensor's row is rotated whole (unless p.rotated: a store after a
+// round, whose rows are rotated already), and `round` writes it back rotated and rounded (f16 sinks:
+// rotated, unrounded), the basis the attention kernels expect of every row of that tensor.
 #include "common.glsl"
 #include "params.h"
 #include "attention_common.glsl"
@@ -29,6 +32,13 @@ layout(std430, binding = 3) writeonly buffer KC { uint kc[]; };    // the layer'
 layout(std430, binding = 4) writeonly buffer VC { uint vc[]; };    // the layer's V buffer
 
 float xs[64];  // the pair of blocks being encoded
+#ifdef HADAMARD
+const uint MAX_HEAD_DIM = 256u;  // lib/ops/kv_quant.cpp refuses larger heads
+float xr[MAX_HEAD_DIM];          // the whole row, rotated when its tensor is quantized
+#define LOAD_X(SRC, src, e) xr[e]  // element e of the row
+#else
+#define LOAD_X(SRC, src, e) SRC[(src) + (e)]
+#endif
 
 // Encodes elements [64 bp, 64 bp + n) (n = 64, or 32 for the last block of an odd count) of the
 // fresh row starting at float `src` into ring row `row` of DST (element type TYPE).
@@ -36,12 +46,14 @@ float xs[64];  // the pair of blocks being encoded
     void NAME(uint src, uint row, uint bp, bool do_store, bool do_round, bool exact) {             \
         const uint e0 = 64u * bp;                                                                  \
         const uint n = min(64u, p.head_dim - e0);                                                  \
-        for (uint k = 0u; k < n; ++k) xs[k] = SRC[src + e0 + k];                                    \
+        for (uint k = 0u; k < n; ++k) xs[k] = LOAD_X(SRC, src, e0 + k);                                    \
         if (TYPE == KV_F16 || exact) {                                                             \
             if (do_store) {                                                                        \
                 const uint base = (TYPE == KV_F16 ? 0u : FOFF) + row * (p.head_dim / 2u) + e0 / 2u; \
                 for (uint k = 0u; k < n / 2u; ++k) DST[base + k] = packHalf2x16(vec2(xs[2u * k], xs[2u * k + 1u])); \
             }                                                                                      \
+            if (HAS_HADAMARD && TYPE != KV_F16 && do_round)  /* rotated, as the attention reads it */ \
+                for (uint k = 0u; k < n; ++k) SRC[src + e0 + k] = xs[k];                           \
             return;                                                                                \
         }                                                                                          \
         uint scales = 0u;                                                                          \
@@ -80,6 +92,29 @@ float xs[64];  // the pair of blocks being encoded
         if (do_round)                                                                              \
             for (uint k = 0u; k < n; ++k) SRC[src + e0 + k] = xs[k];                               \
     }
+#ifdef HADAMARD
+const bool HAS_HADAMARD = true;
+// xr <- the row at float `src` of SRC, rotated when TYPE is quantized and the row is not yet.
+#define DEFINE_LOAD_ROW(NAME, SRC, TYPE)                                              \
+    void NAME(uint src) {                                                             \
+        const uint n = p.head_dim;                                                    \
+        for (uint k = 0u; k < n; ++k) xr[k] = SRC[src + k];            \
+        if (TYPE == KV_F16 || p.rotated != 0u) return;                                \
+        for (uint h = 1u; h < n; h *= 2u)  /* one loop per stage: see DEFINE_KV_FWHT */ \
+            for (uint t = 0u; t < n / 2u; ++t) {                                      \
+                const uint j = (t / h) * 2u * h + t % h;                              \
+                const float a = xr[j], b = xr[j + h];                                 \
+                xr[j] = a + b;                                                        \
+                xr[j + h] = a - b;                                                    \
+            }                                                                         \
+        const float s = inversesqrt(float(n));                                        \
+        for (uint k = 0u; k < n; ++k) xr[k] *= s;                                     \
+    }
+DEFINE_LOAD_ROW(load_k, kn, K_TYPE)
+DEFINE_LOAD_ROW(load_v, vn, V_TYPE)
+#else
+const bool HAS_HADAMARD = false;
+#endif
 DEFINE_ENCODE(encode_k, kn, kc, K_TYPE, p.kv.k_scale_off, p.kv.k_sink_off)
 DEFINE_ENCODE(encode_v, vn, vc, V_TYPE, p.kv.v_scale_off, p.kv.v_sink_off)
 
@@ -87,8 +122,12 @@ void main() {
     const uint g = linear_group_id() * WG_SIZE + gl_LocalInvocationIndex;
     if (g >= p.n_items) return;
     const uint pairs = kv_scale_words(p.head_dim);  // pairs of blocks per row
+#ifdef HADAMARD
+    const uint th = g;  // i * n_head_kv + kv head: the whole row
+#else
     const uint bp = g % pairs;
     const uint th = g / pairs;  // i * n_head_kv + kv head
+#endif
     const uint hk = th % p.n_head_kv;
     const uint i = th / p.n_head_kv;
     const AttnStep st = steps[p.step_index];
@@ -99,6 +138,13 @@ void main() {
     // An f16 sink (kept exact): t0 + i < n_sink, where t0_clamped == t0.
     const bool exact = p.kv.sink_rows > 0u && st.t0_clamped + i < p.n_sink;
     const uint row = slot * p.n_head_kv + hk;
+#ifdef HADAMARD
+    load_k(th * p.head_dim);
+    for (uint bp = 0u; bp < pairs; ++bp) encode_k(th * p.head_dim, row, bp, do_store, do_round, exact);
+    load_v(th * p.head_dim);
+    for (uint bp = 0u; bp < pairs; ++bp) encode_v(th * p.head_dim, row, bp, do_store, do_round, exact);
+#else
     encode_k(th * p.head_dim, row, bp, do_store, do_round, exact);
     encode_v(th * p.head_dim, row, bp, do_store, do_round, exact);
+#endif
 }

@@ -98,4 +98,29 @@ int q4_code(float x, float d) { return d != 0.0 ? int(clamp(roundEven(x / d), -8
             e[2] = d * q4_codes(w0, 2u); e[3] = d * q4_codes(w0, 3u);                         \
         }                                                                                     \
     }
+// ---- Hadamard rotation (-D HADAMARD; kv/cache_types.hpp) -------------------------------------------
+// With HADAMARD every quantized tensor (K or V) lives in the rotated basis: a row x is stored as
+// codes of H x / sqrt(head_dim), its f16 sink rows as f16 of the rotated row, and the fresh rows
+// kv_quant.comp rounds are written back rotated too. The attention kernels rotate a K row back
+// before RoPE and its dot product (RoPE positions are cache-relative and do not commute with H),
+// and accumulate V rows rotated, rotating the weighted sum back once at the end (H is linear).
+// Defines `void NAME()`: X (vec2[N], element 2w + c in X[w][c]) <- H X / sqrt(2N) in place, the
+// butterflies of ref::hadamard in the same order (span 1, 2, 4, ...). N a power of two.
+// Each stage is one loop of N/2 butterflies (butterfly t pairs j = (t / h) * 2h + t % h with j + h).
+// The textbook nest (groups i, then j in [i, i + h)) gave wrong keys on lavapipe (LLVM 15) once a
+// query's loop over keys passed ~380 keys (output NMSE ~1, tests/kernels/test_kv_quant.cpp "long
+// view"), though each loop bound is uniform; this form has fixed trip counts and is exact.
+#define DEFINE_KV_FWHT(NAME, X, N)                                                   \
+    void NAME() {                                                                    \
+        for (uint w = 0u; w < (N); ++w) X[w] = vec2(X[w].x + X[w].y, X[w].x - X[w].y); \
+        for (uint h = 1u; h < (N); h *= 2u)                                          \
+            for (uint t = 0u; t < (N) / 2u; ++t) {                                   \
+                const uint j = (t / h) * 2u * h + t % h;                             \
+                const vec2 a = X[j], b = X[j + h];                                   \
+                X[j] = a + b;                                                        \
+                X[j + h] = a - b;                                                    \
+            }                                                                        \
+        const float s = inversesqrt(float(2u * (N)));                                \
+        for (uint w = 0u; w < (N); ++w) X[w] *= s;                                   \
+    }
 #endif

@@ -166,7 +166,8 @@ struct KvQuantParams {
     uint step_index;
     uint round;       // 1: write every fresh row back as the cache will return it (k_new / v_new)
     uint store;       // 1: store the chunk's surviving rows into their ring slots
-    uint n_items;     // n_tokens * n_head_kv * pairs per row
+    uint n_items;     // n_tokens * n_head_kv * pairs per row (HADAMARD: n_tokens * n_head_kv)
+    uint rotated;     // HADAMARD: 1 when k_new / v_new already hold rotated rows (an earlier round)
     KvLayout kv;
 };
 

@@ -341,6 +341,7 @@ int bench_kernels(const BenchOptions& o) {
         }
         j["attention_cache_type_k"] = quant::info(o.cache_types.k).name;
         j["attention_cache_type_v"] = quant::info(o.cache_types.v).name;
+        j["attention_cache_rotate"] = o.cache_types.hadamard;
         j["attention"] = ojson::array();
         for (const auto& a : attn)
             j["attention"].push_back({{"axis", a.axis}, {"capacity", a.capacity}, {"stream_length", uint64_t(a.stream)},
@@ -379,7 +380,7 @@ void bench_usage() {
     std::fprintf(stderr,
                  "usage: vkstream bench --kernels [--json] [--quick] [--types q4_0,f16,...] [--shapes all|4096|smollm]\n"
                  "                      [--matvec-variant auto|portable|subgroup|portable_tb|subgroup_tb] [--no-matmul] [--no-attention] [--tiled]\n"
-                 "                      [--cache-type-k f16|q8_0|q4_0] [--cache-type-v f16|q8_0|q4_0]   (attention rows)\n"
+                 "                      [--cache-type-k f16|q8_0|q4_0] [--cache-type-v f16|q8_0|q4_0] [--cache-rotate]   (attention rows)\n"
                  "       vkstream bench -m MODEL [--prompt-tokens N] [--decode-tokens N] [--window W] [--json]\n");
 }
 
@@ -407,6 +408,7 @@ int cmd_bench(const Args& args) {
             if (!t) fail(Status::invalid_argument, "bench: %s must be f16, q8_0 or q4_0, not '%s'", a.c_str(), v.c_str());
             (a == "--cache-type-k" ? o.cache_types.k : o.cache_types.v) = *t;
         }
+        else if (a == "--cache-rotate") o.cache_types.hadamard = true;
         else if (a == "--tiled") o.tiled = true;
         else if (a == "-m" || a == "--model") o.model = value();
         else if (a == "--shapes") {

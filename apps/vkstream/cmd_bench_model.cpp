@@ -187,7 +187,7 @@ int bench_model(const Args& in_args) {
     });
     if (!ok) {
         std::fprintf(stderr, "vkstream bench: %s\nusage: vkstream bench -m MODEL [--prompt-tokens 512] [--decode-tokens 128] "
-                             "[--sink 4] [--window 1020] [--batch 256] [--cache-type-k T] [--cache-type-v T] [--profile] [--no-fusion] [--first-token] [--json]\n"
+                             "[--sink 4] [--window 1020] [--batch 256] [--cache-type-k T] [--cache-type-v T] [--cache-rotate] [--profile] [--no-fusion] [--first-token] [--json]\n"
                              "       vkstream bench --synthetic [options]   (a tiny random Q4_1 model instead of -m)\n", error.c_str());
         return 2;
     }
@@ -244,6 +244,7 @@ int bench_model(const Args& in_args) {
         j.kv("kv_bytes", session.kv_bytes());
         j.kv("cache_type_k", quant::info(session.config().cache_types.k).name);
         j.kv("cache_type_v", quant::info(session.config().cache_types.v).name);
+        j.kv("cache_rotate", session.config().cache_types.hadamard);
         j.kv("kv_bytes_per_token", session.cache().bytes_per_token());
         j.kv("dispatch_us", dispatch_us).kv("dispatch_with_barrier_us", dispatch_barrier_us);
         j.end_object();

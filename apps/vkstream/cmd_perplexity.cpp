@@ -76,7 +76,7 @@ const char* k_usage =
     "  --json               summary as JSON on stdout\n"
     "  --report-latency     time every token from --decode-from on as one decode step\n"
     "  --decode-from P      first position timed with --report-latency (default 0; recompute: window)\n"
-    "  --cache-type-k T, --cache-type-v T, --cache-sinks f16|same\n"
+    "  --cache-type-k T, --cache-type-v T, --cache-sinks f16|same, --cache-rotate\n"
     "                       KV cache element types (f16, q8_0, q4_0), as for run\n"
     "  --kl-base            also feed the text through a second session with an f16 cache and report\n"
     "                       the mean KL divergence KL(f16 || this cache) per prediction (sink and\n"
@@ -453,6 +453,7 @@ int cmd_perplexity(const Args& args_in) {
         j.kv("kv_bytes", session->kv_bytes());
         j.kv("cache_type_k", quant::info(cfg.cache_types.k).name).kv("cache_type_v", quant::info(cfg.cache_types.v).name);
         j.kv("cache_f16_sinks", cfg.cache_types.f16_sinks);
+        j.kv("cache_rotate", cfg.cache_types.hadamard);
         j.kv("kv_bytes_per_token", session->cache().bytes_per_token());
         if (p.kl_base)
             j.kv("mean_kl", rec.kl().count() ? rec.kl().mean_nll() : NAN)

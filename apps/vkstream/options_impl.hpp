@@ -78,6 +78,7 @@ bool parse_model_args(const Args& args, ModelArgs& o, std::string& error, Extra&
             if (*v != "f16" && *v != "same") return error = a + ": '" + *v + "' is not f16 or same", false;
             o.session.cache_types.f16_sinks = *v == "f16";
         }
+        else if (a == "--cache-rotate") { o.session.cache_types.hadamard = true; }
         else if (a == "--temp") { if (!float_arg()) return false; sp.temperature = fv; }
         else if (a == "--top-k") { if (!int_arg(0, INT32_MAX)) return false; sp.top_k = int(iv); }
         else if (a == "--top-p") { if (!float_arg()) return false; sp.top_p = fv; }

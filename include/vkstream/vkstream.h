@@ -209,6 +209,9 @@ typedef struct vks_session_params {
      * is accepted, and they keep their defaults. */
     int32_t cache_type_k;      /**< vks_cache_type of the keys (default VKS_CACHE_F16) */
     int32_t cache_type_v;      /**< vks_cache_type of the values (default VKS_CACHE_F16) */
+    /* Appended after the cache types (the same rule: an older struct_size keeps the default). */
+    int32_t cache_rotate;      /**< 1: Hadamard-rotate the quantized K/V rows over the head before quantizing
+                                    (head size a power of two, at most 256); 0 (default): off */
 } vks_session_params;
 
 VKS_API vks_session_params vks_session_default_params(void);

@@ -253,6 +253,8 @@ namespace {
 // struct_size of vks_session_params before the cache types were appended (callers built with that
 // header send it; the fields after it keep their defaults).
 constexpr size_t kSessionParamsSizeV1 = offsetof(vks_session_params, cache_type_k);
+// ... and before cache_rotate was appended.
+constexpr size_t kSessionParamsSizeV2 = offsetof(vks_session_params, cache_rotate);
 
 vks::quant::Type cache_type_of(int32_t t) {
     switch (t) {
@@ -283,6 +285,7 @@ vks_session_params vks_session_default_params(void) {
     p.sampling.seed = c.sampling.seed;
     p.cache_type_k = VKS_CACHE_F16;
     p.cache_type_v = VKS_CACHE_F16;
+    p.cache_rotate = 0;
     return p;
 }
 
@@ -292,9 +295,10 @@ vks_status vks_session_create(vks_model* model, const vks_session_params* params
     VKS_REQUIRE(model, "model is NULL");
     vks_session_params p = vks_session_default_params();
     if (params) {
-        VKS_REQUIRE(params->struct_size == sizeof(vks_session_params) || params->struct_size == kSessionParamsSizeV1,
-                    "params->struct_size is %zu, expected %zu (or %zu from an older header)", params->struct_size,
-                    sizeof(vks_session_params), kSessionParamsSizeV1);
+        VKS_REQUIRE(params->struct_size == sizeof(vks_session_params) || params->struct_size == kSessionParamsSizeV1 ||
+                        params->struct_size == kSessionParamsSizeV2,
+                    "params->struct_size is %zu, expected %zu (or %zu or %zu from an older header)", params->struct_size,
+                    sizeof(vks_session_params), kSessionParamsSizeV1, kSessionParamsSizeV2);
         std::memcpy(&p, params, params->struct_size);  // older callers: the appended fields keep defaults
     }
     VKS_REQUIRE(p.n_batch >= 1 && p.n_batch <= 4096, "n_batch %u outside [1, 4096]", p.n_batch);
@@ -314,6 +318,9 @@ vks_status vks_session_create(vks_model* model, const vks_session_params* params
         c.sampling.seed = p.sampling.seed;
         c.cache_types.k = cache_type_of(p.cache_type_k);
         c.cache_types.v = cache_type_of(p.cache_type_v);
+        if (p.cache_rotate != 0 && p.cache_rotate != 1)
+            vks::fail(vks::Status::invalid_argument, "cache_rotate is %d, expected 0 or 1", int(p.cache_rotate));
+        c.cache_types.hadamard = p.cache_rotate == 1;
         auto h = std::make_unique<vks_session>();
         h->session = std::make_unique<vks::engine::Session>(model->model, c);
         *session = h.release();

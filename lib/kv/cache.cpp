@@ -32,9 +32,6 @@ void CacheConfig::validate() const {
 
 Cache::Cache(vk::Device& device, const CacheConfig& config) : device_(device), config_(config) {
     config_.validate();
-    if (config_.types.hadamard && config_.types.quantized())
-        fail(Status::unsupported, "kv cache: the Hadamard rotation of quantized rows runs only in the CPU reference "
-                                  "(ref/kv_quant.hpp), not in the device kernels yet");
     for (const LayerKv& l : config_.layers) {
         uint32_t g = 0;
         while (g < groups_.size() && !(groups_[g] == l)) ++g;

@@ -22,7 +22,9 @@
 // Hadamard rotation (optional, quantized types): the row is multiplied by the orthonormal
 // Sylvester-Hadamard matrix H / sqrt(head_dim) before quantizing (it spreads an outlier dimension
 // over the whole row, so one large element no longer sets the scale of its block). H is symmetric
-// and its own inverse: a row read back is rotated again. Requires head_dim a power of two.
+// and its own inverse: a row read back is rotated again. Requires head_dim a power of two. The
+// whole tensor shares the basis (f16 sink rows are stored rotated too); how the device keeps it
+// consistent with read-time RoPE: shaders/kv_quant.glsl.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -69,6 +69,10 @@ bool is_subgroup(const std::string& variant) {
     return variant.size() > 3 && (variant.compare(variant.size() - 3, 3, "_sg") == 0 || variant.find("_sg_tb") != std::string::npos);
 }
 
+// A cache whose quantized rows are Hadamard-rotated (kv_quant.glsl): attention expects every fresh
+// row of a quantized tensor rotated too, which only attention_and_store's round provides.
+bool rotated_cache(const kv::Cache& cache) { return cache.types().hadamard && cache.types().quantized(); }
+
 // The variant for the cache's element types: "attention_f16_f32_sg" -> "attention_q8_0_f32_sg".
 std::string with_cache_types(const std::string& f16_variant, const kv::Cache& cache) {
     const std::string f16 = "attention_f16_f32";
@@ -230,6 +234,15 @@ std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cach
 
 std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
                               const AttentionConfig& cfg) {
+    if (rotated_cache(cache)) {
+        // The Hadamard rotation (kv_quant.glsl) is in the portable form only, so far.
+        if (cfg.variant == AttentionConfig::Variant::subgroup || cfg.reads == AttentionConfig::Reads::texel)
+            fail(Status::unsupported, "attention: a cache with the Hadamard rotation runs the portable form with "
+                                      "storage-buffer reads only (asked for %s reads%s)",
+                 cfg.reads == AttentionConfig::Reads::texel ? "texel" : "storage-buffer",
+                 cfg.variant == AttentionConfig::Variant::subgroup ? ", subgroup" : "");
+        return "attention_" + cache_type_tag(cache.types()) + "_f32";
+    }
     const std::string base = with_cache_types(attention_variant(caps, cfg), cache);
     if (cfg.reads == AttentionConfig::Reads::ssbo) return base;
     const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
@@ -249,7 +262,7 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t layer, uint32_t n_tok
     const vk::Capabilities& caps = cache.device().caps();
     uint64_t by_items = std::max<uint64_t>(kTargetItemsGpu / rows, 1);
     if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
-        if (attention_variant(caps, cfg) == "attention_f16_f32") {  // 64 items per workgroup
+        if (rotated_cache(cache) || attention_variant(caps, cfg) == "attention_f16_f32") {  // 64 items per workgroup
             by_items = std::max<uint64_t>(8 * kAttnWg / rows, 1);
         } else {
             // One workgroup per (query, block of NQ heads, split), each a CPU thread's job: about
@@ -289,6 +302,9 @@ uint64_t attention_scratch_bytes_max(const kv::Cache& cache, uint32_t max_tokens
 void attention(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
                vk::BufferRange q, vk::BufferRange k_new, vk::BufferRange v_new, vk::BufferRange out,
                vk::BufferRange scratch, const AttentionConfig& cfg) {
+    if (rotated_cache(cache))
+        fail(Status::unsupported, "attention: a cache with the Hadamard rotation needs attention_and_store (its "
+                                  "fresh rows must be rotated first)");
     const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg, false);
     if (rec.n_splits > 1) {
         cmd.barrier();
@@ -329,7 +345,7 @@ void attention_and_store(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, 
         const Recorded rec = record_main(k, cmd, cache, layer, step, q, k_new, v_new, out, scratch, cfg, false);
         if (!one || rec.n_splits > 1) cmd.barrier();
         if (rec.n_splits > 1) record_combine(k, cmd, cache, rec, out, scratch, cfg);
-        if (!one) kv_quant(k, cmd, cache, layer, step, k_new, v_new, false, true);
+        if (!one) kv_quant(k, cmd, cache, layer, step, k_new, v_new, false, true, rotated_cache(cache));
         return;
     }
     // A one-token step (decode) stores its K/V inside the attention dispatch: the slot it writes

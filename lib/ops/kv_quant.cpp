@@ -6,7 +6,8 @@ namespace vks::ops {
 
 std::string cache_type_tag(const kv::CacheTypes& types) {
     const std::string k = quant::info(types.k).name, v = quant::info(types.v).name;
-    return k == v ? k : k + "_" + v;
+    const std::string tag = k == v ? k : k + "_" + v;
+    return types.hadamard && types.quantized() ? tag + "_had" : tag;
 }
 
 shader::KvLayout kv_layout_params(const kv::Cache& cache, uint32_t layer) {
@@ -23,7 +24,7 @@ shader::KvLayout kv_layout_params(const kv::Cache& cache, uint32_t layer) {
 }
 
 void kv_quant(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t layer, const kv::Step& step,
-              vk::BufferRange k_new, vk::BufferRange v_new, bool round, bool store) {
+              vk::BufferRange k_new, vk::BufferRange v_new, bool round, bool store, bool rows_rotated) {
     if (!cache.types().quantized()) fail(Status::invalid_argument, "kv_quant: the cache is f16 (use kv_store)");
     if (layer >= cache.n_layer()) fail(Status::invalid_argument, "kv_quant: layer %u >= %u", layer, cache.n_layer());
     if (step.n_tokens == 0 || step.index >= cache.config().max_steps)
@@ -35,7 +36,14 @@ void kv_quant(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
             fail(Status::invalid_argument, "kv_quant: %s range holds %llu bytes, needs %llu", what,
                  (unsigned long long)r.resolved_size(), (unsigned long long)row_bytes);
     }
-    const uint64_t pairs = (cache.head_dim() / 32 + 1) / 2;  // pairs of blocks per row (kv_quant.comp)
+    const bool hadamard = cache.types().hadamard;
+    if (hadamard && cache.head_dim() > kMaxHadamardHeadDim)
+        fail(Status::unsupported, "kv_quant: the Hadamard rotation on the device takes head_dim up to %u, got %u",
+             kMaxHadamardHeadDim, cache.head_dim());
+    if (rows_rotated && (!hadamard || round))
+        fail(Status::invalid_argument, "kv_quant: rows_rotated is for a store after a round of a Hadamard cache");
+    // Invocations per row (kv_quant.comp): one per pair of blocks, or one per row when rotating.
+    const uint64_t pairs = hadamard ? 1 : (cache.head_dim() / 32 + 1) / 2;
     const uint64_t n_items = uint64_t(step.n_tokens) * cache.n_head_kv() * pairs;
     if (n_items > UINT32_MAX / 2) fail(Status::unsupported, "kv_quant: chunk of %u tokens too large", step.n_tokens);
     shader::KvQuantParams p{};
@@ -48,6 +56,7 @@ void kv_quant(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
     p.round = round ? 1u : 0u;
     p.store = store ? 1u : 0u;
     p.n_items = uint32_t(n_items);
+    p.rotated = rows_rotated ? 1u : 0u;
     p.kv = kv_layout_params(cache, layer);
     const uint32_t wg = k.wg_size(64);
     const Grid g = grid_for((n_items + wg - 1) / wg, k.caps());

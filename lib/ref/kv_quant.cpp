@@ -62,12 +62,12 @@ void kv_store_row(const kv::RowLayout& l, uint32_t n_head_kv, uint32_t head_dim,
         store_f16(buf + uint64_t(row) * l.row_words, x, head_dim);
         return;
     }
-    if (row < l.sink_rows) {  // an f16 sink: kept exact (no rotation either)
-        store_f16(buf + l.sink_offset + uint64_t(row) * (head_dim / 2), x, head_dim);
-        return;
-    }
     std::vector<float> r(x, x + head_dim);
     if (rotate) hadamard(r.data(), head_dim);
+    if (row < l.sink_rows) {  // an f16 sink: unquantized (rotated too: the whole tensor shares one basis)
+        store_f16(buf + l.sink_offset + uint64_t(row) * (head_dim / 2), r.data(), head_dim);
+        return;
+    }
     uint32_t* q = buf + uint64_t(row) * l.row_words;
     uint32_t* sc = buf + l.scale_offset + uint64_t(row) * l.scale_words;
     for (uint32_t b = 0; b < head_dim / kBlock; ++b) {
@@ -111,6 +111,7 @@ void kv_read_row(const kv::RowLayout& l, uint32_t n_head_kv, uint32_t head_dim, 
     }
     if (row < l.sink_rows) {
         read_f16(buf + l.sink_offset + uint64_t(row) * (head_dim / 2), out, head_dim);
+        if (rotate) hadamard(out, head_dim);
         return;
     }
     const uint32_t* q = buf + uint64_t(row) * l.row_words;

@@ -24,7 +24,8 @@ void hadamard(float* x, uint32_t n);
 // Stores row (slot, kv head hk) of one layer's K (or V) buffer image `buf` (layout.words words):
 //   x: (head_dim) floats. f16: packHalf2x16 pairs. q8_0 / q4_0: quants and scale as laid out in
 //   kv/cache_types.hpp, after the Hadamard rotation when `hadamard`; a sink slot of a layout with
-//   f16 sinks is stored in f16 there as well (its quantized row is left alone).
+//   f16 sinks is stored in f16 there as well (its quantized row is left alone), rotated too when
+//   `hadamard` (the device keeps a tensor's every row in one basis: shaders/kv_quant.glsl).
 void kv_store_row(const kv::RowLayout& layout, uint32_t n_head_kv, uint32_t head_dim, bool hadamard, uint32_t slot,
                   uint32_t hk, const float* x, uint32_t* buf);
 

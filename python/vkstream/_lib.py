@@ -74,7 +74,7 @@ class SamplerParams(ctypes.Structure):
 class SessionParams(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_size_t), ("n_sink", ctypes.c_uint32), ("n_window", ctypes.c_uint32),
                 ("n_batch", ctypes.c_uint32), ("dense", ctypes.c_int), ("sampling", SamplerParams),
-                ("cache_type_k", ctypes.c_int32), ("cache_type_v", ctypes.c_int32)]
+                ("cache_type_k", ctypes.c_int32), ("cache_type_v", ctypes.c_int32), ("cache_rotate", ctypes.c_int32)]
 
 
 # vks_cache_type: element type of the KV cache, by the names the CLI's --cache-type-k/-v take.

@@ -1,6 +1,7 @@
 // vks_session_params.cache_type_k / cache_type_v (appended fields): an old-size struct still
 // works with f16 defaults, quantized caches run and take less memory, bad types are refused, and
 // a saved state only loads into a session with the same cache types.
+#include <cstddef>
 #include <cstdio>
 #include <string>
 #include <unistd.h>
@@ -116,5 +117,42 @@ TEST_CASE("C API: a state saved with a q8_0 cache loads only into a q8_0 session
     vks_session_free(a);
     vks_session_free(b);
     vks_session_free(f16);
+    vks_model_free(m);
+}
+
+TEST_CASE("C API: cache_rotate (appended after the cache types) rotates a quantized cache, bad values are refused") {
+    vks_model* m = capi::load();
+    CHECK(vks_session_default_params().cache_rotate == 0);
+    vks_session_params sp = vks_session_default_params();
+    sp.n_sink = 4;
+    sp.n_window = 60;
+    sp.sampling.temperature = 0;
+    sp.cache_type_k = VKS_CACHE_Q4_0;
+    sp.cache_type_v = VKS_CACHE_Q4_0;
+    sp.cache_rotate = 1;
+    vks_session* rot = nullptr;
+    REQUIRE_MESSAGE(vks_session_create(m, &sp, &rot) == VKS_OK, std::string(vks_last_error()));
+    // A struct that ends before cache_rotate (the previous header): rotation off by default.
+    sp.struct_size = offsetof(vks_session_params, cache_rotate);
+    vks_session* plain = nullptr;
+    REQUIRE_MESSAGE(vks_session_create(m, &sp, &plain) == VKS_OK, std::string(vks_last_error()));
+    const std::vector<int32_t> prompt = {7, 8, 9, 10, 11, 12, 13};
+    CHECK(capi::greedy(rot, prompt, 70).size() == 70);  // past the 64-slot cache
+    CHECK(kv_bytes(rot) == kv_bytes(plain));             // same layout, other basis
+
+    // A state saved rotated does not load into the unrotated session (the flags differ).
+    const std::string path = "/tmp/vks-capi-kvrot-" + std::to_string(getpid()) + ".state";
+    REQUIRE(vks_session_save(rot, path.c_str()) == VKS_OK);
+    CHECK(vks_session_load(plain, path.c_str()) == VKS_ERR_INVALID_ARGUMENT);
+    CHECK_MESSAGE(std::string(vks_last_error()).find("hadamard") != std::string::npos, vks_last_error());
+    std::remove(path.c_str());
+
+    sp = vks_session_default_params();
+    sp.cache_rotate = 2;
+    vks_session* s = nullptr;
+    CHECK(vks_session_create(m, &sp, &s) == VKS_ERR_INVALID_ARGUMENT);
+    CHECK(s == nullptr);
+    vks_session_free(rot);
+    vks_session_free(plain);
     vks_model_free(m);
 }

@@ -16,11 +16,12 @@ using quant::Type;
 
 namespace {
 
-kv::CacheTypes types_of(Type k, Type v, bool f16_sinks = false) {
+kv::CacheTypes types_of(Type k, Type v, bool f16_sinks = false, bool hadamard = false) {
     kv::CacheTypes t;
     t.k = k;
     t.v = v;
     t.f16_sinks = f16_sinks;
+    t.hadamard = hadamard;
     return t;
 }
 
@@ -61,7 +62,7 @@ TEST_CASE("quantized KV cache: engine logits match the reference forward emulati
     model::Description desc = model::Description::from_gguf(file);
     ref::Model ref_model(desc, file);
     for (const kv::CacheTypes& types : {types_of(Type::Q8_0, Type::Q8_0), types_of(Type::Q4_0, Type::Q4_0),
-                                        types_of(Type::Q8_0, Type::Q4_0, true)}) {
+                                        types_of(Type::Q8_0, Type::Q4_0, true), types_of(Type::Q4_0, Type::Q4_0, false, true)}) {
         CAPTURE(kv::describe(types));
         engine::SessionConfig sc;
         sc.n_sink = 2;
@@ -102,7 +103,8 @@ TEST_CASE("quantized KV cache: chunked prefill gives the same logits as one toke
     const uint32_t n_sink = 3, n_window = 13;
     const size_t n = 6 * n_window + 3;
     const auto tokens = test::random_tokens(n, cfg.n_vocab, 99);
-    for (const kv::CacheTypes& types : {types_of(Type::Q4_0, Type::Q8_0), types_of(Type::Q8_0, Type::Q4_0, true)}) {
+    for (const kv::CacheTypes& types : {types_of(Type::Q4_0, Type::Q8_0), types_of(Type::Q8_0, Type::Q4_0, true),
+                                        types_of(Type::Q4_0, Type::Q4_0, false, true)}) {
         CAPTURE(kv::describe(types));
         engine::SessionConfig sc;
         sc.n_sink = n_sink;

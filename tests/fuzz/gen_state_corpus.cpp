@@ -1,6 +1,8 @@
 // Writes the seed corpus of fuzz_session_state: valid session states of the fuzz model
 // (tests/fuzz/state_fuzz_model.hpp) at several stream positions, and damaged copies
-// (truncated, a flipped byte with and without a repaired checksum, a foreign fingerprint).
+// (truncated, a flipped byte with and without a repaired checksum, a foreign fingerprint, an
+// impossible n_past) and a state of other cache types. tests/unit/test_state_corpus.cpp checks
+// that each seed still parses (or fails) as named, so a format change cannot leave it stale.
 // Needs a Vulkan device (lavapipe is fine): usage gen_state_corpus OUT_DIR
 #include <cstdio>
 #include <cstring>
@@ -72,13 +74,31 @@ int main(int argc, char** argv) try {
     b[100] ^= 0x40;
     write(out / "flipped_byte", b);
     b = partial;
-    b[48] ^= 0x01;  // n_past (bytes 48..55)
+    // Version 2 (engine/session_state.cpp): magic, version, 5 u32 and the u64 hash of the
+    // fingerprint, n_sink, n_window, n_layer, per layer 2 u32, k type, v type, flags, then n_past.
+    const size_t n_past_at = 8 + 4 + 5 * 4 + 8 + 3 * 4 + size_t(f.n_layer) * 8 + 3 * 4;
+    uint64_t n_past = 0;
+    std::memcpy(&n_past, b.data() + n_past_at, 8);
+    if (n_past != prompt.size()) {
+        std::fprintf(stderr, "gen_state_corpus: n_past is not at byte %zu: update the offset to the format\n", n_past_at);
+        return 1;
+    }
+    b[n_past_at + 2] ^= 0x01;  // n_past + 65536: more than the history and cache hold
     fix_checksum(b);
     write(out / "bad_n_past_fixed_checksum", b);
     b = partial;
     b[12] ^= 0x01;  // n_layer
     fix_checksum(b);
     write(out / "foreign_model_fixed_checksum", b);
+    // The types of another cache (the fuzz model's head of 16 is too small for a quantized
+    // one, so the fields are rewritten): q8_0 keys (ggml id 8), flags hadamard | f16 sinks.
+    // Refused at the types check, after the fingerprint and shapes.
+    b = partial;
+    const uint32_t q8_0_id = 8, flags = 3;
+    std::memcpy(b.data() + n_past_at - 12, &q8_0_id, 4);
+    std::memcpy(b.data() + n_past_at - 4, &flags, 4);
+    fix_checksum(b);
+    write(out / "other_cache_types", b);
     std::printf("wrote seeds to %s\n", out.string().c_str());
     return 0;
 } catch (const std::exception& e) {
