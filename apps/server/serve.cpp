@@ -183,14 +183,10 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
     if (!cr.model.empty() && cr.model != model_id_)
         throw ApiError(404, "the model '" + cr.model + "' does not exist; this server serves '" + model_id_ + "'",
                        "invalid_request_error", "model", "model_not_found");
-    // The whole prompt is tokenized for the length limit and the usage figures, even when only
-    // its new part will be fed.
+    // The whole prompt is tokenized for the usage figures, even when only its new part will be
+    // fed. The length limit applies to that new part (below): the cache rolls, so a conversation
+    // may grow without end; what a request may not do is ask for more prefill work than the limit.
     const std::vector<int32_t> full = tok_.encode(cr.prompt, true, true);
-    if (int64_t(full.size()) > o_.limits.max_prompt_tokens)
-        throw ApiError(400,
-                       "the prompt has " + std::to_string(full.size()) + " tokens; this server takes at most " +
-                           std::to_string(o_.limits.max_prompt_tokens),
-                       "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded");
     if (full.empty())
         throw ApiError(400, "the prompt is empty and the model has no BOS token to start from", "invalid_request_error",
                        "prompt");
@@ -213,6 +209,15 @@ void Server::completion(const httplib::Request&, httplib::Response& res, const s
     const auto t0 = Clock::now();
     const std::string delta = cr.prompt.substr(job->lease.reused);
     const std::vector<int32_t> ids = tok_.encode(delta, job->lease.reused == 0, true);
+    if (int64_t(ids.size()) > o_.limits.max_prompt_tokens) {
+        job->keep = true;  // nothing was fed: the slot's cache and text still agree, keep them
+        throw ApiError(400,
+                       "the prompt has " + std::to_string(ids.size()) + " tokens to feed" +
+                           (job->lease.reused ? " beyond the conversation this server holds" : "") +
+                           "; this server feeds at most " + std::to_string(o_.limits.max_prompt_tokens) +
+                           " per request",
+                       "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded");
+    }
     for (size_t done = 0; done < ids.size();) {
         if (gone()) return;  // Job's destructor resets the slot (keep is false)
         const size_t n = std::min<size_t>(ids.size() - done, s.config().n_batch);

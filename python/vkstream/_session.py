@@ -50,7 +50,8 @@ class Session:
     n_sink, n_window (trained context - n_sink), n_batch (prefill chunk), dense (never evict:
     feeding past the cache is Status.CONTEXT_FULL) and the sampler: temperature (0: greedy),
     top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed; cache_type_k / cache_type_v: the KV
-    cache's element types, "f16" (default), "q8_0" (about 53 % of the bytes) or "q4_0" (about 28 %).
+    cache's element types, "f16" (default), "q8_0" (about 53 % of the bytes) or "q4_0" (about 28 %);
+    cache_rotate: Hadamard-rotate the quantized rows over the head before quantizing (off by default).
 
     Threading: one call at a time per session (a second call from another thread while one runs
     raises Error, Status.INVALID_ARGUMENT); cancel() may be called from any thread at any time.
@@ -62,7 +63,7 @@ class Session:
                  top_k: Optional[int] = None, top_p: Optional[float] = None, min_p: Optional[float] = None,
                  repeat_penalty: Optional[float] = None, repeat_last_n: Optional[int] = None,
                  seed: Optional[int] = None, cache_type_k: Optional[str] = None,
-                 cache_type_v: Optional[str] = None):
+                 cache_type_v: Optional[str] = None, cache_rotate: Optional[bool] = None):
         self._h = ctypes.c_void_p()
         self._call_lock = threading.Lock()    # held by the one running call (or live generate iterator)
         self._handle_lock = threading.Lock()  # orders vks_session_cancel against vks_session_free
@@ -80,6 +81,8 @@ class Session:
                 if not isinstance(kind, str) or kind not in _lib.CACHE_TYPES:
                     raise invalid(f"{name} must be one of {', '.join(_lib.CACHE_TYPES)}, not {kind!r}")
                 setattr(p, name, _lib.CACHE_TYPES[kind])
+        if cache_rotate is not None:
+            p.cache_rotate = _args.flag("cache_rotate", cache_rotate)
         s = p.sampling
         for name, value in (("temperature", temperature), ("top_p", top_p), ("min_p", min_p),
                             ("repeat_penalty", repeat_penalty)):

@@ -52,5 +52,15 @@ run_vks "$TMP/bench.json" "$TMP/bench.err" bench --synthetic --prompt-tokens 16 
 [ "$(field "$TMP/bench.json" kv_bytes_per_token)" = 288 ] || fail "bench: kv_bytes_per_token is not 288 (q4_0)"
 run_vks "$TMP/soak.json" "$TMP/soak.err" soak --synthetic --tokens 200 --interval 100 --sink 4 --window 60 \
   --cache-type-k q8_0 --cache-type-v q8_0 --json
-[ "$rc" -eq 0 ] || { cat "$TMP/soak.err" >&2; fail "soak with q8_0 exited $rc"; }
+# Under AddressSanitizer host RSS climbs by design (freed memory sits in ASan's quarantine), so
+# there soak's host-RSS verdict alone may fail it (exit 1); everything else must still hold.
+asan=0
+[ -n "${ASAN_OPTIONS:-}" ] && asan=1
+[ "$rc" -eq 0 ] || [ "$asan" -eq 1 -a "$rc" -eq 1 ] || { cat "$TMP/soak.err" >&2; fail "soak with q8_0 exited $rc"; }
+python3 - "$TMP/soak.json" "$asan" <<'PY' || { cat "$TMP/soak.err" >&2; fail "soak with q8_0: bad report"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["device_memory_grew"] is False and d["non_finite_logits"] == 0, d
+assert d["pass"] is True or (sys.argv[2] == "1" and d["host_rss_grew"] is True), d
+PY
 echo "cache types ok"

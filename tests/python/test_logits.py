@@ -62,3 +62,21 @@ def test_quantized_cache_types_reach_the_library(model, model_path, capi_logits_
     assert int(q8_logits.argmax()) == int(f16_logits.argmax())
     rel = float(np.linalg.norm(q8_logits - f16_logits) / np.linalg.norm(f16_logits))
     assert rel < 0.05, rel
+
+
+def test_cache_rotate_reaches_the_library(model):
+    # cache_rotate lands in vks_session_params: with q4_0 keys and values, the rotated cache gives
+    # other logits than the plain one (the rows are quantized in another basis), both close to f16.
+    ids = model.tokenize("It is a truth universally acknowledged, that a single man in possession of a good "
+                         "fortune, must be in want of a wife.")
+    got = {}
+    for kind, rotate in (("f16", False), ("q4_0", False), ("q4_0", True)):
+        with vkstream.Session(model, n_sink=4, n_window=16, n_batch=7, cache_type_k=kind, cache_type_v=kind,
+                              cache_rotate=rotate) as s:
+            s.feed(ids)
+            got[kind, rotate] = s.logits()
+    f16 = got["f16", False]
+    assert not np.array_equal(got["q4_0", True], got["q4_0", False])
+    for key in (("q4_0", False), ("q4_0", True)):
+        rel = float(np.linalg.norm(got[key] - f16) / np.linalg.norm(f16))
+        assert rel < 0.25, (key, rel)

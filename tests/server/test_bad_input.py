@@ -91,6 +91,26 @@ def test_prompt_longer_than_the_limit(make_server):
     still_serves(s)
 
 
+def test_the_prompt_limit_counts_only_the_tokens_to_feed(make_server):
+    # A conversation resent and continued grows past --max-prompt-tokens without being refused:
+    # the limit bounds the work of one request (the new tokens), not the conversation the slot
+    # holds. A continuation that would feed too much is refused and the conversation survives it.
+    s = make_server("--max-prompt-tokens", "100")
+    prompt = "word " * 60
+    for _ in range(3):
+        status, body = post(s, "/v1/completions", {"prompt": prompt, "max_tokens": 3, "temperature": 0})
+        assert status == 200, body
+        prompt += body["choices"][0]["text"] + " word" * 60
+    assert body["usage"]["prompt_tokens"] > 100 and body["timings"]["prompt_n"] <= 100, body
+    assert body["timings"]["prompt_cached"] > 100, body["timings"]
+    status, body = post(s, "/v1/completions", {"prompt": prompt + " word" * 150, "max_tokens": 1})
+    assert_error(status, body, 400, ["tokens to feed", "100"])
+    assert body["error"]["code"] == "context_length_exceeded"
+    status, body = post(s, "/v1/completions", {"prompt": prompt + " again", "max_tokens": 1, "temperature": 0})
+    assert status == 200, body
+    assert body["timings"]["prompt_cached"] > 100, body["timings"]  # the refused request lost nothing
+
+
 def test_a_100_mb_body_gets_413(server):
     # Claim 100 MB, send the first megabyte: the server answers 413 without reading the rest.
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
