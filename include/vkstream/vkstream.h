@@ -214,7 +214,27 @@ typedef struct vks_session_params {
                                     (head size a power of two, at most 256); 0 (default): off */
 } vks_session_params;
 
-VKS_API vks_session_params vks_session_default_params(void);
+/**
+ * Fills *params with the defaults for a struct of struct_size bytes: sizeof(vks_session_params)
+ * of the caller's header, or the size of an older header's struct (then only the fields that
+ * struct has are written). Sets params->struct_size. Any other size is VKS_ERR_INVALID_ARGUMENT.
+ */
+VKS_API vks_status vks_session_params_init(vks_session_params* params, size_t struct_size);
+
+#ifndef VKS_BUILDING_LIBRARY
+/**
+ * The defaults of this header's struct. Inline on purpose: the struct's size is compiled into the
+ * caller, so a program built with this header keeps working with a later library that appends
+ * fields (a by-value return would have the library write its own, larger struct into the
+ * caller's smaller one). The library still exports a function of this name, frozen at the layout
+ * before cache_rotate, for programs built with the headers that declared it.
+ */
+static inline vks_session_params vks_session_default_params(void) {
+    vks_session_params p;
+    vks_session_params_init(&p, sizeof p);
+    return p;
+}
+#endif
 
 /** Creates a session: allocates its whole KV cache now; it never grows afterwards. */
 VKS_API vks_status vks_session_create(vks_model* model, const vks_session_params* params, vks_session** session);

@@ -267,8 +267,20 @@ vks::quant::Type cache_type_of(int32_t t) {
 }
 }  // namespace
 
-vks_session_params vks_session_default_params(void) {
-    vks_session_params p;
+namespace {
+// The layout vks_session_default_params() returned by value before cache_rotate was appended:
+// programs built with those headers call the exported symbol with room for this much.
+struct SessionParamsV2 {
+    size_t struct_size;
+    uint32_t n_sink, n_window, n_batch;
+    int dense;
+    vks_sampler_params sampling;
+    int32_t cache_type_k, cache_type_v;
+};
+static_assert(sizeof(SessionParamsV2) == kSessionParamsSizeV2, "the frozen layout must stay the V2 struct");
+static_assert(offsetof(SessionParamsV2, cache_type_k) == kSessionParamsSizeV1, "the frozen layout must stay V2");
+
+void fill_session_defaults(vks_session_params& p) {
     std::memset(&p, 0, sizeof p);
     p.struct_size = sizeof p;
     vks::engine::SessionConfig c;
@@ -286,17 +298,44 @@ vks_session_params vks_session_default_params(void) {
     p.cache_type_k = VKS_CACHE_F16;
     p.cache_type_v = VKS_CACHE_F16;
     p.cache_rotate = 0;
-    return p;
+}
+
+bool known_session_params_size(size_t n) {
+    return n == sizeof(vks_session_params) || n == kSessionParamsSizeV1 || n == kSessionParamsSizeV2;
+}
+}  // namespace
+
+vks_status vks_session_params_init(vks_session_params* params, size_t struct_size) {
+    VKS_REQUIRE(params, "params is NULL");
+    VKS_REQUIRE(known_session_params_size(struct_size),
+                "struct_size is %zu, expected %zu (or %zu or %zu from an older header)", struct_size,
+                sizeof(vks_session_params), kSessionParamsSizeV1, kSessionParamsSizeV2);
+    vks_session_params p;
+    fill_session_defaults(p);
+    p.struct_size = struct_size;
+    std::memcpy(params, &p, struct_size);  // never past the caller's struct
+    return VKS_OK;
+}
+
+// Exported for programs built with the headers that declared it as a library function (the
+// header now has an inline of the same name over vks_session_params_init): frozen at their layout.
+VKS_API SessionParamsV2 vks_session_default_params(void) {
+    vks_session_params p;
+    fill_session_defaults(p);
+    p.struct_size = kSessionParamsSizeV2;
+    SessionParamsV2 old;
+    std::memcpy(&old, &p, sizeof old);
+    return old;
 }
 
 vks_status vks_session_create(vks_model* model, const vks_session_params* params, vks_session** session) {
     VKS_REQUIRE(session, "session is NULL");
     *session = nullptr;
     VKS_REQUIRE(model, "model is NULL");
-    vks_session_params p = vks_session_default_params();
+    vks_session_params p;
+    fill_session_defaults(p);
     if (params) {
-        VKS_REQUIRE(params->struct_size == sizeof(vks_session_params) || params->struct_size == kSessionParamsSizeV1 ||
-                        params->struct_size == kSessionParamsSizeV2,
+        VKS_REQUIRE(known_session_params_size(params->struct_size),
                     "params->struct_size is %zu, expected %zu (or %zu or %zu from an older header)", params->struct_size,
                     sizeof(vks_session_params), kSessionParamsSizeV1, kSessionParamsSizeV2);
         std::memcpy(&p, params, params->struct_size);  // older callers: the appended fields keep defaults

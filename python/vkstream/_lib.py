@@ -111,7 +111,7 @@ SIGNATURES = {
     "vks_token_is_end": (ctypes.c_int, [_p, ctypes.c_int32]),
     "vks_chat_render": (_status, [_p, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_char_p),
                                   ctypes.c_size_t, ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t, c_size_p]),
-    "vks_session_default_params": (SessionParams, []),
+    "vks_session_params_init": (_status, [ctypes.POINTER(SessionParams), ctypes.c_size_t]),
     "vks_session_create": (_status, [_p, ctypes.POINTER(SessionParams), ctypes.POINTER(_p)]),
     "vks_session_free": (None, [_p]),
     "vks_session_feed": (_status, [_p, c_int32_p, ctypes.c_size_t]),

@@ -70,7 +70,8 @@ class Session:
         self._iterator: Optional[weakref.ref[TokenStream]] = None
         if not isinstance(model, Model):
             raise invalid(f"model must be a vkstream.Model, not {type(model).__name__}")
-        p = _lib.lib.vks_session_default_params()
+        p = _lib.SessionParams()
+        check(_lib.lib.vks_session_params_init(ctypes.byref(p), ctypes.sizeof(p)))
         for name, count in (("n_sink", n_sink), ("n_window", n_window), ("n_batch", n_batch)):
             if count is not None:
                 setattr(p, name, _args.integer(name, count, _args.UINT32))
