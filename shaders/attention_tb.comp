@@ -21,6 +21,10 @@
 // Keys are visited in runs of one kind (ring or fresh), so the ring/fresh choice is not a
 // per-key branch; the RoPE (cos, sin) of each owned pair is advanced by angle addition and
 // re-read from the table every ANCHOR keys (as attention_sg.comp does).
+// HADAMARD (kv_quant.glsl): a quantized K's rows arrive rotated; every lane reads the whole row,
+// rotates it back (the same butterflies as attention.comp) and takes its own groups from it. A
+// quantized V's rows are accumulated rotated; the accumulators are rotated back once at the end
+// (through shared memory in the subgroup form, where each lane holds only its groups).
 #include "common.glsl"
 #include "params.h"
 #include "attention_common.glsl"
@@ -98,8 +102,31 @@ DEFINE_KV_GROUP(ring_group_v, vc_tb, V_TYPE, p.kv.v_scale_off, p.kv.v_sink_off)
             RING_GROUP(row, g, e);                                              \
         }                                                                       \
     }
-DEFINE_GROUP(group_k, ring_group_k, kn_tb)
 DEFINE_GROUP(group_v, ring_group_v, vn_tb)
+#ifdef HADAMARD
+DEFINE_GROUP(group_k_stored, ring_group_k, kn_tb)
+const bool ROT_K = K_TYPE != KV_F16, ROT_V = V_TYPE != KV_F16;
+vec2 kr[HEAD_DIM / 2];  // the current key row rotated back (ROT_K); scratch for the V un-rotation
+DEFINE_KV_FWHT(unrotate_kr, kr, HEAD_DIM / 2)
+// kr <- the key row, rotated back: whole, by every lane (the butterflies span the row).
+void load_key_row(const bool fresh, uint row) {
+    [[dont_unroll]] for (uint g = 0; g < NG; ++g) {
+        vec2 e[4];
+        group_k_stored(fresh, row, g, e);
+        [[unroll]] for (uint x = 0; x < 4; ++x) kr[4 * g + x] = e[x];
+    }
+    unrotate_kr();
+}
+void group_k(const bool fresh, uint row, uint g, out vec2 e[4]) {
+    if (ROT_K) {
+        [[unroll]] for (uint x = 0; x < 4; ++x) e[x] = kr[4 * g + x];
+    } else {
+        group_k_stored(fresh, row, g, e);
+    }
+}
+#else
+DEFINE_GROUP(group_k, ring_group_k, kn_tb)
+#endif
 // Rotated unit u as PU pairs (x, y) to rotate together.
 void unit_of(const bool fresh, uint row, uint u, out vec2 pr[8]) {
     vec2 a[4];
@@ -146,6 +173,9 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
             }
         }
     }
+#ifdef HADAMARD
+    if (ROT_K) load_key_row(fresh, row);
+#endif
     float d[NQ];
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] = 0.0;
     UNROLL_LANE for (uint r = 0; r < RU; ++r) {
@@ -190,6 +220,40 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
         }
     }
 }
+
+#ifdef HADAMARD
+#ifdef USE_SUBGROUP
+shared vec2 acc_sh[NQ * (HEAD_DIM / 2)];  // the workgroup's accumulators, gathered for the butterflies
+#endif
+// acc <- the accumulators rotated back (V rows were summed in the rotated basis; H is linear, so a
+// split's partial sums may be rotated back alone). Every lane rotates whole rows and keeps its groups.
+void unrotate_values(uint lane) {
+#ifdef USE_SUBGROUP
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh)
+        UNROLL_LANE for (uint r = 0; r < RV; ++r) {
+            const uint g = lane + r * LANES;
+            if (g < NG) {
+                [[unroll]] for (uint x = 0; x < 4; ++x) acc_sh[qh * (HEAD_DIM / 2) + 4 * g + x] = acc[(qh * RV + r) * 4 + x];
+            }
+        }
+    barrier();  // (uniform: the whole workgroup is one item)
+#endif
+    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
+#ifdef USE_SUBGROUP
+        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) kr[w] = acc_sh[qh * (HEAD_DIM / 2) + w];
+#else
+        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) kr[w] = acc[qh * (HEAD_DIM / 2) + w];  // RV = NG
+#endif
+        unrotate_kr();
+        UNROLL_LANE for (uint r = 0; r < RV; ++r) {
+            const uint g = lane + r * LANES;
+            if (g < NG) {
+                [[unroll]] for (uint x = 0; x < 4; ++x) acc[(qh * RV + r) * 4 + x] = kr[4 * g + x];
+            }
+        }
+    }
+}
+#endif
 
 void main() {
     const uint n_hblk = p.n_head / NQ;
@@ -277,6 +341,9 @@ void main() {
         }
     }
 
+#ifdef HADAMARD
+    if (ROT_V) unrotate_values(lane);
+#endif
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
         const uint row = row0 + qh;
         const float rr = p.n_splits == 1

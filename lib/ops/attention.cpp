@@ -80,6 +80,18 @@ std::string with_cache_types(const std::string& f16_variant, const kv::Cache& ca
     return "attention_" + cache_type_tag(cache.types()) + "_f32" + f16_variant.substr(f16.size());
 }
 
+// The storage-buffer form for the cache. A Hadamard-rotated cache has the rotation in the portable
+// form and the texel forms only (shaders/variants.txt): without texel reads it runs the portable
+// form, and an explicit request for the subgroup form is refused when `strict`.
+std::string storage_variant(const vk::Capabilities& caps, const kv::Cache& cache, const AttentionConfig& cfg,
+                            bool strict) {
+    if (!rotated_cache(cache)) return with_cache_types(attention_variant(caps, cfg), cache);
+    if (strict && cfg.variant == AttentionConfig::Variant::subgroup)
+        fail(Status::unsupported, "attention: a cache with the Hadamard rotation has no subgroup form with "
+                                  "storage-buffer reads (texel reads are unavailable or not asked for)");
+    return "attention_" + cache_type_tag(cache.types()) + "_f32";
+}
+
 struct Recorded {
     uint32_t n_splits = 1;
     uint64_t n_rows = 0;
@@ -140,7 +152,7 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         if (cfg.reads == AttentionConfig::Reads::texel)
             fail(Status::invalid_argument, "attention: texel reads need q/k_new/v_new offsets aligned to %llu bytes",
                  (unsigned long long)align);
-        variant = with_cache_types(attention_variant(k.caps(), cfg), cache);
+        variant = storage_variant(k.caps(), cache, cfg, true);
         texel = false;
     }
     const bool sg = is_subgroup(variant);
@@ -234,22 +246,14 @@ std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cach
 
 std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
                               const AttentionConfig& cfg) {
-    if (rotated_cache(cache)) {
-        // The Hadamard rotation (kv_quant.glsl) is in the portable form only, so far.
-        if (cfg.variant == AttentionConfig::Variant::subgroup || cfg.reads == AttentionConfig::Reads::texel)
-            fail(Status::unsupported, "attention: a cache with the Hadamard rotation runs the portable form with "
-                                      "storage-buffer reads only (asked for %s reads%s)",
-                 cfg.reads == AttentionConfig::Reads::texel ? "texel" : "storage-buffer",
-                 cfg.variant == AttentionConfig::Variant::subgroup ? ", subgroup" : "");
-        return "attention_" + cache_type_tag(cache.types()) + "_f32";
+    const std::string base = storage_variant(caps, cache, cfg, false);
+    if (cfg.reads != AttentionConfig::Reads::ssbo) {
+        const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
+        if (why.empty()) return with_cache_types(attention_variant(caps, cfg), cache) + "_tb";
+        if (cfg.reads == AttentionConfig::Reads::texel)
+            fail(Status::feature_missing, "attention: texel reads requested but %s", why.c_str());
     }
-    const std::string base = with_cache_types(attention_variant(caps, cfg), cache);
-    if (cfg.reads == AttentionConfig::Reads::ssbo) return base;
-    const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
-    if (why.empty()) return base + "_tb";
-    if (cfg.reads == AttentionConfig::Reads::texel)
-        fail(Status::feature_missing, "attention: texel reads requested but %s", why.c_str());
-    return base;
+    return storage_variant(caps, cache, cfg, true);
 }
 
 uint32_t attention_splits(const kv::Cache& cache, uint32_t layer, uint32_t n_tokens, const AttentionConfig& cfg) {
@@ -262,7 +266,7 @@ uint32_t attention_splits(const kv::Cache& cache, uint32_t layer, uint32_t n_tok
     const vk::Capabilities& caps = cache.device().caps();
     uint64_t by_items = std::max<uint64_t>(kTargetItemsGpu / rows, 1);
     if (caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
-        if (rotated_cache(cache) || attention_variant(caps, cfg) == "attention_f16_f32") {  // 64 items per workgroup
+        if (!is_subgroup(attention_variant(caps, cache, layer, n_tokens, cfg))) {  // 64 items per workgroup
             by_items = std::max<uint64_t>(8 * kAttnWg / rows, 1);
         } else {
             // One workgroup per (query, block of NQ heads, split), each a CPU thread's job: about

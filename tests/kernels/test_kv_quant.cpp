@@ -349,18 +349,21 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a quantized ring: 
     check_quantized_attention(Variant::subgroup, Reads::texel);
 }
 
-// The Hadamard rotation (portable form, storage-buffer reads: the one form that has it) over a
-// quantized ring with wrap-around, decode and chunks, against the reference fed H Q(H x). Looser
-// bounds than above: the device rotates in float (twice per row read) where the reference rotates
-// in double, and a rotated f16 sink is f16-rounded in the ring but exact while its chunk is fresh,
-// so chunked and one-at-a-time differ by that rounding (about 1e-7 relative, squared).
-TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
-    // Two type pairs (each pipeline costs lavapipe ~25 s of CPU to compile cold): both tensors
-    // rotated, and K q8_0 / V q4_0 with f16 sinks; the kv_quant test above covers all 8 pairs.
+namespace {
+
+// The Hadamard rotation over a quantized ring with wrap-around, decode and chunks, against the
+// reference fed H Q(H x), in each form that has it (portable with storage-buffer reads, and both
+// texel forms). Looser bounds than above: the device rotates in float (twice per row read) where
+// the reference rotates in double, and a rotated f16 sink is f16-rounded in the ring but exact
+// while its chunk is fresh, so chunked and one-at-a-time differ by that rounding (about 1e-7
+// relative, squared). Type pairs: both tensors rotated, and K q8_0 / V q4_0 with f16 sinks (each
+// pipeline costs lavapipe ~25 s of CPU to compile cold; the kv_quant test above covers all 8).
+void check_rotated_attention(Variant variant, Reads reads, bool with_f16_sinks_case) {
     for (auto [k, v, f16_sinks] : {std::tuple{Type::Q4_0, Type::Q4_0, false}, std::tuple{Type::Q8_0, Type::Q4_0, true}}) {
+        if (f16_sinks && !with_f16_sinks_case) continue;
         AttnCase c;
-        c.variant = Variant::portable;
-        c.reads = Reads::ssbo;
+        c.variant = variant;
+        c.reads = reads;
         c.types.k = k;
         c.types.v = v;
         c.types.f16_sinks = f16_sinks;
@@ -392,10 +395,10 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated qu
 // A long view with the SmolLM2 attention shape (9 / 3 heads of 64, sink 4 + 1020, RoPE base 1e5):
 // an earlier form of the un-rotation went wrong on lavapipe from query position ~382 on (see
 // DEFINE_KV_FWHT in shaders/kv_quant.glsl); the short streams above did not show it.
-TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated ring: a 450-key view matches the reference") {
+void check_rotated_long_view(Variant variant, Reads reads) {
     AttnCase c;
-    c.variant = Variant::portable;
-    c.reads = Reads::ssbo;
+    c.variant = variant;
+    c.reads = reads;
     c.types.k = c.types.v = Type::Q4_0;
     c.types.hadamard = true;
     c.n_sink = 4;
@@ -413,20 +416,56 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated ri
     CHECK_MESSAGE(vs_ref.nmse <= 1e-8, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
 }
 
-TEST_CASE_FIXTURE(test::GpuTest, "attention over a Hadamard-rotated ring: forms without the rotation are refused") {
+}  // namespace
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
+    check_rotated_attention(Variant::portable, Reads::ssbo, true);
+}
+TEST_CASE_FIXTURE(test::GpuTest, "attention[portable_tb] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
+    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
+    check_rotated_attention(Variant::portable, Reads::texel, false);
+}
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
+    if (!test::gpu().device->caps().subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
+    check_rotated_attention(Variant::subgroup, Reads::texel, true);
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated ring: a 450-key view matches the reference") {
+    check_rotated_long_view(Variant::portable, Reads::ssbo);
+}
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated ring: a 450-key view matches the reference") {
+    if (!test::gpu().device->caps().subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
+    check_rotated_long_view(Variant::subgroup, Reads::texel);
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "attention over a Hadamard-rotated ring: the forms chosen, the missing one refused") {
     test::Gpu& g = test::gpu();
+    const vk::Capabilities& caps = g.device->caps();
     kv::CacheConfig cc = kv::CacheConfig::uniform(1, kv::make_cache_shape(2, 6), kv::RopeConfig{}, 1, 64);
     cc.types.k = cc.types.v = Type::Q4_0;
     cc.types.hadamard = true;
     kv::Cache cache(*g.device, cc);
     ops::AttentionConfig cfg;
     cfg.n_head = 1;
-    CHECK(ops::attention_variant(g.device->caps(), cache, 0, 1, cfg) == "attention_q4_0_had_f32");
-    cfg.variant = Variant::subgroup;
-    CHECK_THROWS_AS(ops::attention_variant(g.device->caps(), cache, 0, 1, cfg), Error);
+    cfg.reads = Reads::ssbo;
+    CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32");
+    cfg.variant = Variant::subgroup;  // the storage-buffer subgroup form has no rotation
+    if (caps.subgroup_reduce()) CHECK_THROWS_AS(ops::attention_variant(caps, cache, 0, 1, cfg), Error);
+    if (caps.texel_buffers) {
+        cfg.reads = Reads::texel;
+        cfg.variant = Variant::portable;
+        CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_tb");
+        if (caps.subgroup_reduce()) {
+            cfg.variant = Variant::subgroup;
+            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
+            cfg.variant = Variant::automatic;
+            cfg.reads = Reads::automatic;
+            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
+        }
+    }
     cfg.variant = Variant::portable;
-    cfg.reads = Reads::texel;
-    CHECK_THROWS_AS(ops::attention_variant(g.device->caps(), cache, 0, 1, cfg), Error);
     // attention() alone would read fresh rows that were never rotated.
     cfg.reads = Reads::ssbo;
     vk::Buffer b = test::upload(std::vector<float>(64 * 4), "rows");
