@@ -25,6 +25,9 @@
 // rotates it back (the same butterflies as attention.comp) and takes its own groups from it. A
 // quantized V's rows are accumulated rotated; the accumulators are rotated back once at the end
 // (through shared memory in the subgroup form, where each lane holds only its groups).
+#if defined(HADAMARD) && defined(USE_SUBGROUP)
+#extension GL_KHR_shader_subgroup_shuffle : require
+#endif
 #include "common.glsl"
 #include "params.h"
 #include "attention_common.glsl"
@@ -106,37 +109,113 @@ DEFINE_GROUP(group_v, ring_group_v, vn_tb)
 #ifdef HADAMARD
 DEFINE_GROUP(group_k_stored, ring_group_k, kn_tb)
 const bool ROT_K = K_TYPE != KV_F16, ROT_V = V_TYPE != KV_F16;
-vec2 kr[HEAD_DIM / 2];  // the current key row rotated back (ROT_K); scratch for the V un-rotation
-DEFINE_KV_FWHT(unrotate_kr, kr, HEAD_DIM / 2)
-// kr <- the key row, rotated back: whole, by every lane (the butterflies span the row).
-void load_key_row(const bool fresh, uint row) {
+#ifdef USE_SUBGROUP
+// Butterflies spread over the lanes: lane l holds groups g = l + r * LANES (r < RV, the V layout);
+// spans inside a group are in-lane, spans of s < LANES groups a subgroupShuffleXor, larger ones
+// in-lane across r. Needs the workgroup to be one subgroup, and every group the score reads to be
+// one this lane holds: a neox unit's partner group (u + NP/8) and the tail groups (from TG0) must
+// keep the lane, i.e. fall a multiple of LANES further (spread()). Otherwise the whole-row form below.
+// (A function, not a spec-constant bool: glslang 11 emits the && of spec constants as code that
+// does not dominate its uses. The driver folds it once the constants are specialized.)
+bool spread() {
+    return MULTI_SUBGROUP == 0 && (ROPE_NEOX == 0 || (NP / 8) % LANES == 0) && (TG0 == NG || TG0 % LANES == 0);
+}
+vec2 kg[RV * 4];  // spread(): this lane's groups of the current key row, rotated back
+// X[o + 4r + x] <- the same positions of H X / sqrt(HEAD_DIM), X in the V layout.
+#define DEFINE_FWHT_LANES(NAME, X)                                                              \
+    void NAME(uint o, uint lane) {                                                              \
+        [[unroll]] for (uint r = 0; r < RV; ++r) {                                              \
+            const uint b = o + 4 * r;                                                           \
+            [[unroll]] for (uint x = 0; x < 4; ++x) X[b + x] = vec2(X[b + x].x + X[b + x].y, X[b + x].x - X[b + x].y); \
+            [[unroll]] for (uint x = 0; x < 4; x += 2) {                                        \
+                const vec2 u = X[b + x], v = X[b + x + 1];                                      \
+                X[b + x] = u + v;                                                               \
+                X[b + x + 1] = u - v;                                                           \
+            }                                                                                   \
+            [[unroll]] for (uint x = 0; x < 2; ++x) {                                           \
+                const vec2 u = X[b + x], v = X[b + x + 2];                                      \
+                X[b + x] = u + v;                                                               \
+                X[b + x + 2] = u - v;                                                           \
+            }                                                                                   \
+        }                                                                                       \
+        [[unroll]] for (uint bit = 0; bit < 6; ++bit) { /* spans of 1 .. 32 groups */            \
+            const uint sg = 1u << bit;                                                          \
+            if (sg >= NG) break;                                                                \
+            if (sg < LANES) {                                                                   \
+                const bool low = (lane & sg) == 0u;                                             \
+                [[unroll]] for (uint i = 0; i < RV * 4; ++i) {                                  \
+                    const vec2 mine = X[o + i], other = subgroupShuffleXor(mine, sg);           \
+                    X[o + i] = low ? mine + other : other - mine;                               \
+                }                                                                               \
+            } else {                                                                            \
+                const uint rs = sg / LANES;                                                     \
+                [[unroll]] for (uint r = 0; r < RV; ++r) {                                      \
+                    if ((r & rs) == 0u) {                                                       \
+                        [[unroll]] for (uint x = 0; x < 4; ++x) {                               \
+                            const vec2 u = X[o + 4 * r + x], v = X[o + 4 * (r + rs) + x];       \
+                            X[o + 4 * r + x] = u + v;                                           \
+                            X[o + 4 * (r + rs) + x] = u - v;                                    \
+                        }                                                                       \
+                    }                                                                           \
+                }                                                                               \
+            }                                                                                   \
+        }                                                                                       \
+        const float sc = inversesqrt(float(HEAD_DIM));                                          \
+        [[unroll]] for (uint i = 0; i < RV * 4; ++i) X[o + i] *= sc;                            \
+    }
+DEFINE_FWHT_LANES(unrotate_kg, kg)
+#else
+bool spread() { return false; }
+vec2 kg[1];
+#endif
+vec2 krow[HEAD_DIM / 2];  // whole-row form: the current key row rotated back; scratch for V
+DEFINE_KV_FWHT(unrotate_krow, krow, HEAD_DIM / 2)
+// The current key row rotated back, before its score: spread(), each lane its groups; otherwise
+// whole, by every lane.
+void load_key_row(const bool fresh, uint row, uint lane) {
+#ifdef USE_SUBGROUP
+    if (spread()) {
+        [[unroll]] for (uint r = 0; r < RV; ++r) {
+            const uint g = lane + r * LANES;
+            vec2 e[4] = vec2[4](vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0));
+            if (g < NG) group_k_stored(fresh, row, g, e);
+            [[unroll]] for (uint x = 0; x < 4; ++x) kg[4 * r + x] = e[x];
+        }
+        unrotate_kg(0u, lane);
+        return;
+    }
+#endif
     [[dont_unroll]] for (uint g = 0; g < NG; ++g) {
         vec2 e[4];
         group_k_stored(fresh, row, g, e);
-        [[unroll]] for (uint x = 0; x < 4; ++x) kr[4 * g + x] = e[x];
+        [[unroll]] for (uint x = 0; x < 4; ++x) krow[4 * g + x] = e[x];
     }
-    unrotate_kr();
+    unrotate_krow();
 }
-void group_k(const bool fresh, uint row, uint g, out vec2 e[4]) {
-    if (ROT_K) {
-        [[unroll]] for (uint x = 0; x < 4; ++x) e[x] = kr[4 * g + x];
-    } else {
+// Group g of the key row; rr: its place in this lane's V layout (g = lane + rr * LANES).
+void group_k(const bool fresh, uint row, uint g, uint rr, out vec2 e[4]) {
+    if (!ROT_K) {
         group_k_stored(fresh, row, g, e);
+    } else if (spread()) {
+        [[unroll]] for (uint x = 0; x < 4; ++x) e[x] = kg[4 * rr + x];
+    } else {
+        [[unroll]] for (uint x = 0; x < 4; ++x) e[x] = krow[4 * g + x];
     }
 }
 #else
-DEFINE_GROUP(group_k, ring_group_k, kn_tb)
+DEFINE_GROUP(group_k_plain, ring_group_k, kn_tb)
+void group_k(const bool fresh, uint row, uint g, uint rr, out vec2 e[4]) { group_k_plain(fresh, row, g, e); }
 #endif
-// Rotated unit u as PU pairs (x, y) to rotate together.
-void unit_of(const bool fresh, uint row, uint u, out vec2 pr[8]) {
+// Rotated unit u = lane + r * LANES as PU pairs (x, y) to rotate together.
+void unit_of(const bool fresh, uint row, uint u, uint r, out vec2 pr[8]) {
     vec2 a[4];
     if (ROPE_NEOX == 0) {
-        group_k(fresh, row, u, a);
+        group_k(fresh, row, u, r, a);
         [[unroll]] for (uint c = 0; c < 4; ++c) pr[c] = a[c];
     } else {
         vec2 b[4];
-        group_k(fresh, row, u, a);
-        group_k(fresh, row, u + NP / 8, b);
+        group_k(fresh, row, u, r, a);
+        group_k(fresh, row, u + NP / 8, r + NP / 8 / LANES, b);
         [[unroll]] for (uint c = 0; c < 8; ++c) pr[c] = vec2(a[c >> 1][c & 1], b[c >> 1][c & 1]);
     }
 }
@@ -174,7 +253,7 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
         }
     }
 #ifdef HADAMARD
-    if (ROT_K) load_key_row(fresh, row);
+    if (ROT_K) load_key_row(fresh, row, lane);
 #endif
     float d[NQ];
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] = 0.0;
@@ -182,7 +261,7 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
         const uint u = lane + r * LANES;
         if (u < NU) {
             vec2 pr[8];
-            unit_of(fresh, row, u, pr);
+            unit_of(fresh, row, u, r, pr);
             [[unroll]] for (uint x = 0; x < PU; ++x) {
                 const vec2 kr = rotate(pr[x], rc[r * PU + x]);
                 [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qr[(qh * RU1 + r) * PU + x], kr);
@@ -194,7 +273,7 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
         const uint g = TG0 + lane + r * LANES;
         if (g < NG) {
             vec2 e[4];
-            group_k(fresh, row, g, e);
+            group_k(fresh, row, g, TG0 / LANES + r, e);
             [[unroll]] for (uint x = 0; x < 4; ++x)
                 [[unroll]] for (uint qh = 0; qh < NQ; ++qh) d[qh] += dot(qt[(qh * RT1 + r) * 4 + x], e[x]);
         }
@@ -224,11 +303,16 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
 #ifdef HADAMARD
 #ifdef USE_SUBGROUP
 shared vec2 acc_sh[NQ * (HEAD_DIM / 2)];  // the workgroup's accumulators, gathered for the butterflies
+DEFINE_FWHT_LANES(unrotate_acc_lanes, acc)
 #endif
 // acc <- the accumulators rotated back (V rows were summed in the rotated basis; H is linear, so a
 // split's partial sums may be rotated back alone). Every lane rotates whole rows and keeps its groups.
 void unrotate_values(uint lane) {
 #ifdef USE_SUBGROUP
+    if (spread()) {
+        [[unroll]] for (uint qh = 0; qh < NQ; ++qh) unrotate_acc_lanes(qh * RV * 4, lane);
+        return;
+    }
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh)
         UNROLL_LANE for (uint r = 0; r < RV; ++r) {
             const uint g = lane + r * LANES;
@@ -240,15 +324,15 @@ void unrotate_values(uint lane) {
 #endif
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
 #ifdef USE_SUBGROUP
-        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) kr[w] = acc_sh[qh * (HEAD_DIM / 2) + w];
+        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) krow[w] = acc_sh[qh * (HEAD_DIM / 2) + w];
 #else
-        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) kr[w] = acc[qh * (HEAD_DIM / 2) + w];  // RV = NG
+        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) krow[w] = acc[qh * (HEAD_DIM / 2) + w];  // RV = NG
 #endif
-        unrotate_kr();
+        unrotate_krow();
         UNROLL_LANE for (uint r = 0; r < RV; ++r) {
             const uint g = lane + r * LANES;
             if (g < NG) {
-                [[unroll]] for (uint x = 0; x < 4; ++x) acc[(qh * RV + r) * 4 + x] = kr[4 * g + x];
+                [[unroll]] for (uint x = 0; x < 4; ++x) acc[(qh * RV + r) * 4 + x] = krow[4 * g + x];
             }
         }
     }

@@ -249,7 +249,17 @@ std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cac
     const std::string base = storage_variant(caps, cache, cfg, false);
     if (cfg.reads != AttentionConfig::Reads::ssbo) {
         const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
-        if (why.empty()) return with_cache_types(attention_variant(caps, cfg), cache) + "_tb";
+        if (why.empty()) {
+            std::string form = attention_variant(caps, cfg);
+            // The rotated subgroup form spreads its butterflies over the lanes with shuffles.
+            if (rotated_cache(cache) && is_subgroup(form) && !caps.subgroup_shuffle) {
+                if (cfg.variant == AttentionConfig::Variant::subgroup)
+                    fail(Status::feature_missing, "attention: the subgroup form over a Hadamard-rotated cache needs "
+                                                  "subgroup shuffles");
+                form = "attention_f16_f32";
+            }
+            return with_cache_types(form, cache) + "_tb";
+        }
         if (cfg.reads == AttentionConfig::Reads::texel)
             fail(Status::feature_missing, "attention: texel reads requested but %s", why.c_str());
     }

@@ -426,9 +426,56 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[portable_tb] over a Hadamard-rotated
     check_rotated_attention(Variant::portable, Reads::texel, false);
 }
 TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
-    if (!test::gpu().device->caps().subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
-    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
+    const vk::Capabilities& caps = test::gpu().device->caps();
+    if (!caps.subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    if (!caps.subgroup_shuffle) VKS_SKIP("device has no subgroup shuffles");
+    if (!caps.texel_buffers) VKS_SKIP("device has no texel buffers");
     check_rotated_attention(Variant::subgroup, Reads::texel, true);
+}
+
+// The subgroup form's two ways to rotate back (attention_tb.comp, spread()): butterflies spread over
+// the lanes, with spans across a lane's groups (head_dim 128 and 256 with up to 32 lanes) and neox
+// partner groups in the same lane; and whole rows per lane, taken when the workgroup spans several
+// subgroups. q4_0 K and V, decode and chunks, 2 splits.
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated ring: wide heads, neox, several subgroups") {
+    const vk::Capabilities& caps = test::gpu().device->caps();
+    if (!caps.subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    if (!caps.subgroup_shuffle) VKS_SKIP("device has no subgroup shuffles");
+    if (!caps.texel_buffers) VKS_SKIP("device has no texel buffers");
+    struct Shape {
+        uint32_t head_dim;
+        kv::RopeStyle style;
+        uint32_t workgroup;  // 0: one subgroup
+    };
+    for (const Shape& sh : {Shape{128, kv::RopeStyle::neox, 0}, Shape{256, kv::RopeStyle::normal, 0},
+                            Shape{64, kv::RopeStyle::normal, 2 * caps.subgroup_size}}) {
+        AttnCase c;
+        c.variant = Variant::subgroup;
+        c.reads = Reads::texel;
+        c.types.k = c.types.v = Type::Q4_0;
+        c.types.hadamard = true;
+        c.n_sink = 4;
+        c.n_window = 16;
+        c.n_head = 4;
+        c.n_head_kv = 2;
+        c.head_dim = sh.head_dim;
+        c.rope.style = sh.style;
+        c.subgroup_workgroup = sh.workgroup;
+        c.n_splits = 2;
+        const uint64_t n_tokens = 3 * c.n_window + 5;
+        const test::Stream s = test::make_stream(c, n_tokens, 93);
+        const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
+        const size_t row = size_t(c.n_head) * c.head_dim;
+        const std::vector<float> one = test::device_outputs(c, s, 1);
+        const std::vector<float> chunked = test::device_outputs(c, s, 9);
+        CAPTURE(c.describe());
+        for (const std::vector<float>* got : {&one, &chunked}) {
+            const test::Worst vs_ref = test::compare_per_token(*got, want, n_tokens, row);
+            CHECK_MESSAGE(vs_ref.nmse <= 1e-8, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
+        }
+        const test::Worst vs_one = test::compare_per_token(chunked, one, n_tokens, row);
+        CHECK_MESSAGE(vs_one.nmse <= 1e-10, "token " << vs_one.t << " nmse vs one at a time " << vs_one.nmse);
+    }
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated ring: a 450-key view matches the reference") {
@@ -436,6 +483,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated ri
 }
 TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated ring: a 450-key view matches the reference") {
     if (!test::gpu().device->caps().subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
+    if (!test::gpu().device->caps().subgroup_shuffle) VKS_SKIP("device has no subgroup shuffles");
     if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
     check_rotated_long_view(Variant::subgroup, Reads::texel);
 }
@@ -457,7 +505,13 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention over a Hadamard-rotated ring: the fo
         cfg.reads = Reads::texel;
         cfg.variant = Variant::portable;
         CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_tb");
-        if (caps.subgroup_reduce()) {
+        if (caps.subgroup_reduce() && !caps.subgroup_shuffle) {  // spread butterflies need shuffles
+            cfg.variant = Variant::subgroup;
+            CHECK_THROWS_AS(ops::attention_variant(caps, cache, 0, 1, cfg), Error);
+            cfg.variant = Variant::automatic;
+            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_tb");
+        }
+        if (caps.subgroup_reduce() && caps.subgroup_shuffle) {
             cfg.variant = Variant::subgroup;
             CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
             cfg.variant = Variant::automatic;
