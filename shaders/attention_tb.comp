@@ -21,11 +21,17 @@
 // Keys are visited in runs of one kind (ring or fresh), so the ring/fresh choice is not a
 // per-key branch; the RoPE (cos, sin) of each owned pair is advanced by angle addition and
 // re-read from the table every ANCHOR keys (as attention_sg.comp does).
-// HADAMARD (kv_quant.glsl): a quantized K's rows arrive rotated; every lane reads the whole row,
-// rotates it back (the same butterflies as attention.comp) and takes its own groups from it. A
-// quantized V's rows are accumulated rotated; the accumulators are rotated back once at the end
-// (through shared memory in the subgroup form, where each lane holds only its groups).
-#if defined(HADAMARD) && defined(USE_SUBGROUP)
+// HADAMARD (kv_quant.glsl; subgroup form only): a quantized K's rows arrive rotated and are rotated
+// back per key with the butterflies spread over the lanes (DEFINE_FWHT_LANES); a quantized V's rows are
+// accumulated rotated and the accumulators rotated back once at the end, the same way. Host-side
+// requirements (ops::attention_variant; otherwise the portable attention.comp): the workgroup is
+// exactly one subgroup, subgroup shuffles, and every K group a lane's score reads is one it holds
+// in the V layout (g = lane + r * LANES): neox partner groups (u + N_ROT/16) and the un-rotated
+// tail (from N_ROT/8) lie a multiple of LANES away, or there is no tail.
+#ifdef HADAMARD
+#ifndef USE_SUBGROUP
+#error "the Hadamard rotation is in the subgroup texel form only"
+#endif
 #extension GL_KHR_shader_subgroup_shuffle : require
 #endif
 #include "common.glsl"
@@ -109,19 +115,10 @@ DEFINE_GROUP(group_v, ring_group_v, vn_tb)
 #ifdef HADAMARD
 DEFINE_GROUP(group_k_stored, ring_group_k, kn_tb)
 const bool ROT_K = K_TYPE != KV_F16, ROT_V = V_TYPE != KV_F16;
-#ifdef USE_SUBGROUP
-// Butterflies spread over the lanes: lane l holds groups g = l + r * LANES (r < RV, the V layout);
-// spans inside a group are in-lane, spans of s < LANES groups a subgroupShuffleXor, larger ones
-// in-lane across r. Needs the workgroup to be one subgroup, and every group the score reads to be
-// one this lane holds: a neox unit's partner group (u + NP/8) and the tail groups (from TG0) must
-// keep the lane, i.e. fall a multiple of LANES further (spread()). Otherwise the whole-row form below.
-// (A function, not a spec-constant bool: glslang 11 emits the && of spec constants as code that
-// does not dominate its uses. The driver folds it once the constants are specialized.)
-bool spread() {
-    return MULTI_SUBGROUP == 0 && (ROPE_NEOX == 0 || (NP / 8) % LANES == 0) && (TG0 == NG || TG0 % LANES == 0);
-}
-vec2 kg[RV * 4];  // spread(): this lane's groups of the current key row, rotated back
-// X[o + 4r + x] <- the same positions of H X / sqrt(HEAD_DIM), X in the V layout.
+// X[o + 4r + x] <- the same places of H X / sqrt(HEAD_DIM), X a row in the V layout (this lane's
+// groups g = lane + r * LANES, 4 pairs each): spans inside a group in-lane, spans of fewer than
+// LANES groups a subgroupShuffleXor, larger ones in-lane across r. (Butterflies of different spans
+// commute, so this order gives H exactly, up to float rounding.)
 #define DEFINE_FWHT_LANES(NAME, X)                                                              \
     void NAME(uint o, uint lane) {                                                              \
         [[unroll]] for (uint r = 0; r < RV; ++r) {                                              \
@@ -163,43 +160,23 @@ vec2 kg[RV * 4];  // spread(): this lane's groups of the current key row, rotate
         const float sc = inversesqrt(float(HEAD_DIM));                                          \
         [[unroll]] for (uint i = 0; i < RV * 4; ++i) X[o + i] *= sc;                            \
     }
+vec2 kg[RV * 4];  // this lane's groups of the current key row, rotated back
 DEFINE_FWHT_LANES(unrotate_kg, kg)
-#else
-bool spread() { return false; }
-vec2 kg[1];
-#endif
-vec2 krow[HEAD_DIM / 2];  // whole-row form: the current key row rotated back; scratch for V
-DEFINE_KV_FWHT(unrotate_krow, krow, HEAD_DIM / 2)
-// The current key row rotated back, before its score: spread(), each lane its groups; otherwise
-// whole, by every lane.
 void load_key_row(const bool fresh, uint row, uint lane) {
-#ifdef USE_SUBGROUP
-    if (spread()) {
-        [[unroll]] for (uint r = 0; r < RV; ++r) {
-            const uint g = lane + r * LANES;
-            vec2 e[4] = vec2[4](vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0));
-            if (g < NG) group_k_stored(fresh, row, g, e);
-            [[unroll]] for (uint x = 0; x < 4; ++x) kg[4 * r + x] = e[x];
-        }
-        unrotate_kg(0u, lane);
-        return;
+    [[unroll]] for (uint r = 0; r < RV; ++r) {
+        const uint g = lane + r * LANES;
+        vec2 e[4] = vec2[4](vec2(0.0), vec2(0.0), vec2(0.0), vec2(0.0));
+        if (g < NG) group_k_stored(fresh, row, g, e);
+        [[unroll]] for (uint x = 0; x < 4; ++x) kg[4 * r + x] = e[x];
     }
-#endif
-    [[dont_unroll]] for (uint g = 0; g < NG; ++g) {
-        vec2 e[4];
-        group_k_stored(fresh, row, g, e);
-        [[unroll]] for (uint x = 0; x < 4; ++x) krow[4 * g + x] = e[x];
-    }
-    unrotate_krow();
+    unrotate_kg(0u, lane);
 }
 // Group g of the key row; rr: its place in this lane's V layout (g = lane + rr * LANES).
 void group_k(const bool fresh, uint row, uint g, uint rr, out vec2 e[4]) {
-    if (!ROT_K) {
-        group_k_stored(fresh, row, g, e);
-    } else if (spread()) {
+    if (ROT_K) {
         [[unroll]] for (uint x = 0; x < 4; ++x) e[x] = kg[4 * rr + x];
     } else {
-        [[unroll]] for (uint x = 0; x < 4; ++x) e[x] = krow[4 * g + x];
+        group_k_stored(fresh, row, g, e);
     }
 }
 #else
@@ -301,42 +278,8 @@ void step_key(const bool fresh, uint lane, uint k, uint j, uint ridx, uint hk) {
 }
 
 #ifdef HADAMARD
-#ifdef USE_SUBGROUP
-shared vec2 acc_sh[NQ * (HEAD_DIM / 2)];  // the workgroup's accumulators, gathered for the butterflies
-DEFINE_FWHT_LANES(unrotate_acc_lanes, acc)
-#endif
-// acc <- the accumulators rotated back (V rows were summed in the rotated basis; H is linear, so a
-// split's partial sums may be rotated back alone). Every lane rotates whole rows and keeps its groups.
-void unrotate_values(uint lane) {
-#ifdef USE_SUBGROUP
-    if (spread()) {
-        [[unroll]] for (uint qh = 0; qh < NQ; ++qh) unrotate_acc_lanes(qh * RV * 4, lane);
-        return;
-    }
-    [[unroll]] for (uint qh = 0; qh < NQ; ++qh)
-        UNROLL_LANE for (uint r = 0; r < RV; ++r) {
-            const uint g = lane + r * LANES;
-            if (g < NG) {
-                [[unroll]] for (uint x = 0; x < 4; ++x) acc_sh[qh * (HEAD_DIM / 2) + 4 * g + x] = acc[(qh * RV + r) * 4 + x];
-            }
-        }
-    barrier();  // (uniform: the whole workgroup is one item)
-#endif
-    [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
-#ifdef USE_SUBGROUP
-        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) krow[w] = acc_sh[qh * (HEAD_DIM / 2) + w];
-#else
-        [[dont_unroll]] for (uint w = 0; w < HEAD_DIM / 2; ++w) krow[w] = acc[qh * (HEAD_DIM / 2) + w];  // RV = NG
-#endif
-        unrotate_krow();
-        UNROLL_LANE for (uint r = 0; r < RV; ++r) {
-            const uint g = lane + r * LANES;
-            if (g < NG) {
-                [[unroll]] for (uint x = 0; x < 4; ++x) acc[(qh * RV + r) * 4 + x] = krow[4 * g + x];
-            }
-        }
-    }
-}
+DEFINE_FWHT_LANES(unrotate_acc, acc)  // (V rows were summed rotated; H is linear, so a split's partial
+                                      // sums may be rotated back alone)
 #endif
 
 void main() {
@@ -426,7 +369,9 @@ void main() {
     }
 
 #ifdef HADAMARD
-    if (ROT_V) unrotate_values(lane);
+    if (ROT_V) {
+        [[unroll]] for (uint qh = 0; qh < NQ; ++qh) unrotate_acc(qh * RV * 4, lane);
+    }
 #endif
     [[unroll]] for (uint qh = 0; qh < NQ; ++qh) {
         const uint row = row0 + qh;

@@ -81,7 +81,7 @@ std::string with_cache_types(const std::string& f16_variant, const kv::Cache& ca
 }
 
 // The storage-buffer form for the cache. A Hadamard-rotated cache has the rotation in the portable
-// form and the texel forms only (shaders/variants.txt): without texel reads it runs the portable
+// form and the subgroup texel form only (shaders/variants.txt): otherwise it runs the portable
 // form, and an explicit request for the subgroup form is refused when `strict`.
 std::string storage_variant(const vk::Capabilities& caps, const kv::Cache& cache, const AttentionConfig& cfg,
                             bool strict) {
@@ -90,6 +90,36 @@ std::string storage_variant(const vk::Capabilities& caps, const kv::Cache& cache
         fail(Status::unsupported, "attention: a cache with the Hadamard rotation has no subgroup form with "
                                   "storage-buffer reads (texel reads are unavailable or not asked for)");
     return "attention_" + cache_type_tag(cache.types()) + "_f32";
+}
+
+// The subgroup forms' workgroup: one item each, ideally exactly one subgroup.
+uint32_t subgroup_workgroup(const vk::Capabilities& caps, const AttentionConfig& cfg) {
+    uint32_t wg = cfg.subgroup_workgroup ? cfg.subgroup_workgroup : std::clamp<uint32_t>(caps.subgroup_size, 1, 128);
+    const uint32_t limit = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
+    while (wg > limit) wg /= 2;  // as Kernels::wg_size
+    return std::max<uint32_t>(wg, 1);
+}
+// Only a device that reports its subgroup size range (subgroup size control) guarantees a single
+// size; without it a compiler may still pick a narrower one.
+bool one_subgroup(const vk::Capabilities& caps, uint32_t wg) {
+    return caps.subgroup_size_control && caps.min_subgroup_size == caps.max_subgroup_size && caps.subgroup_size == wg;
+}
+
+// Why the subgroup texel form cannot take this rotated cache ("" when it can): its butterflies
+// are spread over the lanes of one subgroup with shuffles, each lane holding groups g = lane +
+// r * LANES of 8 elements, and every group a lane's score reads must be one of those
+// (shaders/attention_tb.comp, HADAMARD).
+std::string rotated_subgroup_blocker(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer,
+                                     const AttentionConfig& cfg) {
+    if (!caps.subgroup_shuffle) return "no subgroup shuffles";
+    const uint32_t lanes = subgroup_workgroup(caps, cfg);
+    if (!one_subgroup(caps, lanes)) return strfmt("a workgroup of %u may span several subgroups", lanes);
+    const uint32_t n_groups = cache.head_dim() / 8, first_tail = cache.n_rot(layer) / 8;
+    if (cache.rope(layer).style == kv::RopeStyle::neox && (cache.n_rot(layer) / 16) % lanes != 0)
+        return strfmt("neox partner groups %u apart are not a multiple of %u lanes", cache.n_rot(layer) / 16, lanes);
+    if (first_tail != n_groups && first_tail % lanes != 0)
+        return strfmt("the un-rotated tail starts at group %u, not a multiple of %u lanes", first_tail, lanes);
+    return "";
 }
 
 struct Recorded {
@@ -161,13 +191,8 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
     if (sg) {
         // One workgroup per item, ideally exactly one subgroup (the shader copes with more).
         const vk::Capabilities& caps = k.caps();
-        wg = k.wg_size(cfg.subgroup_workgroup ? cfg.subgroup_workgroup
-                                              : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
-        // Only a device that reports its subgroup size range (subgroup size control) guarantees a
-        // single size; without it a compiler may still pick a narrower one.
-        if (caps.subgroup_size_control && caps.min_subgroup_size == caps.max_subgroup_size &&
-            caps.subgroup_size == wg)
-            multi_subgroup = 0;
+        wg = subgroup_workgroup(caps, cfg);
+        if (one_subgroup(caps, wg)) multi_subgroup = 0;
         nq = heads_per_workgroup(cfg.n_head / cache.n_head_kv(), d);
         g = grid_for(n_items / nq, k.caps());
     } else {
@@ -246,19 +271,20 @@ std::string attention_texel_blocker(const vk::Capabilities& caps, const kv::Cach
 
 std::string attention_variant(const vk::Capabilities& caps, const kv::Cache& cache, uint32_t layer, uint32_t n_tokens,
                               const AttentionConfig& cfg) {
-    const std::string base = storage_variant(caps, cache, cfg, false);
     if (cfg.reads != AttentionConfig::Reads::ssbo) {
         const std::string why = attention_texel_blocker(caps, cache, layer, n_tokens, cfg);
+        if (why.empty() && !rotated_cache(cache)) return with_cache_types(attention_variant(caps, cfg), cache) + "_tb";
         if (why.empty()) {
-            std::string form = attention_variant(caps, cfg);
-            // The rotated subgroup form spreads its butterflies over the lanes with shuffles.
-            if (rotated_cache(cache) && is_subgroup(form) && !caps.subgroup_shuffle) {
-                if (cfg.variant == AttentionConfig::Variant::subgroup)
-                    fail(Status::feature_missing, "attention: the subgroup form over a Hadamard-rotated cache needs "
-                                                  "subgroup shuffles");
-                form = "attention_f16_f32";
-            }
-            return with_cache_types(form, cache) + "_tb";
+            // A rotated cache: the subgroup texel form where it fits, else the portable form.
+            std::string blocker = cfg.variant == AttentionConfig::Variant::portable ? "the portable form was asked for"
+                                  : !is_subgroup(attention_variant(caps, cfg))       ? "no subgroup arithmetic"
+                                                                                     : "";
+            if (blocker.empty()) blocker = rotated_subgroup_blocker(caps, cache, layer, cfg);
+            if (blocker.empty()) return with_cache_types(attention_variant(caps, cfg), cache) + "_tb";
+            if (cfg.reads == AttentionConfig::Reads::texel || cfg.variant == AttentionConfig::Variant::subgroup)
+                fail(Status::unsupported, "attention: a cache with the Hadamard rotation has texel reads in the "
+                                          "subgroup form only, and it cannot run here: %s", blocker.c_str());
+            return storage_variant(caps, cache, cfg, false);
         }
         if (cfg.reads == AttentionConfig::Reads::texel)
             fail(Status::feature_missing, "attention: texel reads requested but %s", why.c_str());

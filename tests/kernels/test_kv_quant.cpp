@@ -284,6 +284,29 @@ namespace {
 using Variant = ops::AttentionConfig::Variant;
 using Reads = ops::AttentionConfig::Reads;
 
+// Case c over a stream of n_tokens, for each split count: one token at a time and in each chunk
+// size, against the reference fed the cached rows (NMSE <= tol_ref per token), and chunked against
+// one at a time (<= tol_one).
+void check_stream(AttnCase c, uint64_t n_tokens, uint64_t seed, std::initializer_list<uint32_t> splits,
+                  std::initializer_list<uint32_t> chunks, double tol_ref, double tol_one) {
+    const test::Stream s = test::make_stream(c, n_tokens, seed);
+    const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
+    const size_t row = size_t(c.n_head) * c.head_dim;
+    for (uint32_t n_splits : splits) {
+        c.n_splits = n_splits;
+        const std::vector<float> one = test::device_outputs(c, s, 1);
+        for (uint32_t chunk : chunks) {
+            CAPTURE(c.describe());
+            CAPTURE(chunk);
+            const std::vector<float> got = chunk == 1 ? one : test::device_outputs(c, s, chunk);
+            const test::Worst vs_ref = test::compare_per_token(got, want, n_tokens, row);
+            const test::Worst vs_one = test::compare_per_token(got, one, n_tokens, row);
+            CHECK_MESSAGE(vs_ref.nmse <= tol_ref, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
+            CHECK_MESSAGE(vs_one.nmse <= tol_one, "token " << vs_one.t << " nmse vs one at a time " << vs_one.nmse);
+        }
+    }
+}
+
 // Decode and chunked prefill over a quantized ring (6 windows + 3 tokens: the ring wraps six
 // times), against the reference fed the cached rows, and chunked against one at a time. The first
 // case also runs with 3 splits per query (the combine pass).
@@ -308,24 +331,10 @@ void check_quantized_attention(Variant variant, Reads reads) {
             c.n_sink = 4;
             c.n_window = 16;
             c.head_dim = head_dim;
-            const uint64_t n_tokens = 6 * c.n_window + 3;
-            const test::Stream s = test::make_stream(c, n_tokens, 77 + head_dim);
-            const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
-            const size_t row = size_t(c.n_head) * c.head_dim;
-            for (uint32_t splits : {0u, 3u}) {
-                if (splits == 3 && &types != &cases.front()) continue;
-                c.n_splits = splits;
-                const std::vector<float> one = test::device_outputs(c, s, 1);
-                for (uint32_t chunk : {1u, 7u, 3 * c.n_window}) {
-                    CAPTURE(c.describe());
-                    CAPTURE(chunk);
-                    const std::vector<float> got = chunk == 1 ? one : test::device_outputs(c, s, chunk);
-                    const test::Worst vs_ref = test::compare_per_token(got, want, n_tokens, row);
-                    const test::Worst vs_one = test::compare_per_token(got, one, n_tokens, row);
-                    CHECK_MESSAGE(vs_ref.nmse <= 1e-9, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
-                    CHECK_MESSAGE(vs_one.nmse <= 1e-10, "token " << vs_one.t << " nmse vs one at a time " << vs_one.nmse);
-                }
-            }
+            const bool first = &types == &cases.front();
+            check_stream(c, 6 * c.n_window + 3, 77 + head_dim, first ? std::initializer_list<uint32_t>{0u, 3u}
+                                                                    : std::initializer_list<uint32_t>{0u},
+                         {1u, 7u, 3 * c.n_window}, 1e-9, 1e-10);
         }
     }
 }
@@ -352,15 +361,14 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a quantized ring: 
 namespace {
 
 // The Hadamard rotation over a quantized ring with wrap-around, decode and chunks, against the
-// reference fed H Q(H x), in each form that has it (portable with storage-buffer reads, and both
-// texel forms). Looser bounds than above: the device rotates in float (twice per row read) where
+// reference fed H Q(H x), in each form that has it (portable with storage-buffer reads, subgroup
+// with texel reads). Looser bounds than above: the device rotates in float (twice per row read) where
 // the reference rotates in double, and a rotated f16 sink is f16-rounded in the ring but exact
 // while its chunk is fresh, so chunked and one-at-a-time differ by that rounding (about 1e-7
 // relative, squared). Type pairs: both tensors rotated, and K q8_0 / V q4_0 with f16 sinks (each
 // pipeline costs lavapipe ~25 s of CPU to compile cold; the kv_quant test above covers all 8).
-void check_rotated_attention(Variant variant, Reads reads, bool with_f16_sinks_case) {
+void check_rotated_attention(Variant variant, Reads reads) {
     for (auto [k, v, f16_sinks] : {std::tuple{Type::Q4_0, Type::Q4_0, false}, std::tuple{Type::Q8_0, Type::Q4_0, true}}) {
-        if (f16_sinks && !with_f16_sinks_case) continue;
         AttnCase c;
         c.variant = variant;
         c.reads = reads;
@@ -371,24 +379,9 @@ void check_rotated_attention(Variant variant, Reads reads, bool with_f16_sinks_c
         c.n_sink = 4;
         c.n_window = 16;
         c.head_dim = 64;
-        const uint64_t n_tokens = 6 * c.n_window + 3;
-        const test::Stream s = test::make_stream(c, n_tokens, 91);
-        const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
-        const size_t row = size_t(c.n_head) * c.head_dim;
-        for (uint32_t splits : {0u, 3u}) {
-            c.n_splits = splits;
-            const std::vector<float> one = test::device_outputs(c, s, 1);
-            for (uint32_t chunk : {1u, 7u, 3 * c.n_window}) {
-                CAPTURE(c.describe());
-                CAPTURE(chunk);
-                const std::vector<float> got = chunk == 1 ? one : test::device_outputs(c, s, chunk);
-                const test::Worst vs_ref = test::compare_per_token(got, want, n_tokens, row);
-                const test::Worst vs_one = test::compare_per_token(got, one, n_tokens, row);
-                // (the reference holds every sink f16-rounded, the device holds a fresh one exact)
-                CHECK_MESSAGE(vs_ref.nmse <= (f16_sinks ? 1e-6 : 1e-8), "token " << vs_ref.t << " nmse " << vs_ref.nmse);
-                CHECK_MESSAGE(vs_one.nmse <= (f16_sinks ? 1e-6 : 1e-10), "token " << vs_one.t << " nmse vs one at a time " << vs_one.nmse);
-            }
-        }
+        // (the reference holds every sink f16-rounded, the device holds a fresh one exact)
+        check_stream(c, 6 * c.n_window + 3, 91, {0u, 3u}, {1u, 7u, 3 * c.n_window}, f16_sinks ? 1e-6 : 1e-8,
+                     f16_sinks ? 1e-6 : 1e-10);
     }
 }
 
@@ -419,36 +412,25 @@ void check_rotated_long_view(Variant variant, Reads reads) {
 }  // namespace
 
 TEST_CASE_FIXTURE(test::GpuTest, "attention[portable] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
-    check_rotated_attention(Variant::portable, Reads::ssbo, true);
-}
-TEST_CASE_FIXTURE(test::GpuTest, "attention[portable_tb] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
-    if (!test::gpu().device->caps().texel_buffers) VKS_SKIP("device has no texel buffers");
-    check_rotated_attention(Variant::portable, Reads::texel, false);
+    check_rotated_attention(Variant::portable, Reads::ssbo);
 }
 TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated quantized ring: decode and chunks match the reference") {
     const vk::Capabilities& caps = test::gpu().device->caps();
     if (!caps.subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
     if (!caps.subgroup_shuffle) VKS_SKIP("device has no subgroup shuffles");
     if (!caps.texel_buffers) VKS_SKIP("device has no texel buffers");
-    check_rotated_attention(Variant::subgroup, Reads::texel, true);
+    check_rotated_attention(Variant::subgroup, Reads::texel);
 }
 
-// The subgroup form's two ways to rotate back (attention_tb.comp, spread()): butterflies spread over
-// the lanes, with spans across a lane's groups (head_dim 128 and 256 with up to 32 lanes) and neox
-// partner groups in the same lane; and whole rows per lane, taken when the workgroup spans several
-// subgroups. q4_0 K and V, decode and chunks, 2 splits.
-TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated ring: wide heads, neox, several subgroups") {
+// The subgroup texel form's butterflies spread over the lanes, with spans across a lane's groups
+// (head_dim 128 and 256: 16 and 32 groups over the device's lanes) and neox partner groups in
+// the same lane. q4_0 K and V, decode and chunks, 2 splits.
+TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated ring: wide heads, neox") {
     const vk::Capabilities& caps = test::gpu().device->caps();
     if (!caps.subgroup_reduce()) VKS_SKIP("device has no subgroup arithmetic in compute");
     if (!caps.subgroup_shuffle) VKS_SKIP("device has no subgroup shuffles");
     if (!caps.texel_buffers) VKS_SKIP("device has no texel buffers");
-    struct Shape {
-        uint32_t head_dim;
-        kv::RopeStyle style;
-        uint32_t workgroup;  // 0: one subgroup
-    };
-    for (const Shape& sh : {Shape{128, kv::RopeStyle::neox, 0}, Shape{256, kv::RopeStyle::normal, 0},
-                            Shape{64, kv::RopeStyle::normal, 2 * caps.subgroup_size}}) {
+    for (auto [head_dim, style] : {std::pair{128u, kv::RopeStyle::neox}, std::pair{256u, kv::RopeStyle::normal}}) {
         AttnCase c;
         c.variant = Variant::subgroup;
         c.reads = Reads::texel;
@@ -458,23 +440,10 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated
         c.n_window = 16;
         c.n_head = 4;
         c.n_head_kv = 2;
-        c.head_dim = sh.head_dim;
-        c.rope.style = sh.style;
-        c.subgroup_workgroup = sh.workgroup;
-        c.n_splits = 2;
-        const uint64_t n_tokens = 3 * c.n_window + 5;
-        const test::Stream s = test::make_stream(c, n_tokens, 93);
-        const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
-        const size_t row = size_t(c.n_head) * c.head_dim;
-        const std::vector<float> one = test::device_outputs(c, s, 1);
-        const std::vector<float> chunked = test::device_outputs(c, s, 9);
-        CAPTURE(c.describe());
-        for (const std::vector<float>* got : {&one, &chunked}) {
-            const test::Worst vs_ref = test::compare_per_token(*got, want, n_tokens, row);
-            CHECK_MESSAGE(vs_ref.nmse <= 1e-8, "token " << vs_ref.t << " nmse " << vs_ref.nmse);
-        }
-        const test::Worst vs_one = test::compare_per_token(chunked, one, n_tokens, row);
-        CHECK_MESSAGE(vs_one.nmse <= 1e-10, "token " << vs_one.t << " nmse vs one at a time " << vs_one.nmse);
+        c.head_dim = head_dim;
+        c.rope.style = style;
+        if (style == kv::RopeStyle::neox && (head_dim / 16) % caps.subgroup_size != 0) continue;  // not this form
+        check_stream(c, 3 * c.n_window + 5, 93, {2u}, {1u, 9u}, 1e-8, 1e-10);
     }
 }
 
@@ -502,21 +471,33 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention over a Hadamard-rotated ring: the fo
     cfg.variant = Variant::subgroup;  // the storage-buffer subgroup form has no rotation
     if (caps.subgroup_reduce()) CHECK_THROWS_AS(ops::attention_variant(caps, cache, 0, 1, cfg), Error);
     if (caps.texel_buffers) {
-        cfg.reads = Reads::texel;
+        cfg.reads = Reads::texel;  // texel reads: the subgroup form only
         cfg.variant = Variant::portable;
-        CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_tb");
-        if (caps.subgroup_reduce() && !caps.subgroup_shuffle) {  // spread butterflies need shuffles
+        CHECK_THROWS_AS(ops::attention_variant(caps, cache, 0, 1, cfg), Error);
+        cfg.reads = Reads::automatic;
+        CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32");
+        const bool single = caps.subgroup_size_control && caps.min_subgroup_size == caps.max_subgroup_size;
+        if (caps.subgroup_reduce() && caps.subgroup_shuffle && single) {
+            cfg.variant = Variant::automatic;
+            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
             cfg.variant = Variant::subgroup;
+            cfg.reads = Reads::texel;
+            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
+            // A workgroup of several subgroups cannot spread the butterflies with shuffles.
+            cfg.subgroup_workgroup = 2 * caps.subgroup_size;
             CHECK_THROWS_AS(ops::attention_variant(caps, cache, 0, 1, cfg), Error);
             cfg.variant = Variant::automatic;
-            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_tb");
-        }
-        if (caps.subgroup_reduce() && caps.subgroup_shuffle) {
-            cfg.variant = Variant::subgroup;
-            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
-            cfg.variant = Variant::automatic;
             cfg.reads = Reads::automatic;
-            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32_sg_tb");
+            CHECK(ops::attention_variant(caps, cache, 0, 1, cfg) == "attention_q4_0_had_f32");
+            cfg.subgroup_workgroup = 0;
+            // Neox partner groups n_rot / 16 = 4 apart stay in a lane only with 1, 2 or 4 lanes.
+            kv::RopeConfig nr;
+            nr.style = kv::RopeStyle::neox;
+            kv::CacheConfig nc = kv::CacheConfig::uniform(1, kv::make_cache_shape(2, 6), nr, 1, 64);
+            nc.types = cc.types;
+            kv::Cache neox(*g.device, nc);
+            CHECK(ops::attention_variant(caps, neox, 0, 1, cfg) ==
+                  (4 % caps.subgroup_size == 0 ? "attention_q4_0_had_f32_sg_tb" : "attention_q4_0_had_f32"));
         }
     }
     cfg.variant = Variant::portable;
