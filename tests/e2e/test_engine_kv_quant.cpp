@@ -95,6 +95,47 @@ TEST_CASE("quantized KV cache: engine logits match the reference forward emulati
     test::check_no_validation_messages(*gpu_model);
 }
 
+// Gemma 3's shape for the rotated cache: neox RoPE, head_dim 256 (16 neox partner groups apart,
+// 32 groups over the lanes), sliding-window and global layers. The engine against the reference
+// emulating the cache, one token at a time through two ring wraps.
+TEST_CASE("quantized KV cache: a rotated q4_0 cache on a gemma3-shaped model matches the reference") {
+    model::SyntheticConfig cfg;
+    cfg.gemma3 = true;
+    cfg.n_embd = 512;
+    cfg.n_head = 2;
+    cfg.n_head_kv = 1;  // head_dim 256
+    cfg.n_ff = 512;
+    cfg.weight_type = Type::Q8_0;
+    cfg.seed = 43;
+    const std::string path = test::synthetic_model_path(cfg, "syn_kvq_gemma3");
+    auto gpu_model = test::load_model(path);
+    gguf::File file = gguf::File::open(path);
+    model::Description desc = model::Description::from_gguf(file);
+    ref::Model ref_model(desc, file);
+    for (bool rotate : {false, true}) {
+        const kv::CacheTypes types = types_of(Type::Q4_0, Type::Q4_0, false, rotate);
+        CAPTURE(kv::describe(types));
+        engine::SessionConfig sc;
+        sc.n_sink = 2;
+        sc.n_window = 8;
+        sc.cache_types = types;
+        engine::Session s(gpu_model, sc);
+        ref::Session r(ref_model, sc.n_sink, sc.n_window);
+        r.set_cache_types(types);
+        const auto tokens = test::random_tokens(27, cfg.n_vocab, 7);
+        double worst = 0;
+        for (size_t i = 0; i < tokens.size(); ++i) {
+            s.feed({&tokens[i], 1});
+            const std::vector<float> want = r.forward(tokens[i]);
+            const auto got = s.logits();
+            worst = std::max(worst, test::nmse(got.data(), want.data(), want.size()));
+        }
+        MESSAGE(kv::describe(types) << ": worst logits NMSE " << worst << " vs the emulating reference");
+        CHECK(worst < 1e-4);
+    }
+    test::check_no_validation_messages(*gpu_model);
+}
+
 TEST_CASE("quantized KV cache: chunked prefill gives the same logits as one token at a time") {
     model::SyntheticConfig cfg;
     cfg.weight_type = Type::Q8_0;
