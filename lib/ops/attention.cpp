@@ -94,10 +94,8 @@ std::string storage_variant(const vk::Capabilities& caps, const kv::Cache& cache
 
 // The subgroup forms' workgroup: one item each, ideally exactly one subgroup.
 uint32_t subgroup_workgroup(const vk::Capabilities& caps, const AttentionConfig& cfg) {
-    uint32_t wg = cfg.subgroup_workgroup ? cfg.subgroup_workgroup : std::clamp<uint32_t>(caps.subgroup_size, 1, 128);
-    const uint32_t limit = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
-    while (wg > limit) wg /= 2;  // as Kernels::wg_size
-    return std::max<uint32_t>(wg, 1);
+    return workgroup_size(caps, cfg.subgroup_workgroup ? cfg.subgroup_workgroup
+                                                       : std::clamp<uint32_t>(caps.subgroup_size, 1, 128));
 }
 // Only a device that reports its subgroup size range (subgroup size control) guarantees a single
 // size; without it a compiler may still pick a narrower one.

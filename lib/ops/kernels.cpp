@@ -144,8 +144,8 @@ size_t Kernels::build_pending(const std::vector<vk::Commands::Planned>& plan, un
     return n_built.load();
 }
 
-uint32_t Kernels::wg_size(uint32_t want) const {
-    uint32_t limit = std::min(caps().max_workgroup_invocations, caps().max_workgroup_size[0]);
+uint32_t workgroup_size(const vk::Capabilities& caps, uint32_t want) {
+    const uint32_t limit = std::min(caps.max_workgroup_invocations, caps.max_workgroup_size[0]);
     uint32_t wg = want;
     while (wg > limit) wg /= 2;
     return std::max<uint32_t>(wg, 1);

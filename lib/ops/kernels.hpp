@@ -29,6 +29,9 @@ struct VariantChoice {
     std::string why;      // e.g. "subgroup arithmetic in compute"
 };
 
+// Workgroup size for 1-D kernels: `want`, halved until the device (profile) allows it.
+uint32_t workgroup_size(const vk::Capabilities& caps, uint32_t want);
+
 class Kernels {
 public:
     explicit Kernels(vk::Device& device) : device_(device) {}
@@ -84,8 +87,8 @@ public:
     // Pipelines created so far (built or not): lets tests check that a plan covered a graph.
     size_t n_pipelines();
 
-    // Workgroup size for 1-D kernels: 256, or less where the device (profile) allows less.
-    uint32_t wg_size(uint32_t want = 256) const;
+    // workgroup_size on this device (default: 256).
+    uint32_t wg_size(uint32_t want = 256) const { return workgroup_size(caps(), want); }
     bool use_subgroups() const;
     // Tests run the portable (no-subgroup) variants on purpose, whatever the device supports.
     void allow_subgroups(bool allow) { allow_subgroups_ = allow; }

@@ -50,6 +50,37 @@ std::vector<uint8_t> as_version_1(const std::vector<uint8_t>& v2, uint64_t slot_
     return out;
 }
 
+// Feeds `tokens` one at a time to an engine session with config `sc` and to a reference session
+// emulating its cache; CHECKs every step's logits (NMSE < 1e-4: the device quantizes K/V computed
+// in f32, the reference in double before rounding to float, so a value on a rounding boundary may
+// take the neighbouring code, NMSE ~1e-6) and returns the worst NMSE against the emulation and
+// against an unquantized (f32 history) reference: how far the cache moves the logits.
+struct Worst {
+    double vs_emulation = 0, vs_exact = 0;
+};
+Worst compare_with_reference(const std::shared_ptr<engine::Model>& gpu_model, const ref::Model& ref_model,
+                             const engine::SessionConfig& sc, const std::vector<int32_t>& tokens) {
+    engine::Session s(gpu_model, sc);
+    ref::Session r(ref_model, sc.n_sink, sc.n_window);
+    r.set_cache_types(sc.cache_types);
+    ref::Session exact(ref_model, sc.n_sink, sc.n_window);
+    Worst w;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        s.feed({&tokens[i], 1});
+        const std::vector<float> want = r.forward(tokens[i]);
+        const std::vector<float> unquantized = exact.forward(tokens[i]);
+        const auto got = s.logits();
+        const double e = test::nmse(got.data(), want.data(), want.size());
+        w.vs_emulation = std::max(w.vs_emulation, e);
+        w.vs_exact = std::max(w.vs_exact, test::nmse(got.data(), unquantized.data(), want.size()));
+        CAPTURE(i);
+        CHECK(e < 1e-4);
+    }
+    MESSAGE(kv::describe(sc.cache_types) << ": worst logits NMSE " << w.vs_emulation << " vs the emulating reference, "
+                                         << w.vs_exact << " vs an unquantized one");
+    return w;
+}
+
 }  // namespace
 
 TEST_CASE("quantized KV cache: engine logits match the reference forward emulating the cache (ring wraps)") {
@@ -68,29 +99,9 @@ TEST_CASE("quantized KV cache: engine logits match the reference forward emulati
         sc.n_sink = 2;
         sc.n_window = 8;  // capacity 10: a 27-token stream wraps twice
         sc.cache_types = types;
-        engine::Session s(gpu_model, sc);
-        ref::Session r(ref_model, sc.n_sink, sc.n_window);
-        r.set_cache_types(types);
-        ref::Session exact(ref_model, sc.n_sink, sc.n_window);  // f32 history: how far the cache moves logits
-        const auto tokens = test::random_tokens(27, cfg.n_vocab, 5);
-        double worst = 0, worst_vs_exact = 0;
-        for (size_t i = 0; i < tokens.size(); ++i) {
-            s.feed({&tokens[i], 1});
-            const std::vector<float> want = r.forward(tokens[i]);
-            const std::vector<float> unquantized = exact.forward(tokens[i]);
-            const auto got = s.logits();
-            const double e = test::nmse(got.data(), want.data(), want.size());
-            worst = std::max(worst, e);
-            worst_vs_exact = std::max(worst_vs_exact, test::nmse(got.data(), unquantized.data(), want.size()));
-            CAPTURE(i);
-            // The device quantizes K/V computed in f32 (the reference: in double before rounding to
-            // float), so a value on a rounding boundary may take the neighbouring code: NMSE ~1e-6.
-            CHECK(e < 1e-4);
-        }
-        MESSAGE(kv::describe(types) << ": worst logits NMSE " << worst << " vs the emulating reference, "
-                                    << worst_vs_exact << " vs an unquantized one");
+        const Worst w = compare_with_reference(gpu_model, ref_model, sc, test::random_tokens(27, cfg.n_vocab, 5));
         // The emulation is what the engine does: closer than the unquantized reference is.
-        CHECK(worst < worst_vs_exact);
+        CHECK(w.vs_emulation < w.vs_exact);
     }
     test::check_no_validation_messages(*gpu_model);
 }
@@ -119,19 +130,8 @@ TEST_CASE("quantized KV cache: a rotated q4_0 cache on a gemma3-shaped model mat
         sc.n_sink = 2;
         sc.n_window = 8;
         sc.cache_types = types;
-        engine::Session s(gpu_model, sc);
-        ref::Session r(ref_model, sc.n_sink, sc.n_window);
-        r.set_cache_types(types);
-        const auto tokens = test::random_tokens(27, cfg.n_vocab, 7);
-        double worst = 0;
-        for (size_t i = 0; i < tokens.size(); ++i) {
-            s.feed({&tokens[i], 1});
-            const std::vector<float> want = r.forward(tokens[i]);
-            const auto got = s.logits();
-            worst = std::max(worst, test::nmse(got.data(), want.data(), want.size()));
-        }
-        MESSAGE(kv::describe(types) << ": worst logits NMSE " << worst << " vs the emulating reference");
-        CHECK(worst < 1e-4);
+        const Worst w = compare_with_reference(gpu_model, ref_model, sc, test::random_tokens(27, cfg.n_vocab, 7));
+        CHECK(w.vs_emulation < w.vs_exact);
     }
     test::check_no_validation_messages(*gpu_model);
 }
