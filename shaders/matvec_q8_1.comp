@@ -13,6 +13,13 @@
 // Scheme: each invocation owns one row and NC (1 or 8) columns; no shared memory, no barriers.
 // The weight layout is the float matvec's (matmul_load.glsl: row groups, split d arrays).
 // Accumulation: exact int32 per block, then f32 across blocks.
+// QUANTIZE_X (the _x variants): X arrives as f32 and each workgroup quantizes the dispatch's
+// columns itself, into shared memory, before its rows start (with p.norm, RMS-normalizing each
+// column first with weight g, binding 3): the product is one dispatch, not a quantize_q8_1 and
+// a matvec. The blocks are those of quantize_q8_1.comp (same rounding); only the norm's sum of
+// squares is added in another order (a workgroup tree). Every workgroup redoes the K / 32 blocks
+// of each column, which is small next to its WG_SIZE rows of K weights. Host side: the blocks
+// must fit the device's shared memory (ops::matvec_q8_1_quantizes_x), XS_BLOCKS >= NC * n_sub.
 #include "common.glsl"
 #include "params.h"
 
@@ -22,7 +29,20 @@ layout(local_size_x_id = 0) in;
 
 layout(push_constant) uniform Push { MatmulParams p; };
 layout(std430, binding = 0) readonly buffer W { uint wq[]; };   // device weight layout
+#ifdef QUANTIZE_X
+layout(constant_id = 2) const uint XS_BLOCKS = 1;               // Q8_1 blocks the shared array holds
+layout(std430, binding = 1) readonly buffer X { vec4 x[]; };    // (N, K) f32, indexed from column 0
+layout(std430, binding = 3) readonly buffer G { vec4 g[]; };    // (K) norm weight (X when p.norm == 0)
+const uint XQ_STRIDE = 10u;                                     // 8 words of int8 quants, d, s
+shared uint xs[XS_BLOCKS * XQ_STRIDE];                          // (NC, n_sub) blocks, slot c = column col0 + c
+#define XQ_WORD(i) xs[i]
+#define XQ_BLOCK(c, blk) ((c) * p.n_sub + (blk)) * XQ_STRIDE
+#include "reduce.glsl"
+#else
 layout(std430, binding = 1) readonly buffer XQ { uint xq[]; };  // (N, n_sub) Q8_1 blocks, 12 words each
+#define XQ_WORD(i) xq[i]
+#define XQ_BLOCK(c, blk) ((p.col0 + (c)) * p.n_sub + (blk)) * 12u
+#endif
 layout(std430, binding = 2) buffer Y { float y[]; };            // (N, y_stride)
 
 #include "dequant.glsl"
@@ -38,7 +58,49 @@ int sdot4x8(uint a, uint b, spirv_literal int packed_format);
 // 4 nibbles' 5th bits, bits 0..3 of h, moved to bit 4 of each byte.
 uint high_bits4(uint h) { return ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25); }
 
+#ifdef QUANTIZE_X
+// Columns col0 .. col0 + N - 1 of X into xs (quantize_q8_1.comp's blocks); every invocation of
+// the workgroup takes part (barriers), so this runs before any invocation leaves.
+void quantize_x() {
+    const uint nb = p.n_sub, k4 = p.K >> 2;
+    [[unroll]] for (uint c = 0u; c < NC; ++c) {
+        if (c >= p.N) break;  // uniform
+        const uint x0 = (p.col0 + c) * k4;
+        float scale = 1.0;
+        if (p.norm != 0u) {
+            float ssq = 0.0;
+            for (uint i = gl_LocalInvocationIndex; i < k4; i += WG_SIZE) ssq += dot(x[x0 + i], x[x0 + i]);
+            scale = inversesqrt(wg_sum(ssq) / float(p.K) + p.eps);
+        }
+        for (uint b = gl_LocalInvocationIndex; b < nb; b += WG_SIZE) {
+            vec4 v[8];
+            float amax = 0.0;
+            [[unroll]] for (uint j = 0u; j < 8u; ++j) {
+                v[j] = x[x0 + b * 8u + j];
+                if (p.norm != 0u) v[j] *= g[b * 8u + j] * scale;
+                const vec4 a = abs(v[j]);
+                amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
+            }
+            const float d = amax / 127.0;
+            int sum = 0;
+            const uint o = XQ_BLOCK(c, b);
+            [[unroll]] for (uint j = 0u; j < 8u; ++j) {
+                const ivec4 qi = d > 0.0 ? ivec4(clamp(roundEven(v[j] / d), -127.0, 127.0)) : ivec4(0);
+                sum += qi.x + qi.y + qi.z + qi.w;
+                xs[o + j] = uint(qi.x & 255) | uint(qi.y & 255) << 8 | uint(qi.z & 255) << 16 | uint(qi.w & 255) << 24;
+            }
+            xs[o + 8u] = floatBitsToUint(d);
+            xs[o + 9u] = floatBitsToUint(d * float(sum));
+        }
+    }
+    barrier();
+}
+#endif
+
 void main() {
+#ifdef QUANTIZE_X
+    quantize_x();
+#endif
     const uint row = linear_group_id() * WG_SIZE + gl_LocalInvocationID.x;
     if (row >= p.M) return;
     const uint nb = p.n_sub;
@@ -118,16 +180,16 @@ void main() {
 #endif
         [[unroll]] for (uint c = 0u; c < NC; ++c) {
             if (c >= p.N) break;
-            const uint o = ((p.col0 + c) * nb + blk) * 12u;
+            const uint o = XQ_BLOCK(c, blk);
 #if defined(W_Q6_K)
             int dlo = 0, dhi = 0;
-            [[unroll]] for (uint i = 0u; i < 4u; ++i) dlo += sdot4x8(w[i], xq[o + i], 0);
-            [[unroll]] for (uint i = 4u; i < 8u; ++i) dhi += sdot4x8(w[i], xq[o + i], 0);
-            acc[c] += uintBitsToFloat(xq[o + 8u]) * (a0 * float(dlo) + a1 * float(dhi));
+            [[unroll]] for (uint i = 0u; i < 4u; ++i) dlo += sdot4x8(w[i], XQ_WORD(o + i), 0);
+            [[unroll]] for (uint i = 4u; i < 8u; ++i) dhi += sdot4x8(w[i], XQ_WORD(o + i), 0);
+            acc[c] += uintBitsToFloat(XQ_WORD(o + 8u)) * (a0 * float(dlo) + a1 * float(dhi));
 #else
             int dot = 0;
-            [[unroll]] for (uint i = 0u; i < 8u; ++i) dot += sdot4x8(w[i], xq[o + i], 0);
-            acc[c] += a0 * (uintBitsToFloat(xq[o + 8u]) * float(dot)) + b * uintBitsToFloat(xq[o + 9u]);
+            [[unroll]] for (uint i = 0u; i < 8u; ++i) dot += sdot4x8(w[i], XQ_WORD(o + i), 0);
+            acc[c] += a0 * (uintBitsToFloat(XQ_WORD(o + 8u)) * float(dot)) + b * uintBitsToFloat(XQ_WORD(o + 9u));
 #endif
         }
     }

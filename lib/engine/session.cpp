@@ -185,7 +185,9 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
     // x += y(in), or with a post-norm (gemma3) x += rms_norm(y(in)) * post: the product goes to
     // tmp_ and one fused norm-and-add dispatch (ops::rms_norm_add) folds it into x.
     // With `next` (the layer whose attention input x then is) and that layer's q/k/v taking the
-    // integer-dot path, the norm-and-add also writes their quantized input (rms_norm_add_q8_1),
+    // integer-dot path with a quantized X from a buffer (ops::matmul_needs_xq: their _x kernels,
+    // which quantize in their prologue, do not fit shared memory), the norm-and-add also writes
+    // their quantized input (rms_norm_add_q8_1),
     // and the function returns true: the next layer skips its quantize dispatch (xq_ready).
     auto post_normed_add = [&](const ops::WeightTensor& y, vk::BufferRange in, const vk::Buffer& post,
                                const LayerWeights* next = nullptr) -> bool {
@@ -201,11 +203,11 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
         if (next && fuse_norm && xq && E % 32 == 0) {
             ops::MatmulFusion nf;
             nf.norm = &next->attn_norm, nf.norm_eps = d.rms_eps, nf.xq_scratch = xq;
-            const bool int_dot = next->qkv.chunks.empty() ? ops::matmul_takes_int_dot(k, next->q, n, nf) ||
-                                                                ops::matmul_takes_int_dot(k, next->k, n, nf) ||
-                                                                ops::matmul_takes_int_dot(k, next->v, n, nf)
-                                                          : ops::matmul_takes_int_dot(k, next->qkv, n, nf);
-            if (int_dot) {
+            const bool needs_xq = next->qkv.chunks.empty() ? ops::matmul_needs_xq(k, next->q, n, nf) ||
+                                                                 ops::matmul_needs_xq(k, next->k, n, nf) ||
+                                                                 ops::matmul_needs_xq(k, next->v, n, nf)
+                                                           : ops::matmul_needs_xq(k, next->qkv, n, nf);
+            if (needs_xq) {
                 ops::rms_norm_add_q8_1(k, cmd, t, &pw, x_all, n, E, d.rms_eps, vk::BufferRange(next->attn_norm),
                                        vk::BufferRange(*xq, 0, ops::q8_1_bytes(n, E)));
                 return true;

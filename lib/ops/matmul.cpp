@@ -438,17 +438,17 @@ bool matmul_takes_int_dot(Kernels& k, const WeightTensor& w, uint32_t n_cols, co
            fusion.xq_scratch->size() >= q8_1_bytes(n_cols, w.n_cols) && choose_int_dot(k, w.type, w.n_rows, w.n_cols);
 }
 
+bool matmul_needs_xq(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion) {
+    return matmul_takes_int_dot(k, w, n_cols, fusion) && !matvec_q8_1_quantizes_x(k, n_cols, w.n_cols);
+}
+
 void matmul(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
             uint32_t n_cols, const MatmulFusion& fusion) {
     if (matmul_takes_int_dot(k, w, n_cols, fusion)) {
-        const vk::BufferRange xq(*fusion.xq_scratch, 0, q8_1_bytes(n_cols, w.n_cols));
-        if (!fusion.xq_ready) {
-            quantize_q8_1(k, cmd, x, xq, n_cols, w.n_cols, fusion.norm, fusion.norm_eps);
-            cmd.barrier();
-        }
+        if (!fusion.xq_ready) return matvec_q8_1_from_f32(k, cmd, w, x, fusion.xq_scratch, y, n_cols, fusion);
         MatmulFusion f = fusion;
         f.norm = nullptr;
-        matvec_q8_1(k, cmd, w, xq, y, n_cols, f);
+        matvec_q8_1(k, cmd, w, vk::BufferRange(*fusion.xq_scratch, 0, q8_1_bytes(n_cols, w.n_cols)), y, n_cols, f);
         return;
     }
     if (matmul_uses_matvec(k.caps(), n_cols)) matvec(k, cmd, w, x, y, n_cols, MatmulVariant::auto_, fusion);

@@ -118,9 +118,10 @@ struct OutputSegments {
     uint32_t seg1 = 0, seg2 = 0;
     uint32_t off1 = 0, off2 = 0;  // in floats from the start of the Y binding
 };
-//   xq_scratch: where matmul() may quantize X for the integer-dot path (ops/matvec_q8_1.hpp): at
-//             least q8_1_bytes(n_cols, K). When given and choose_int_dot picks that path for W, the
-//             product is a quantize_q8_1 (taking the norm) and a matvec_q8_1: two dispatches.
+//   xq_scratch: given (at least q8_1_bytes(n_cols, K)), matmul() may take the integer-dot path
+//             (ops/matvec_q8_1.hpp) where choose_int_dot picks it for W: one matvec_q8_1_x
+//             dispatch quantizing X (and taking the norm) in its prologue where the blocks fit
+//             shared memory, else a quantize_q8_1 into xq_scratch and a matvec_q8_1.
 //   xq_ready: xq_scratch already holds quantize_q8_1(X, norm) for these n_cols columns (written
 //             by ops::quantize_shared_input for several products of one input): the integer-dot
 //             path skips its quantize dispatch; the float path ignores it.
@@ -137,6 +138,8 @@ struct MatmulFusion {
 // matvec path: <= 8, or any on CPU devices; xq_scratch given and large enough; matvec_q8_1
 // supports W; choose_int_dot picks it for W's type and shape, measured on one column).
 bool matmul_takes_int_dot(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion);
+// ... and needs X quantized into xq_scratch first (the _x kernel's blocks do not fit shared memory).
+bool matmul_needs_xq(Kernels& k, const WeightTensor& w, uint32_t n_cols, const MatmulFusion& fusion);
 
 // Decode path: y[n][m] for n < n_cols. x: (n_cols, K) f32, y: (n_cols, M) f32 (or the segments; both whole
 // bindings starting at column 0). Any n_cols >= 1: groups of up to 8 columns per dispatch.

@@ -66,27 +66,49 @@ void quantize_q8_1(Kernels& k, vk::Commands& cmd, vk::BufferRange x, vk::BufferR
     cmd.dispatch(pipe, {x, xq, g}, p, (n_cols + wg - 1) / wg);
 }
 
+namespace {
+
+// Checks shared by matvec_q8_1 and matvec_q8_1_x (what either kernel can run at all).
+void check_int_dot_product(const vk::Capabilities& caps, const char* what, const WeightTensor& w, vk::BufferRange y,
+                           uint32_t n_cols, const MatmulFusion& fusion) {
+    if (!caps.int_dot) fail(Status::feature_missing, "%s: the device has no integer dot product (shaderIntegerDotProduct)", what);
+    if (!matvec_q8_1_supported(caps, w))
+        fail(Status::unsupported, "%s: no integer-dot kernel for %s (%u x %u)%s", what, quant::info(w.type).name, w.n_rows,
+             w.n_cols, w.paired ? " paired gate/up" : "");
+    if (fusion.epilogue == Epilogue::silu_pairs || fusion.epilogue == Epilogue::gelu_pairs)
+        fail(Status::unsupported, "%s: no paired gate/up epilogue", what);
+    if (n_cols == 0) fail(Status::invalid_argument, "%s: n_cols must be >= 1", what);
+    if (y.resolved_size() < detail::matmul_y_floats(w, n_cols, fusion) * 4)
+        fail(Status::invalid_argument, "%s: Y holds %llu bytes, too few for (%u, %u) outputs", what,
+             (unsigned long long)y.resolved_size(), n_cols, w.n_rows);
+}
+
+// Column slots of a dispatch of n columns (as the float matvec: 1 or 8 compiled).
+uint32_t slots_for(uint32_t n) { return n == 1 ? 1u : 8u; }
+
+// Shared memory of the _x variant: slots * K / 32 blocks of 10 words, and the reduction's scratch.
+uint64_t x_shared_bytes(uint32_t slots, uint32_t K, uint32_t wg) { return uint64_t(slots) * (K / 32) * 10 * 4 + uint64_t(wg) * 4; }
+
+}  // namespace
+
+bool matvec_q8_1_quantizes_x(Kernels& k, uint32_t n_cols, uint32_t K) {
+    if (n_cols == 0 || K == 0 || K % 32 != 0) return false;
+    if (const char* e = std::getenv("VKS_INT_DOT_PROLOGUE"); e && std::strcmp(e, "0") == 0) return false;
+    return x_shared_bytes(slots_for(std::min(n_cols, k_matvec_max_cols)), K, k.wg_size(64)) <= k.caps().max_shared_memory;
+}
+
 void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange xq, vk::BufferRange y,
                  uint32_t n_cols, const MatmulFusion& fusion) {
     const auto& caps = k.caps();
-    if (!caps.int_dot) fail(Status::feature_missing, "matvec_q8_1: the device has no integer dot product (shaderIntegerDotProduct)");
-    if (!matvec_q8_1_supported(caps, w))
-        fail(Status::unsupported, "matvec_q8_1: no integer-dot kernel for %s (%u x %u)%s", quant::info(w.type).name, w.n_rows,
-             w.n_cols, w.paired ? " paired gate/up" : "");
+    check_int_dot_product(caps, "matvec_q8_1", w, y, n_cols, fusion);
     if (fusion.norm) fail(Status::invalid_argument, "matvec_q8_1: the norm belongs to quantize_q8_1");
-    if (fusion.epilogue == Epilogue::silu_pairs || fusion.epilogue == Epilogue::gelu_pairs)
-        fail(Status::unsupported, "matvec_q8_1: no paired gate/up epilogue");
-    if (n_cols == 0) fail(Status::invalid_argument, "matvec_q8_1: n_cols must be >= 1");
     if (xq.resolved_size() < q8_1_bytes(n_cols, w.n_cols))
         fail(Status::invalid_argument, "matvec_q8_1: XQ holds %llu bytes, needs %llu", (unsigned long long)xq.resolved_size(),
              (unsigned long long)q8_1_bytes(n_cols, w.n_cols));
-    if (y.resolved_size() < detail::matmul_y_floats(w, n_cols, fusion) * 4)
-        fail(Status::invalid_argument, "matvec_q8_1: Y holds %llu bytes, too few for (%u, %u) outputs",
-             (unsigned long long)y.resolved_size(), n_cols, w.n_rows);
     const uint32_t wg = k.wg_size(64);
     for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
         const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
-        const vk::Pipeline& pipe = k.pipeline(matvec_q8_1_variant_name(w.type), {wg, n == 1 ? 1u : 8u});
+        const vk::Pipeline& pipe = k.pipeline(matvec_q8_1_variant_name(w.type), {wg, slots_for(n)});
         for (const auto& c : w.chunks) {
             const auto p = detail::matmul_params(w, c, n, col0, fusion);
             const Grid g = grid_for((c.n_rows + wg - 1) / wg, caps);
@@ -95,13 +117,52 @@ void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buffe
     }
 }
 
+void matvec_q8_1_x(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+                   uint32_t n_cols, const MatmulFusion& fusion) {
+    const auto& caps = k.caps();
+    check_int_dot_product(caps, "matvec_q8_1_x", w, y, n_cols, fusion);
+    const uint32_t K = w.n_cols;
+    if (!matvec_q8_1_quantizes_x(k, n_cols, K))
+        fail(Status::unsupported, "matvec_q8_1_x: %u columns of K = %u as Q8_1 blocks exceed the device's %u bytes of shared memory",
+             std::min(n_cols, k_matvec_max_cols), K, caps.max_shared_memory);
+    if (x.resolved_size() < uint64_t(n_cols) * K * 4)
+        fail(Status::invalid_argument, "matvec_q8_1_x: X holds %llu bytes, (%u, %u) f32 needs %llu", (unsigned long long)x.resolved_size(),
+             n_cols, K, (unsigned long long)(uint64_t(n_cols) * K * 4));
+    if (fusion.norm && fusion.norm->size() < uint64_t(K) * 4)
+        fail(Status::invalid_argument, "matvec_q8_1_x: norm weight holds %llu bytes, K=%u floats need %llu",
+             (unsigned long long)fusion.norm->size(), K, (unsigned long long)K * 4);
+    const uint32_t wg = k.wg_size(64);
+    const vk::BufferRange gb = fusion.norm ? vk::BufferRange(*fusion.norm, 0, uint64_t(K) * 4) : x;
+    for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
+        const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0), slots = slots_for(n);
+        const vk::Pipeline& pipe = k.pipeline(matvec_q8_1_variant_name(w.type) + "_x", {wg, slots, slots * (K / 32)});
+        for (const auto& c : w.chunks) {
+            const auto p = detail::matmul_params(w, c, n, col0, fusion);
+            const Grid g = grid_for((c.n_rows + wg - 1) / wg, caps);
+            cmd.dispatch(pipe, {vk::BufferRange(c.buffer), x, y, gb}, p, g.x, g.y);
+        }
+    }
+}
+
+void matvec_q8_1_from_f32(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, const vk::Buffer* xq,
+                          vk::BufferRange y, uint32_t n_cols, const MatmulFusion& fusion) {
+    if (matvec_q8_1_quantizes_x(k, n_cols, w.n_cols)) return matvec_q8_1_x(k, cmd, w, x, y, n_cols, fusion);
+    if (!xq) fail(Status::internal, "matvec_q8_1_from_f32: the blocks do not fit shared memory and no XQ scratch was given");
+    const vk::BufferRange xqr(*xq, 0, q8_1_bytes(n_cols, w.n_cols));
+    quantize_q8_1(k, cmd, x, xqr, n_cols, w.n_cols, fusion.norm, fusion.norm_eps);
+    cmd.barrier();
+    MatmulFusion f = fusion;
+    f.norm = nullptr;
+    matvec_q8_1(k, cmd, w, xqr, y, n_cols, f);
+}
+
 bool quantize_shared_input(Kernels& k, vk::Commands& cmd, std::initializer_list<const WeightTensor*> ws, vk::BufferRange x,
                            uint32_t n_cols, MatmulFusion& f) {
     f.xq_ready = false;
     int n_int = 0;
     uint32_t K = 0;
     for (const WeightTensor* w : ws) {
-        if (!matmul_takes_int_dot(k, *w, n_cols, f)) continue;
+        if (!matmul_needs_xq(k, *w, n_cols, f)) continue;  // float path, or quantizes X in its own prologue
         if (n_int > 0 && w->n_cols != K)
             fail(Status::invalid_argument, "quantize_shared_input: products of one input differ in K (%u, %u)", K, w->n_cols);
         K = w->n_cols;
@@ -220,13 +281,8 @@ bool choose_int_dot(Kernels& k, Type t, uint32_t M, uint32_t K) {
     f.begin();
     for (int r = 0; r < reps; ++r) matvec(k, f, w, vk::BufferRange(x), vk::BufferRange(y), 1), f.barrier();
     f.end();
-    i.begin();
-    for (int r = 0; r < reps; ++r) {
-        quantize_q8_1(k, i, vk::BufferRange(x), vk::BufferRange(xq), 1, K);
-        i.barrier();
-        matvec_q8_1(k, i, w, vk::BufferRange(xq), vk::BufferRange(y), 1);
-        i.barrier();
-    }
+    i.begin();  // as matmul() records it: one _x dispatch, or the quantize dispatch and the product
+    for (int r = 0; r < reps; ++r) matvec_q8_1_from_f32(k, i, w, vk::BufferRange(x), &xq, vk::BufferRange(y), 1), i.barrier();
     i.end();
     const double t_float = time_per_product(f, reps), t_int = time_per_product(i, reps);
     const bool use_int = t_int < t_float;

@@ -38,9 +38,26 @@ void quantize_q8_1(Kernels& k, vk::Commands& cmd, vk::BufferRange x, vk::BufferR
 void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange xq, vk::BufferRange y,
                  uint32_t n_cols, const MatmulFusion& fusion = {});
 
+// Whether matvec_q8_1_x runs n_cols columns of K: the Q8_1 blocks of one dispatch's columns (1,
+// or 8 slots for 2..8 and more) fit the device's shared memory. VKS_INT_DOT_PROLOGUE=0 says no
+// (the two-dispatch form everywhere, for comparison).
+bool matvec_q8_1_quantizes_x(Kernels& k, uint32_t n_cols, uint32_t K);
+
+// y = W · X from f32 X in one dispatch per 8 columns: the _x kernels quantize X (with
+// fusion.norm, RMS-normalizing it first) in their prologue, each workgroup into its shared
+// memory, so no quantize_q8_1 dispatch and no XQ buffer. Epilogues and segments as matvec_q8_1.
+// Throws unsupported where matvec_q8_1_quantizes_x says no.
+void matvec_q8_1_x(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, vk::BufferRange y,
+                   uint32_t n_cols, const MatmulFusion& fusion = {});
+
+// The integer-dot product from f32 X as ops::matmul records it: matvec_q8_1_x where it fits,
+// else quantize_q8_1 into xq (needed then), a barrier and matvec_q8_1.
+void matvec_q8_1_from_f32(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRange x, const vk::Buffer* xq,
+                          vk::BufferRange y, uint32_t n_cols, const MatmulFusion& fusion = {});
+
 // Which decode path is faster for W's type and shape on this device, by measurement: both
 // paths are timed once (best of 3 submissions of 8 products on a synthetic matrix of the same
-// type and shape, the integer path including its quantize dispatch) and the answer is cached
+// type and shape, the integer path as matvec_q8_1_from_f32 records it) and the answer is cached
 // per device (vendor, device id, pipeline cache UUID) and shape, for the process and in a file
 // next to the device's pipeline cache (tuning-int_dot-<device>.txt; none when that cache is
 // off), so later processes on the same device and driver skip the measurement. Where the
@@ -51,7 +68,8 @@ void matvec_q8_1(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buffe
 bool choose_int_dot(Kernels& k, quant::Type t, uint32_t M, uint32_t K);
 
 // Several products of one input (q, k, v; gate, up) that would each quantize it: where at least
-// two of `ws` take the integer-dot path with `f` (matmul_takes_int_dot), X is quantized once
+// two of `ws` need a quantized X with `f` (matmul_needs_xq: the integer-dot path where the
+// blocks do not fit the _x kernel's shared memory), X is quantized once
 // here (with f.norm), followed by a barrier, and f.xq_ready is set so that those products skip
 // their own quantize dispatch (float-path products of the group still read X). Returns whether
 // it quantized. K: the common column count of ws.

@@ -58,42 +58,49 @@ TEST_CASE("a session builds at creation every pipeline that its prefill and deco
 namespace {
 
 // Logits of the float and the forced integer-dot path on one synthetic model: close (8-bit
-// activations), not equal (the other path really ran), and `variants` were built.
+// activations), not equal (the other path really ran), and `variants` were built. Twice: with
+// the activations quantized in the products' prologues (the _x kernels: no quantize dispatch
+// and no rms_norm_add_q8_1 is left), and in the two-dispatch form (VKS_INT_DOT_PROLOGUE=0),
+// where `post_norm_quantizes` says the gemma3 post-FFN norm-and-add writes the next layer's
+// quantized input.
 void check_int_dot_path(const model::SyntheticConfig& cfg, const char* name, std::vector<const char*> variants,
                         bool post_norm_quantizes = false, uint32_t n_batch = 8) {
-    auto m = test::load_model(test::synthetic_model_path(cfg, name));
-    if (!m->device().caps().int_dot) {
-        MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
-        return;
+    for (const bool prologue : {true, false}) {
+        CAPTURE(prologue);
+        ScopedEnv pe("VKS_INT_DOT_PROLOGUE", prologue ? "1" : "0");
+        auto m = test::load_model(test::synthetic_model_path(cfg, name));  // a fresh pipeline set per form
+        if (!m->device().caps().int_dot) {
+            MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
+            return;
+        }
+        engine::SessionConfig sc;
+        sc.n_sink = 2;
+        sc.n_window = 14;
+        sc.n_batch = n_batch;
+        std::vector<int32_t> tokens(24);
+        for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 29 + 3) % cfg.n_vocab);
+        std::vector<float> lf, li;
+        {
+            ScopedEnv e("VKS_MATVEC", "float");
+            engine::Session s(m, sc);
+            s.feed(tokens, &lf);
+        }
+        {
+            ScopedEnv e("VKS_MATVEC", "int_dot");
+            engine::Session s(m, sc);
+            s.feed(tokens, &li);
+            for (const char* v : variants) CHECK(m->kernels().has_pipeline(prologue ? std::string(v) + "_x" : std::string(v)));
+            const bool quantizing_norm = m->kernels().has_pipeline("rms_norm_add_q8_1_sg") || m->kernels().has_pipeline("rms_norm_add_q8_1");
+            CHECK(quantizing_norm == (!prologue && post_norm_quantizes));
+            CHECK(m->kernels().has_pipeline("quantize_q8_1") == !prologue);
+        }
+        REQUIRE(lf.size() == li.size());
+        const double e = test::nmse(li.data(), lf.data(), lf.size());
+        CAPTURE(e);
+        CHECK(e > 0);      // it really took another path
+        CHECK(e < 1e-3);   // 8-bit activations: close, not equal
+        test::check_no_validation_messages(*m);
     }
-    engine::SessionConfig sc;
-    sc.n_sink = 2;
-    sc.n_window = 14;
-    sc.n_batch = n_batch;
-    std::vector<int32_t> tokens(24);
-    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = int32_t((i * 29 + 3) % cfg.n_vocab);
-    std::vector<float> lf, li;
-    {
-        ScopedEnv e("VKS_MATVEC", "float");
-        engine::Session s(m, sc);
-        s.feed(tokens, &lf);
-    }
-    {
-        ScopedEnv e("VKS_MATVEC", "int_dot");
-        engine::Session s(m, sc);
-        s.feed(tokens, &li);
-        for (const char* v : variants) CHECK(m->kernels().has_pipeline(v));
-        // gemma3: the post-FFN norm-and-add wrote the next layer's quantized input.
-        if (post_norm_quantizes)
-            CHECK((m->kernels().has_pipeline("rms_norm_add_q8_1_sg") || m->kernels().has_pipeline("rms_norm_add_q8_1")));
-        CHECK(m->kernels().has_pipeline("quantize_q8_1"));
-    }
-    REQUIRE(lf.size() == li.size());
-    const double e = test::nmse(li.data(), lf.data(), lf.size());
-    CAPTURE(e);
-    CHECK(e > 0);      // it really took another path
-    CHECK(e < 1e-3);   // 8-bit activations: close, not equal
-    test::check_no_validation_messages(*m);
 }
 
 }  // namespace

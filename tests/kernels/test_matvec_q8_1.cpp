@@ -91,6 +91,92 @@ TEST_CASE_FIXTURE(test::GpuTest, "matvec_q8_1 (integer dot) matches its referenc
                     }
 }
 
+TEST_CASE_FIXTURE(test::GpuTest, "matvec_q8_1_x (X quantized in the prologue) matches the reference, with and without the norm") {
+    auto& k = *gpu().kernels;
+    if (!k.caps().int_dot) {
+        MESSAGE("SKIPPED: the device has no integer dot product (shaderIntegerDotProduct); nothing tested");
+        return;
+    }
+    // Without the norm the prologue's blocks are quantize_q8_1's (same code, same rounding): the
+    // reference on the same blocks holds tightly. With it, the sum of squares is added in another
+    // order than the reference's, so a value within a rounding error of a half-integer may take
+    // the other code (quantize_q8_1's test: at most 0.1 % of them, by 1); one such flip moves
+    // every row by d_x * a_w, hence the looser bound.
+    const Type types[] = {Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K};
+    const std::vector<uint32_t> Ks_legacy = {32, 416}, Ks_k = {256, 768};
+    for (Type t : types)
+        for (uint32_t M : {1u, 65u, 257u})  // one workgroup; a second one with one live row; several
+            for (uint32_t K : quant::info(t).block_size == 256 ? Ks_k : Ks_legacy)
+                for (uint32_t N : {1u, 3u, 9u})  // one slot; 8 slots, partly used; two dispatches
+                    for (bool norm : {false, true}) {
+                        CAPTURE(quant::info(t).name);
+                        CAPTURE(M);
+                        CAPTURE(K);
+                        CAPTURE(N);
+                        CAPTURE(norm);
+                        REQUIRE(ops::matvec_q8_1_quantizes_x(k, N, K));
+                        const Case c = make_case(t, M, K, N, M * 13 + K + N + norm);
+                        const auto g = test::random_floats(K, K + 7, 0.5f, 1.5f);
+                        const float eps = 1e-5f;
+                        const auto xq = ref::quantize_q8_1(c.x.data(), N, K, norm ? g.data() : nullptr, eps);
+                        std::vector<float> want(size_t(N) * M);
+                        ref::matvec_q8_1(t, c.w.data(), xq, want.data(), M, K, N);
+                        ops::WeightTensor w = ops::upload_weight(*gpu().device, t, c.w.data(), M, K, "w");
+                        vk::Buffer dx = test::upload(c.x), dg = test::upload(g);
+                        vk::Buffer y = test::guarded_buffer(size_t(N) * M);
+                        ops::MatmulFusion f;
+                        if (norm) f.norm = &dg, f.norm_eps = eps;
+                        test::run([&](vk::Commands& cmd) {
+                            ops::matvec_q8_1_x(k, cmd, w, vk::BufferRange(dx), vk::BufferRange(y, 0, uint64_t(N) * M * 4), N, f);
+                        });
+                        const auto got = test::read_guarded(y, size_t(N) * M);
+                        CHECK(test::nmse(got.data(), want.data(), want.size()) <= (norm ? 1e-4 : kTightNmse));
+                    }
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul on the integer-dot path is one dispatch where the blocks fit shared memory") {
+    auto& k = *gpu().kernels;
+    if (!k.caps().int_dot) {
+        MESSAGE("SKIPPED: the device has no integer dot product; nothing tested");
+        return;
+    }
+    const char* old = std::getenv("VKS_MATVEC");
+    const std::string saved = old ? old : "";
+    setenv("VKS_MATVEC", "int_dot", 1);
+    const uint32_t M = 70, K = 96, N = 2;
+    const Case c = make_case(Type::Q4_0, M, K, N, 3);
+    const auto y0 = test::random_floats(size_t(N) * M, 4);
+    const auto xq = ref::quantize_q8_1(c.x.data(), N, K);
+    std::vector<float> want(size_t(N) * M);
+    ref::matvec_q8_1(Type::Q4_0, c.w.data(), xq, want.data(), M, K, N);
+    for (size_t i = 0; i < want.size(); ++i) want[i] += y0[i];
+    ops::WeightTensor w = ops::upload_weight(*gpu().device, Type::Q4_0, c.w.data(), M, K, "w");
+    vk::Buffer dx = test::upload(c.x), scratch(*gpu().device, ops::q8_1_bytes(N, K), vk::BufferKind::device, "xq");
+    for (const char* prologue : {"1", "0"}) {  // the one-dispatch form, then the two-dispatch form for comparison
+        CAPTURE(prologue);
+        setenv("VKS_INT_DOT_PROLOGUE", prologue, 1);
+        vk::Buffer y = test::upload(y0);
+        ops::MatmulFusion f;
+        f.epilogue = ops::Epilogue::add;
+        f.xq_scratch = &scratch;
+        CHECK(ops::matmul_takes_int_dot(k, w, N, f));
+        CHECK(ops::matmul_needs_xq(k, w, N, f) == (prologue[0] == '0'));
+        vk::Commands cmd(*gpu().device);
+        cmd.enable_dispatch_timing(8);
+        cmd.begin();
+        ops::matmul(k, cmd, w, vk::BufferRange(dx), vk::BufferRange(y), N, f);
+        cmd.end();
+        cmd.submit();
+        CHECK(cmd.dispatch_times().size() == (prologue[0] == '0' ? 2u : 1u));
+        std::vector<float> got(size_t(N) * M);
+        y.download(got.data(), got.size() * 4);
+        CHECK(test::nmse(got.data(), want.data(), want.size()) <= kTightNmse);
+    }
+    unsetenv("VKS_INT_DOT_PROLOGUE");
+    if (old) setenv("VKS_MATVEC", saved.c_str(), 1);
+    else unsetenv("VKS_MATVEC");
+}
+
 TEST_CASE_FIXTURE(test::GpuTest, "matvec_q8_1 epilogues and output segments match the plain store") {
     auto& k = *gpu().kernels;
     if (!k.caps().int_dot) {
