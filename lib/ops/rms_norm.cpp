@@ -1,4 +1,3 @@
-#include <cstdlib>
 #include "ops/rms_norm.hpp"
 
 #include "common/error.hpp"
@@ -10,9 +9,7 @@ namespace vks::ops {
 namespace {
 
 // Power of two (the shared-memory tree needs it); small rows don't need 256 lanes.
-uint32_t wg_for(Kernels& k, uint32_t n_cols) {
-    if (getenv("VKS_RMS_WG")) return k.wg_size(uint32_t(atoi(getenv("VKS_RMS_WG"))));
-    return k.wg_size(n_cols >= 256 ? 256 : 64); }
+uint32_t wg_for(Kernels& k, uint32_t n_cols) { return k.wg_size(n_cols >= 256 ? 256 : 64); }
 
 void record(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight, vk::BufferRange out,
             uint32_t n_rows, uint32_t n_cols, float eps, bool accumulate) {
