@@ -38,6 +38,7 @@ shared uint xs[XS_BLOCKS * XQ_STRIDE];                          // (NC, n_sub) b
 #define XQ_WORD(i) xs[i]
 #define XQ_BLOCK(c, blk) ((c) * p.n_sub + (blk)) * XQ_STRIDE
 #include "reduce.glsl"
+#include "q8_1_block.glsl"
 #else
 layout(std430, binding = 1) readonly buffer XQ { uint xq[]; };  // (N, n_sub) Q8_1 blocks, 12 words each
 #define XQ_WORD(i) xq[i]
@@ -74,21 +75,16 @@ void quantize_x() {
         }
         for (uint b = gl_LocalInvocationIndex; b < nb; b += WG_SIZE) {
             vec4 v[8];
-            float amax = 0.0;
             [[unroll]] for (uint j = 0u; j < 8u; ++j) {
                 v[j] = x[x0 + b * 8u + j];
                 if (p.norm != 0u) v[j] *= g[b * 8u + j] * scale;
-                const vec4 a = abs(v[j]);
-                amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
             }
-            const float d = amax / 127.0;
-            int sum = 0;
+            uint words[8];
+            float d;
+            int sum;
+            q8_1_block(v, words, d, sum);
             const uint o = XQ_BLOCK(c, b);
-            [[unroll]] for (uint j = 0u; j < 8u; ++j) {
-                const ivec4 qi = d > 0.0 ? ivec4(clamp(roundEven(v[j] / d), -127.0, 127.0)) : ivec4(0);
-                sum += qi.x + qi.y + qi.z + qi.w;
-                xs[o + j] = uint(qi.x & 255) | uint(qi.y & 255) << 8 | uint(qi.z & 255) << 16 | uint(qi.w & 255) << 24;
-            }
+            [[unroll]] for (uint j = 0u; j < 8u; ++j) xs[o + j] = words[j];
             xs[o + 8u] = floatBitsToUint(d);
             xs[o + 9u] = floatBitsToUint(d * float(sum));
         }

@@ -10,6 +10,7 @@
 // (decode: 1) and K is a few thousand at most, so this is short next to the matvec it feeds.
 #include "common.glsl"
 #include "params.h"
+#include "q8_1_block.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(push_constant) uniform Push { QuantizeQ8_1Params p; };
@@ -29,21 +30,16 @@ void main() {
     }
     for (uint b = 0u; b < nb; ++b) {
         vec4 v[8];
-        float amax = 0.0;
         [[unroll]] for (uint j = 0u; j < 8u; ++j) {
             v[j] = x[x0 + b * 8u + j];
             if (p.norm != 0u) v[j] *= g[b * 8u + j] * scale;
-            const vec4 a = abs(v[j]);
-            amax = max(amax, max(max(a.x, a.y), max(a.z, a.w)));
         }
-        const float d = amax / 127.0;
-        int sum = 0;
+        uint words[8];
+        float d;
+        int sum;
+        q8_1_block(v, words, d, sum);
         const uint o = (col * nb + b) * 12u;
-        [[unroll]] for (uint j = 0u; j < 8u; ++j) {
-            const ivec4 qi = d > 0.0 ? ivec4(clamp(roundEven(v[j] / d), -127.0, 127.0)) : ivec4(0);
-            sum += qi.x + qi.y + qi.z + qi.w;
-            q[o + j] = uint(qi.x & 255) | uint(qi.y & 255) << 8 | uint(qi.z & 255) << 16 | uint(qi.w & 255) << 24;
-        }
+        [[unroll]] for (uint j = 0u; j < 8u; ++j) q[o + j] = words[j];
         q[o + 8u] = floatBitsToUint(d);
         q[o + 9u] = floatBitsToUint(d * float(sum));
         q[o + 10u] = 0u;
