@@ -36,6 +36,11 @@ layout(std430, binding = 9) writeonly buffer Part { float part[]; };
 // ring_store_slot in attention_common.glsl). Disjoint from every ring word this dispatch reads.
 layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };
 layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
+#ifdef HADAMARD
+// The key transform of a calibrated rotated cache (kv/key_transform.hpp): the layer's (n_head_kv,
+// 2, head_dim) floats; a rotated-back K row x' is mapped home, m + x' / a.
+layout(std430, binding = 12) readonly buffer KT { float kt[]; };
+#endif
 
 #define LOAD_KN_PAIR(e) vec2(kn[e], kn[(e) + 1])
 #define LOAD_VN_PAIR(e) vec2(vn[e], vn[(e) + 1])
@@ -100,16 +105,24 @@ DEFINE_KV_FWHT(unrotate_acc, acc, HALF)
 DEFINE_SCORE(score_kr, LOAD_KR)
 DEFINE_SCORE(score_cache_plain, LOAD_KC)
 DEFINE_SCORE(score_chunk_plain, LOAD_KN)
+uint key_head;  // the kv head of this invocation's keys (main)
+void key_home() {
+    const uint mo = 2u * key_head * HEAD_DIM;
+    for (uint w = 0; w < HALF; ++w)
+        kr[w] = vec2(kt[mo + 2 * w], kt[mo + 2 * w + 1]) + kr[w] / vec2(kt[mo + HEAD_DIM + 2 * w], kt[mo + HEAD_DIM + 2 * w + 1]);
+}
 float score_cache(uint base, uint pos) {
     if (K_TYPE == KV_F16) return score_cache_plain(base, pos);
     for (uint w = 0; w < HALF; ++w) kr[w] = k_ring_pair(base, w);
     unrotate_kr();
+    key_home();
     return score_kr(0u, pos);
 }
 float score_chunk(uint base, uint pos) {
     if (K_TYPE == KV_F16) return score_chunk_plain(base, pos);
     for (uint w = 0; w < HALF; ++w) kr[w] = vec2(kn[base + 2 * w], kn[base + 2 * w + 1]);
     unrotate_kr();
+    key_home();
     return score_kr(0u, pos);
 }
 #else
@@ -126,6 +139,9 @@ void main() {
     const uint h = row % p.n_head;
     const uint i = row / p.n_head;
     const uint hk = h / (p.n_head / p.n_head_kv);  // GQA
+#ifdef HADAMARD
+    key_head = hk;
+#endif
 
     const AttnStep st = steps[p.step_index];
     store_new(st, s, h, hk, 0u, 1u);

@@ -79,6 +79,10 @@ layout(std430, binding = 8) writeonly buffer Out { float o[]; };
 layout(std430, binding = 9) writeonly buffer Part { float part[]; };
 layout(std430, binding = 10) writeonly buffer KCW { uint kc_w[]; };  // as attention.comp (p.store_new)
 layout(std430, binding = 11) writeonly buffer VCW { uint vc_w[]; };
+#ifdef HADAMARD
+// The key transform of a calibrated rotated cache (kv/key_transform.hpp), as attention.comp.
+layout(std430, binding = 12) readonly buffer KT { float kt[]; };
+#endif
 
 #ifdef USE_SUBGROUP
 DEFINE_GROUP_SUM
@@ -161,7 +165,20 @@ const bool ROT_K = K_TYPE != KV_F16, ROT_V = V_TYPE != KV_F16;
         [[unroll]] for (uint i = 0; i < RV * 4; ++i) X[o + i] *= sc;                            \
     }
 vec2 kg[RV * 4];  // this lane's groups of the current key row, rotated back
+vec2 km[RV * 4], ka[RV * 4];  // the key transform's m and a of those elements (load_key_home)
 DEFINE_FWHT_LANES(unrotate_kg, kg)
+// Once per workgroup: this lane's part of kv head hk's key transform.
+void load_key_home(uint hk, uint lane) {
+    const uint mo = 2u * hk * HEAD_DIM;
+    [[unroll]] for (uint r = 0; r < RV; ++r) {
+        const uint g = lane + r * LANES;
+        [[unroll]] for (uint x = 0; x < 4; ++x) {
+            const uint e = 8 * g + 2 * x;
+            km[4 * r + x] = g < NG ? vec2(kt[mo + e], kt[mo + e + 1]) : vec2(0.0);
+            ka[4 * r + x] = g < NG ? vec2(kt[mo + HEAD_DIM + e], kt[mo + HEAD_DIM + e + 1]) : vec2(1.0);
+        }
+    }
+}
 void load_key_row(const bool fresh, uint row, uint lane) {
     [[unroll]] for (uint r = 0; r < RV; ++r) {
         const uint g = lane + r * LANES;
@@ -170,6 +187,7 @@ void load_key_row(const bool fresh, uint row, uint lane) {
         [[unroll]] for (uint x = 0; x < 4; ++x) kg[4 * r + x] = e[x];
     }
     unrotate_kg(0u, lane);
+    [[unroll]] for (uint i = 0; i < RV * 4; ++i) kg[i] = km[i] + kg[i] / ka[i];  // home: m + x' / a
 }
 // Group g of the key row; rr: its place in this lane's V layout (g = lane + rr * LANES).
 void group_k(const bool fresh, uint row, uint g, uint rr, out vec2 e[4]) {
@@ -335,6 +353,9 @@ void main() {
         m[qh] = kNegHuge;
         l[qh] = 0.0;
     }
+#ifdef HADAMARD
+    if (ROT_K) load_key_home(hk, lane);
+#endif
     const bool has_row1 = p.n_sink + p.n_window > 1;  // capacity 1 has no second table row
     UNROLL_LANE for (uint r = 0; r < RU; ++r) {
         const uint u = lane + r * LANES;

@@ -33,6 +33,9 @@ layout(std430, binding = 4) writeonly buffer VC { uint vc[]; };    // the layer'
 
 float xs[64];  // the pair of blocks being encoded
 #ifdef HADAMARD
+// The K map of a calibrated rotated cache (kv/key_transform.hpp): this layer's (n_head_kv, 2,
+// head_dim) floats, centre then scale; a quantized K row becomes (x - m) * a before its rotation.
+layout(std430, binding = 5) readonly buffer KT { float kt[]; };
 const uint MAX_HEAD_DIM = 256u;  // lib/ops/kv_quant.cpp refuses larger heads
 float xr[MAX_HEAD_DIM];          // the whole row, rotated when its tensor is quantized
 #define LOAD_X(SRC, src, e) xr[e]  // element e of the row
@@ -94,12 +97,17 @@ float xr[MAX_HEAD_DIM];          // the whole row, rotated when its tensor is qu
     }
 #ifdef HADAMARD
 const bool HAS_HADAMARD = true;
-// xr <- the row at float `src` of SRC, rotated when TYPE is quantized and the row is not yet.
-#define DEFINE_LOAD_ROW(NAME, SRC, TYPE)                                              \
-    void NAME(uint src) {                                                             \
+// xr <- the row at float `src` (kv head hk) of SRC, rotated when TYPE is quantized and the row
+// is not yet; a K row (KEYED) mapped by the key transform first.
+#define DEFINE_LOAD_ROW(NAME, SRC, TYPE, KEYED)                                       \
+    void NAME(uint src, uint hk) {                                                    \
         const uint n = p.head_dim;                                                    \
         for (uint k = 0u; k < n; ++k) xr[k] = SRC[src + k];            \
         if (TYPE == KV_F16 || p.rotated != 0u) return;                                \
+        if (KEYED) {                                                                  \
+            const uint mo = 2u * hk * n;                                              \
+            for (uint k = 0u; k < n; ++k) xr[k] = (xr[k] - kt[mo + k]) * kt[mo + n + k]; \
+        }                                                                             \
         for (uint h = 1u; h < n; h *= 2u)  /* one loop per stage: see DEFINE_KV_FWHT */ \
             for (uint t = 0u; t < n / 2u; ++t) {                                      \
                 const uint j = (t / h) * 2u * h + t % h;                              \
@@ -110,8 +118,8 @@ const bool HAS_HADAMARD = true;
         const float s = inversesqrt(float(n));                                        \
         for (uint k = 0u; k < n; ++k) xr[k] *= s;                                     \
     }
-DEFINE_LOAD_ROW(load_k, kn, K_TYPE)
-DEFINE_LOAD_ROW(load_v, vn, V_TYPE)
+DEFINE_LOAD_ROW(load_k, kn, K_TYPE, true)
+DEFINE_LOAD_ROW(load_v, vn, V_TYPE, false)
 #else
 const bool HAS_HADAMARD = false;
 #endif
@@ -139,9 +147,9 @@ void main() {
     const bool exact = p.kv.sink_rows > 0u && st.t0_clamped + i < p.n_sink;
     const uint row = slot * p.n_head_kv + hk;
 #ifdef HADAMARD
-    load_k(th * p.head_dim);
+    load_k(th * p.head_dim, hk);
     for (uint bp = 0u; bp < pairs; ++bp) encode_k(th * p.head_dim, row, bp, do_store, do_round, exact);
-    load_v(th * p.head_dim);
+    load_v(th * p.head_dim, hk);
     for (uint bp = 0u; bp < pairs; ++bp) encode_v(th * p.head_dim, row, bp, do_store, do_round, exact);
 #else
     encode_k(th * p.head_dim, row, bp, do_store, do_round, exact);

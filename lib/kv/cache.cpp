@@ -70,6 +70,29 @@ Cache::Cache(vk::Device& device, const CacheConfig& config) : device_(device), c
     steps_.fill_zero();
     steps_host_ = vk::Buffer(device, steps_.size(), vk::BufferKind::staging, "kv.steps.host");
     steps_host_.fill_zero();
+    if (t.hadamard && t.quantized()) {
+        const KeyTransform id = KeyTransform::identity(n_layer, config_.n_head_kv, config_.head_dim);
+        key_transform_buf_ = vk::Buffer(device, id.values.size() * sizeof(float), vk::BufferKind::device, "kv.key_transform");
+        set_key_transform(id);
+    }
+}
+
+vk::BufferRange Cache::key_transform(uint32_t layer) const {
+    if (key_transform_.empty()) fail(Status::invalid_argument, "kv cache: no key transform (not a rotated quantized cache)");
+    if (layer >= n_layer()) fail(Status::invalid_argument, "kv cache: layer %u >= %u", layer, n_layer());
+    // Each layer's slice is a multiple of 256 bytes (head_dim % 32 == 0): any offset alignment.
+    const uint64_t bytes = uint64_t(config_.n_head_kv) * 2 * config_.head_dim * sizeof(float);
+    return vk::BufferRange(key_transform_buf_, layer * bytes, bytes);
+}
+
+void Cache::set_key_transform(const KeyTransform& t) {
+    if (!key_transform_buf_) fail(Status::invalid_argument, "kv cache: no key transform (not a rotated quantized cache)");
+    if (t.n_layer != n_layer() || t.n_head_kv != config_.n_head_kv || t.head_dim != config_.head_dim ||
+        t.values.size() != size_t(t.n_layer) * t.n_head_kv * 2 * t.head_dim)
+        fail(Status::invalid_argument, "kv cache: key transform of %u layers x %u kv heads x %u dims for a cache of %u x %u x %u",
+             t.n_layer, t.n_head_kv, t.head_dim, n_layer(), config_.n_head_kv, config_.head_dim);
+    key_transform_buf_.upload(t.values.data(), t.values.size() * sizeof(float));
+    key_transform_ = t;
 }
 
 namespace {
@@ -156,6 +179,7 @@ uint64_t Cache::bytes() const {
     for (const auto& b : rope_) total += b.allocation_size();
     for (const auto& b : k_) total += b.allocation_size();
     for (const auto& b : v_) total += b.allocation_size();
+    if (key_transform_buf_) total += key_transform_buf_.allocation_size();
     return total;
 }
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "kv/cache_types.hpp"
+#include "kv/key_transform.hpp"
 #include "kv/rope_table.hpp"
 #include "kv/sink_view.hpp"
 #include "vk/buffer.hpp"
@@ -88,6 +89,14 @@ public:
     const RowLayout& v_layout(uint32_t layer) const;
     const vk::Buffer& rope_table(uint32_t layer) const;       // (C, n_rot / 2) (cos, sin) f32
     const vk::Buffer& step_params() const { return steps_; }  // (max_steps, n_groups) shader::AttnStep
+    // A rotated quantized cache's K map (kv/key_transform.hpp): the identity until
+    // set_key_transform; on the device, layer's (n_head_kv, 2, head_dim) floats for the rotated
+    // kv_quant and attention kernels. Only where types().hadamard && quantized() (else
+    // invalid_argument); key_transform_values() is empty then.
+    bool has_key_transform() const { return !key_transform_.empty(); }
+    vk::BufferRange key_transform(uint32_t layer) const;
+    const KeyTransform& key_transform_values() const { return key_transform_; }
+    void set_key_transform(const KeyTransform& t);  // invalid_argument on other dimensions
     // The step-params record a shader reads for `layer` in `step`.
     uint32_t step_record(const Step& step, uint32_t layer) const;
     uint32_t n_groups() const { return uint32_t(groups_.size()); }
@@ -121,6 +130,8 @@ private:
     std::vector<vk::Buffer> k_, v_;   // (n_layer)
     std::vector<vk::Buffer> rope_;    // (n_groups)
     vk::Buffer steps_;       // device-local records the shaders read
+    KeyTransform key_transform_;    // host copy of key_transform_buf_
+    vk::Buffer key_transform_buf_;  // (n_layer, n_head_kv, 2, head_dim) f32
     vk::Buffer steps_host_;  // host-visible staging copy that set_step writes
     uint64_t n_past_ = 0;
 };

@@ -210,20 +210,24 @@ Recorded record_main(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint
         const uint64_t kv_bytes = uint64_t(n) * cache.n_head_kv() * row_bytes;
         const uint64_t k_ring_bytes = cache.k_layout(layer).bytes(), v_ring_bytes = cache.v_layout(layer).bytes();
         const uint64_t rope_bytes = uint64_t(cache.capacity(layer)) * cache.n_rot(layer) * 4;
-        cmd.dispatch(k.pipeline(variant, spec),
-                     {cache.step_params(), vk::BufferRange(*q.buffer, q.offset, q_bytes),
-                      vk::BufferRange(cache.k(layer), 0, k_ring_bytes), vk::BufferRange(cache.v(layer), 0, v_ring_bytes),
-                      vk::BufferRange(*k_new.buffer, k_new.offset, kv_bytes),
-                      vk::BufferRange(*v_new.buffer, v_new.offset, kv_bytes),
-                      vk::BufferRange(cache.rope_table(layer), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
-                      part, cache.k(layer), cache.v(layer)},
-                     p, g.x, g.y);
+        std::vector<vk::BufferRange> b = {
+            cache.step_params(), vk::BufferRange(*q.buffer, q.offset, q_bytes),
+            vk::BufferRange(cache.k(layer), 0, k_ring_bytes), vk::BufferRange(cache.v(layer), 0, v_ring_bytes),
+            vk::BufferRange(*k_new.buffer, k_new.offset, kv_bytes), vk::BufferRange(*v_new.buffer, v_new.offset, kv_bytes),
+            vk::BufferRange(cache.rope_table(layer), 0, rope_bytes), has_sinks ? cfg.sink_logits : out, out,
+            part, cache.k(layer), cache.v(layer)};
+        const vk::Pipeline& pipe = k.pipeline(variant, spec);
+        // Binding 12 of the rotated forms with a quantized K: the cache's key transform.
+        if (rotated_cache(cache) && pipe.interface().n_bindings == b.size() + 1) b.push_back(cache.key_transform(layer));
+        cmd.dispatch_span(pipe, b, p, g.x, g.y);
         return rec;
     }
-    cmd.dispatch(k.pipeline(variant, spec),
-                 {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new, cache.rope_table(layer),
-                  has_sinks ? cfg.sink_logits : q, out, part, cache.k(layer), cache.v(layer)},
-                 p, g.x, g.y);
+    std::vector<vk::BufferRange> b = {cache.step_params(), q, cache.k(layer), cache.v(layer), k_new, v_new,
+                                      cache.rope_table(layer), has_sinks ? cfg.sink_logits : q, out, part,
+                                      cache.k(layer), cache.v(layer)};
+    const vk::Pipeline& pipe = k.pipeline(variant, spec);
+    if (rotated_cache(cache) && pipe.interface().n_bindings == b.size() + 1) b.push_back(cache.key_transform(layer));
+    cmd.dispatch_span(pipe, b, p, g.x, g.y);
     return rec;
 }
 

@@ -60,8 +60,14 @@ void kv_quant(Kernels& k, vk::Commands& cmd, const kv::Cache& cache, uint32_t la
     p.kv = kv_layout_params(cache, layer);
     const uint32_t wg = k.wg_size(64);
     const Grid g = grid_for((n_items + wg - 1) / wg, k.caps());
-    cmd.dispatch(k.pipeline("kv_quant_" + cache_type_tag(cache.types()) + "_f32", {wg}),
-                 {cache.step_params(), k_new, v_new, cache.k(layer), cache.v(layer)}, p, g.x, g.y);
+    const vk::Pipeline& pipe = k.pipeline("kv_quant_" + cache_type_tag(cache.types()) + "_f32", {wg});
+    // The rotated kernels with a quantized K also map K rows by the cache's key transform
+    // (binding 5; absent from the SPIR-V where K is f16).
+    if (hadamard && pipe.interface().n_bindings == 6)
+        cmd.dispatch(pipe, {cache.step_params(), k_new, v_new, cache.k(layer), cache.v(layer), cache.key_transform(layer)}, p,
+                     g.x, g.y);
+    else
+        cmd.dispatch(pipe, {cache.step_params(), k_new, v_new, cache.k(layer), cache.v(layer)}, p, g.x, g.y);
 }
 
 }  // namespace vks::ops

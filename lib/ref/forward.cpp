@@ -179,9 +179,12 @@ std::vector<float> Session::forward(int32_t token) {
             for (uint32_t h = 0; h < c.n_head_kv; ++h)
                 for (auto [row, type] : {std::pair{k_.data(), cache_types_.k}, std::pair{v_.data(), cache_types_.v}}) {
                     float* x = row + size_t(h) * c.head_dim;
+                    const bool keyed = row == k_.data() && !key_transform_.empty();
                     // (f16 rows stay f32 here, as the f16 cache's error is left to the tolerances)
                     if (type != quant::Type::F16 && !exact_sink)
-                        kv_roundtrip_row(type, c.head_dim, cache_types_.hadamard, x, x);
+                        kv_roundtrip_row(type, c.head_dim, cache_types_.hadamard, x, x,
+                                         keyed ? key_transform_.center(il, h) : nullptr,
+                                         keyed ? key_transform_.scale(il, h) : nullptr);
                 }
         }
         k_hist_[il].insert(k_hist_[il].end(), k_.begin(), k_.end());

@@ -19,6 +19,7 @@
 
 #include "gguf/reader.hpp"
 #include "kv/cache_types.hpp"
+#include "kv/key_transform.hpp"
 #include "model/description.hpp"
 #include "ref/attention.hpp"
 
@@ -101,6 +102,9 @@ public:
     // token's rows through f16 with f16_sinks), the token's own included: the GPU engine reads
     // every row, cached or fresh, in the cache's precision. Set before the first forward().
     void set_cache_types(const kv::CacheTypes& types);
+    // A calibrated rotated cache's K map (kv/key_transform.hpp; engine::Session::key_transform):
+    // quantized K rows go through it around their round trip. Empty: none.
+    void set_key_transform(const kv::KeyTransform& t) { key_transform_ = t; }
 
     // Called during forward() for every global-attention layer with the attention
     // probabilities of the new token: probs is (n_head, n_visible), view order as in
@@ -117,6 +121,7 @@ private:
     bool causal_ = false;
     uint64_t n_tokens_ = 0;
     kv::CacheTypes cache_types_;
+    kv::KeyTransform key_transform_;
     std::vector<std::vector<float>> k_hist_;  // per layer: (n_tokens, n_head_kv, head_dim), un-rotated
     std::vector<std::vector<float>> v_hist_;  // per layer: (n_tokens, n_head_kv, head_dim)
     // Scratch, reused every token.

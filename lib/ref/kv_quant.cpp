@@ -1,5 +1,7 @@
 #include "ref/kv_quant.hpp"
 
+#include "kv/key_transform.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -138,11 +140,15 @@ void kv_read_row(const kv::RowLayout& l, uint32_t n_head_kv, uint32_t head_dim, 
     if (rotate) hadamard(out, head_dim);
 }
 
-void kv_roundtrip_row(quant::Type type, uint32_t head_dim, bool rotate, const float* x, float* out) {
+void kv_roundtrip_row(quant::Type type, uint32_t head_dim, bool rotate, const float* x, float* out, const float* center,
+                      const float* scale) {
     const kv::RowLayout l = kv::row_layout(type, 1, 0, 1, head_dim, false);
     std::vector<uint32_t> buf(l.words);
-    kv_store_row(l, 1, head_dim, rotate, 0, 0, x, buf.data());
+    std::vector<float> r(x, x + head_dim);
+    if (center) kv::key_transform_apply(center, scale, r.data(), head_dim);
+    kv_store_row(l, 1, head_dim, rotate, 0, 0, r.data(), buf.data());
     kv_read_row(l, 1, head_dim, rotate, 0, 0, buf.data(), out);
+    if (center) kv::key_transform_undo(center, scale, out, head_dim);
 }
 
 }  // namespace vks::ref

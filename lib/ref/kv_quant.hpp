@@ -35,6 +35,9 @@ void kv_read_row(const kv::RowLayout& layout, uint32_t n_head_kv, uint32_t head_
 
 // What a row becomes after a store and a read (a store into slot 0 of a one-row buffer): the
 // value the reference attention uses for tokens read from the ring. x, out: (head_dim); may alias.
-void kv_roundtrip_row(quant::Type type, uint32_t head_dim, bool hadamard, const float* x, float* out);
+// With center and scale (a K row of a calibrated rotated cache, kv/key_transform.hpp): stored as
+// (x - center) * scale and mapped back after the read.
+void kv_roundtrip_row(quant::Type type, uint32_t head_dim, bool hadamard, const float* x, float* out,
+                      const float* center = nullptr, const float* scale = nullptr);
 
 }  // namespace vks::ref

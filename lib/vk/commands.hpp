@@ -68,6 +68,12 @@ public:
                   uint32_t gy = 1, uint32_t gz = 1) {
         dispatch(p, buffers, &push, uint32_t(sizeof(P)), gx, gy, gz);
     }
+    // The same with the bindings in a span (a list that depends on the variant).
+    template <class P>
+    void dispatch_span(const Pipeline& p, std::span<const BufferRange> buffers, const P& push, uint32_t gx,
+                       uint32_t gy = 1, uint32_t gz = 1) {
+        dispatch_impl(p, buffers, &push, uint32_t(sizeof(P)), gx, gy, gz, false);
+    }
 
     // Binds `buffers` and records a dispatch of zero workgroups: it runs nothing, but a driver
     // that compiles a pipeline's code at its first use (lavapipe: LLVM, in the queue thread, for

@@ -79,6 +79,11 @@ std::vector<float> device_outputs(const AttnCase& c, const Stream& s, uint32_t c
     cc.types = c.types;
     kv::Cache cache(*g.device, cc);
     const uint32_t layer = c.n_layer - 1;
+    if (!c.key_transform.empty()) {
+        kv::KeyTransform t = kv::KeyTransform::identity(c.n_layer, c.n_head_kv, c.head_dim);
+        std::copy(c.key_transform.begin(), c.key_transform.end(), t.layer_values(layer));
+        cache.set_key_transform(t);
+    }
 
     ops::AttentionConfig ac;
     ac.n_head = c.n_head;

@@ -27,6 +27,9 @@ struct AttnCase {
     uint32_t subgroup_workgroup = 0;
     ops::AttentionConfig::Reads reads = ops::AttentionConfig::Reads::ssbo;
     kv::CacheTypes types;          // the cache's K/V element types (f16 by default)
+    // A rotated quantized cache's key transform for the tested layer (kv/key_transform.hpp):
+    // (n_head_kv, 2, head_dim) floats, m then a; empty = the identity.
+    std::vector<float> key_transform;
 
     std::string describe() const;  // for CAPTURE
 };

@@ -20,6 +20,7 @@
 #include "attention_harness.hpp"
 #include "common/error.hpp"
 #include "kv/cache.hpp"
+#include "kv/key_transform.hpp"
 #include "ops/kv_quant.hpp"
 #include "ref/kv_quant.hpp"
 #include "support/gpu.hpp"
@@ -61,12 +62,18 @@ test::Stream as_cached(const AttnCase& c, test::Stream s) {
             float* v = s.v.data() + (t * c.n_head_kv + h) * row;
             for (auto [x, type] : {std::pair{k, c.types.k}, std::pair{v, c.types.v}}) {
                 if (type == Type::F16) continue;
+                // A K row of a cache with a key transform: (x - m) * a on the way in, home after.
+                const bool keyed = x == k && !c.key_transform.empty();
+                const float* m = keyed ? c.key_transform.data() + size_t(h) * 2 * row : nullptr;
+                const float* a = keyed ? m + row : nullptr;
                 if (!exact) {
-                    ref::kv_roundtrip_row(type, c.head_dim, rot, x, x);
+                    ref::kv_roundtrip_row(type, c.head_dim, rot, x, x, m, a);
                 } else {  // a rotated f16 sink: H f16(H x) (the stream is f16-exact, its rotation is not)
+                    if (keyed) kv::key_transform_apply(m, a, x, c.head_dim);
                     ref::hadamard(x, c.head_dim);
                     ref::kv_roundtrip_row(Type::F16, c.head_dim, false, x, x);
                     ref::hadamard(x, c.head_dim);
+                    if (keyed) kv::key_transform_undo(m, a, x, c.head_dim);
                 }
             }
         }
@@ -175,6 +182,19 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant with the Hadamard rotation: ring rows
                 std::vector<uint32_t> ref_k(cache.k_layout(layer).words, 0), ref_v(cache.v_layout(layer).words, 0);
                 const_cast<vk::Buffer&>(cache.k(layer)).upload(ref_k.data(), ref_k.size() * 4);
                 const_cast<vk::Buffer&>(cache.v(layer)).upload(ref_v.data(), ref_v.size() * 4);
+                // A key transform on the tested layer: K rows are stored as (x - m) * a, rotated.
+                kv::KeyTransform kt = kv::KeyTransform::identity(2, n_kv, head_dim);
+                for (uint32_t h = 0; h < n_kv; ++h) {
+                    const auto m = test::random_floats(head_dim, 300 + h, -2.0f, 2.0f), a = test::random_floats(head_dim, 400 + h, 0.3f, 3.0f);
+                    std::copy(m.begin(), m.end(), kt.values.begin() + kt.offset(layer, h));
+                    std::copy(a.begin(), a.end(), kt.values.begin() + kt.offset(layer, h) + head_dim);
+                }
+                cache.set_key_transform(kt);
+                auto keyed = [&](const float* x, uint32_t h) {  // a K row as the kernel encodes it
+                    std::vector<float> r(x, x + head_dim);
+                    if (types.k != Type::F16) kv::key_transform_apply(kt.center(layer, h), kt.scale(layer, h), r.data(), head_dim);
+                    return r;
+                };
                 uint32_t seed = 2000 + head_dim;
                 // As above: sinks and a chunk overwriting its own slots, a wrap, a decode step. The
                 // chunks round first and store after (rows_rotated), as attention_and_store does.
@@ -203,7 +223,8 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant with the Hadamard rotation: ring rows
                         const uint32_t slot = kv::slot_of(t, cache.shape(layer));
                         for (uint32_t h = 0; h < n_kv; ++h) {
                             const size_t off = (size_t(i) * n_kv + h) * head_dim;
-                            ref::kv_store_row(cache.k_layout(layer), n_kv, head_dim, true, slot, h, k.data() + off, ref_k.data());
+                            ref::kv_store_row(cache.k_layout(layer), n_kv, head_dim, true, slot, h, keyed(k.data() + off, h).data(),
+                                              ref_k.data());
                             ref::kv_store_row(cache.v_layout(layer), n_kv, head_dim, true, slot, h, v.data() + off, ref_v.data());
                             written.emplace_back(slot, h);
                         }
@@ -234,6 +255,10 @@ TEST_CASE_FIXTURE(test::GpuTest, "kv_quant with the Hadamard rotation: ring rows
                             for (auto [rows, type] : {std::pair{want_k.data(), types.k}, std::pair{want_v.data(), types.v}}) {
                                 if (type == Type::F16) continue;
                                 float* r = rows + (size_t(i) * n_kv + h) * head_dim;
+                                if (rows == want_k.data()) {  // K: the transformed row
+                                    const std::vector<float> t = keyed(r, h);
+                                    std::copy(t.begin(), t.end(), r);
+                                }
                                 if (!exact) ref::kv_roundtrip_row(type, head_dim, true, r, r);  // H Q(H x)
                                 ref::hadamard(r, head_dim);  // Q(H x), or H x for an exact sink
                             }
@@ -367,8 +392,22 @@ namespace {
 // while its chunk is fresh, so chunked and one-at-a-time differ by that rounding (about 1e-7
 // relative, squared). Type pairs: both tensors rotated, and K q8_0 / V q4_0 with f16 sinks (each
 // pipeline costs lavapipe ~25 s of CPU to compile cold; the kv_quant test above covers all 8).
+// A key transform for a case (kv/key_transform.hpp): a large common part m, scales a in [0.3, 3].
+std::vector<float> random_key_transform(const AttnCase& c, uint32_t seed) {
+    std::vector<float> t;
+    for (uint32_t h = 0; h < c.n_head_kv; ++h) {
+        std::vector<float> m = test::random_floats(c.head_dim, seed + 2 * h, -2.0f, 2.0f);
+        std::vector<float> a = test::random_floats(c.head_dim, seed + 2 * h + 1, 0.3f, 3.0f);
+        t.insert(t.end(), m.begin(), m.end());
+        t.insert(t.end(), a.begin(), a.end());
+    }
+    return t;
+}
+
 void check_rotated_attention(Variant variant, Reads reads) {
-    for (auto [k, v, f16_sinks] : {std::tuple{Type::Q4_0, Type::Q4_0, false}, std::tuple{Type::Q8_0, Type::Q4_0, true}}) {
+    for (auto [k, v, f16_sinks, keyed] : {std::tuple{Type::Q4_0, Type::Q4_0, false, false}, std::tuple{Type::Q8_0, Type::Q4_0, true, false},
+                                          std::tuple{Type::Q4_0, Type::Q4_0, false, true}, std::tuple{Type::Q4_0, Type::Q8_0, true, true}}) {
+        CAPTURE(keyed);
         AttnCase c;
         c.variant = variant;
         c.reads = reads;
@@ -379,6 +418,7 @@ void check_rotated_attention(Variant variant, Reads reads) {
         c.n_sink = 4;
         c.n_window = 16;
         c.head_dim = 64;
+        if (keyed) c.key_transform = random_key_transform(c, 77);
         // (the reference holds every sink f16-rounded, the device holds a fresh one exact)
         check_stream(c, 6 * c.n_window + 3, 91, {0u, 3u}, {1u, 7u, 3 * c.n_window}, f16_sinks ? 1e-6 : 1e-8,
                      f16_sinks ? 1e-6 : 1e-10);
@@ -400,6 +440,7 @@ void check_rotated_long_view(Variant variant, Reads reads) {
     c.n_head_kv = 3;
     c.head_dim = 64;
     c.rope.theta_base = 100000;
+    c.key_transform = random_key_transform(c, 79);
     const uint64_t n_tokens = 450;
     const test::Stream s = test::make_stream(c, n_tokens, 91);
     const std::vector<float> want = test::reference_outputs(c, as_cached(c, s));
@@ -445,6 +486,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "attention[subgroup_tb] over a Hadamard-rotated
         c.n_head_kv = 2;
         c.head_dim = head_dim;
         c.rope.style = style;
+        c.key_transform = random_key_transform(c, 81);
         if (style == kv::RopeStyle::neox && (head_dim / 16) % caps.subgroup_size != 0) {
             // (the host picks the portable form there: "the forms chosen" test)
             MESSAGE("neox head_dim " << head_dim << " does not take this form with " << caps.subgroup_size << " lanes");
