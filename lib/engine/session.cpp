@@ -79,9 +79,79 @@ Session::Session(std::shared_ptr<Model> model, const SessionConfig& config) : mo
                                                   : std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols),
                                               uint32_t(std::max({E, Q, F}))),
                          vk::BufferKind::device, "x_q8_1");
+    if (config_.capture_qk)
+        capture_ = vk::Buffer(dev, uint64_t(d.n_layer) * B * (Q + KV) * 4, vk::BufferKind::shared, "qk_capture");
     device_bytes_ = dev.bytes_allocated() - bytes_before;
     logits_.assign(d.n_vocab, 0.0f);
     prepare_pipelines();
+    if (cache_->has_key_transform() && config_.cache_types.k != quant::Type::F16) calibrate_keys();
+}
+
+namespace {
+
+// Ordinary English prose for the key calibration (written for vkstream): what the statistics of
+// a model's keys look like on text, not on anything in particular.
+constexpr const char* kCalibrationText =
+    "The river wound slowly through the valley, past farms and orchards and the old stone mill. In the "
+    "morning the fishermen set out their nets, and by noon the market square was full of voices: traders "
+    "calling their prices, children running between the stalls, and a few travellers asking the way to the "
+    "coast. Nobody in the town could remember a summer so dry. The well by the church had never failed "
+    "before, yet now the bucket came up half empty, and the council met twice a week to argue about what "
+    "should be done. Some wanted to dig deeper; others said the water would return with the autumn rains, "
+    "as it always had.";
+constexpr uint32_t kCalibrationMax = 160;  // tokens (one chunk)
+
+}  // namespace
+
+std::vector<int32_t> Session::calibration_tokens(const Model& model) {
+    std::vector<int32_t> ids;
+    try {
+        ids = model.tokenizer().encode(kCalibrationText, true, false);
+    } catch (const Error&) {
+        ids.clear();
+    }
+    const uint32_t n_vocab = model.desc().n_vocab;
+    bool ok = ids.size() >= 32;
+    for (int32_t t : ids) ok = ok && t >= 0 && uint32_t(t) < n_vocab;
+    if (!ok) {  // a model without a usable tokenizer (synthetic test models): fixed spread ids
+        ids.resize(128);
+        for (uint32_t i = 0; i < ids.size(); ++i) ids[i] = int32_t((uint64_t(i) * 7919 + 13) % n_vocab);
+    }
+    if (ids.size() > kCalibrationMax) ids.resize(kCalibrationMax);
+    return ids;
+}
+
+void Session::calibrate_keys() {
+    const model::Description& d = model_->desc();
+    const std::vector<int32_t> ids = calibration_tokens(*model_);
+    SessionConfig cal;
+    cal.n_sink = std::min<uint32_t>(config_.n_sink, 4);
+    // (a window of at least the model's sliding window: Description::layer_kv)
+    cal.n_window = std::max<uint32_t>(uint32_t(ids.size()), d.sliding_window);
+    cal.n_batch = uint32_t(ids.size());
+    cal.fuse = config_.fuse;
+    cal.capture_qk = true;  // f16 cache: the keys as they come
+    Session s(model_, cal);
+    s.feed(ids);
+    kv::KeyTransform t = kv::KeyTransform::identity(d.n_layer, d.n_head_kv, d.head_dim);
+    const uint32_t n = uint32_t(ids.size());
+    for (uint32_t il = 0; il < d.n_layer; ++il) {
+        const std::vector<float> qk = s.captured_qk(il);
+        kv::estimate_key_transform(qk.data() + uint64_t(n) * d.q_dim(), qk.data(), n, 1, d.n_head, d.n_head_kv, d.head_dim,
+                                   cache_->rope(il), t.layer_values(il));
+    }
+    cache_->set_key_transform(t);
+}
+
+std::vector<float> Session::captured_qk(uint32_t layer) const {
+    const model::Description& d = model_->desc();
+    if (!capture_) fail(Status::invalid_argument, "session: captured_qk needs SessionConfig::capture_qk");
+    if (layer >= d.n_layer) fail(Status::invalid_argument, "session: layer %u >= %u", layer, d.n_layer);
+    const uint64_t n = captured_n_, Q = d.q_dim(), KV = d.kv_dim();
+    std::vector<float> out(n * (Q + KV));
+    const uint64_t off = uint64_t(layer) * config_.n_batch * (Q + KV) * 4;
+    capture_.download(out.data(), out.size() * 4, off);
+    return out;
 }
 
 void Session::prepare_pipelines() {
@@ -246,6 +316,12 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
             ops::rms_norm(k, cmd, k_all, &kn, k_all, n * d.n_head_kv, d.head_dim, d.rms_eps);
             cmd.barrier();
         }
+        if (capture_) {  // capture_qk: this layer's q then k, as the cache receives them
+            const uint64_t base = uint64_t(il) * config_.n_batch * (Q + KV) * 4;
+            cmd.copy(qkv_, 0, capture_, base, uint64_t(n) * Q * 4);
+            cmd.copy(qkv_, k_off_ * 4, capture_, base + uint64_t(n) * Q * 4, uint64_t(n) * KV * 4);
+            cmd.barrier();
+        }
         ops::attention_and_store(k, cmd, *cache_, il, step, q_all, k_all, v_all, span_of(attn_, uint64_t(n) * Q), scratch,
                                  attn_cfg_);
         cmd.barrier();
@@ -320,6 +396,7 @@ void Session::run_chunk(std::span<const int32_t> tokens, std::vector<float>* all
         }
     }
     const bool want_all = all_logits != nullptr;
+    captured_n_ = n;
     Recording& rec = recording_for(n, want_all);
     cache_->set_step(0, cache_->n_past(), n);
     rec.cmd.submit();

@@ -33,6 +33,9 @@ struct SessionConfig {
     bool fuse = true;         // norms, residual adds and the gated unit fused into matmuls (false: A/B only)
     kv::CacheTypes cache_types;  // K / V element types (f16 default; q8_0, q4_0): kv/cache_types.hpp
     SamplerParams sampling;
+    // Keep every layer's pre-RoPE q and k of the last chunk (captured_qk): the key calibration of
+    // a rotated quantized cache (calibrate_keys) runs a session with this on.
+    bool capture_qk = false;
 };
 
 struct SessionStats {
@@ -116,6 +119,14 @@ public:
     // What a saved state must match to load into this session (see parse_state).
     StateFingerprint state_fingerprint() const;
 
+    // With SessionConfig::capture_qk: layer's q (n, q_dim) then k (n, kv_dim) of the last chunk
+    // of n tokens, pre-RoPE, after the biases and q/k norms (as the cache receives k).
+    std::vector<float> captured_qk(uint32_t layer) const;
+    // A rotated quantized K's map (kv/key_transform.hpp), calibrated at creation; empty otherwise.
+    const kv::KeyTransform& key_transform() const { return cache_->key_transform_values(); }
+    // The calibration text's tokens (kCalibrationText through the model's tokenizer).
+    static std::vector<int32_t> calibration_tokens(const Model& model);
+
 private:
     struct Recording;
     Recording& recording_for(uint32_t n_tokens, bool all_logits);
@@ -126,6 +137,9 @@ private:
     // pipelines compiled one after another (docs/BENCHMARKS.md, "First token").
     void prepare_pipelines();
     void run_chunk(std::span<const int32_t> tokens, std::vector<float>* all_logits);
+    // A rotated cache with a quantized K: runs the calibration text through an f16-cache session
+    // that captures q and k, estimates every layer's key transform and gives it to the cache.
+    void calibrate_keys();
 
     std::shared_ptr<Model> model_;
     SessionConfig config_;
@@ -148,6 +162,8 @@ private:
     vk::Buffer logits_dev_;// (n_batch, n_vocab) shared memory, read by the host
     vk::Buffer attn_scratch_;
     vk::Buffer xq_;        // devices with integer dot: X of up to 8 columns as Q8_1 blocks (MatmulFusion::xq_scratch)
+    vk::Buffer capture_;   // capture_qk: (n_layer, n_batch * (q_dim + kv_dim)) shared memory
+    uint32_t captured_n_ = 0;
     uint64_t device_bytes_ = 0;
 
     std::map<std::pair<uint32_t, bool>, std::unique_ptr<Recording>> recordings_;

@@ -63,6 +63,11 @@ Worst compare_with_reference(const std::shared_ptr<engine::Model>& gpu_model, co
     engine::Session s(gpu_model, sc);
     ref::Session r(ref_model, sc.n_sink, sc.n_window);
     r.set_cache_types(sc.cache_types);
+    r.set_key_transform(s.key_transform());  // a rotated quantized K: the engine's calibrated map
+    if (sc.cache_types.hadamard && sc.cache_types.k != Type::F16) {  // calibrated: not the identity
+        const kv::KeyTransform& t = s.key_transform();
+        CHECK(t != kv::KeyTransform::identity(t.n_layer, t.n_head_kv, t.head_dim));
+    }
     ref::Session exact(ref_model, sc.n_sink, sc.n_window);
     Worst w;
     for (size_t i = 0; i < tokens.size(); ++i) {
