@@ -173,6 +173,7 @@ std::vector<float> Session::forward(int32_t token) {
             rms_norm(q_.data(), L.q_norm.data(), q_.data(), c.n_head, c.head_dim, c.rms_eps);
             rms_norm(k_.data(), L.k_norm.data(), k_.data(), c.n_head_kv, c.head_dim, c.rms_eps);
         }
+        if (qkv_probe_) qkv_probe_(il, t, q_.data(), k_.data(), v_.data());
         // History stays un-rotated: RoPE positions depend on the view, applied inside attention.
         if (cache_types_.quantized()) {
             const bool exact_sink = cache_types_.f16_sinks && t < n_sink_ && !causal_;

@@ -111,6 +111,11 @@ public:
     // AttentionParams::probs_out (for a causal session the view is the whole stream).
     using AttentionProbe = std::function<void(uint32_t layer, uint64_t t, const double* probs, size_t n_visible)>;
     void set_attention_probe(AttentionProbe probe) { probe_ = std::move(probe); }
+    // Called during forward() for every layer with the new token's pre-RoPE q (n_head, head_dim)
+    // and k, v (n_head_kv, head_dim), after biases and q/k norms: what the cache receives (the
+    // key statistics study, tools/kv_key_study.cpp).
+    using QkvProbe = std::function<void(uint32_t layer, uint64_t t, const float* q, const float* k, const float* v)>;
+    void set_qkv_probe(QkvProbe probe) { qkv_probe_ = std::move(probe); }
 
 private:
     Session(const Model& model, uint32_t n_sink, uint32_t n_window, bool causal);
@@ -128,6 +133,7 @@ private:
     std::vector<float> x_, xb_, q_, k_, v_, att_, o_, gate_, up_;  // (n_embd) / (q_dim) / (kv_dim) / (n_ff)
     std::vector<float> kr_, scores_;  // local attention: one rotated key (head_dim), scores (n_visible)
     AttentionProbe probe_;
+    QkvProbe qkv_probe_;
     std::vector<double> probs_;       // the probe's (n_head, n_visible)
 };
 
