@@ -405,7 +405,7 @@ int cmd_bench(const Args& args) {
             if (!t) fail(Status::invalid_argument, "bench: %s must be f16, q8_0 or q4_0, not '%s'", a.c_str(), v.c_str());
             (a == "--cache-type-k" ? o.cache_types.k : o.cache_types.v) = *t;
         }
-        else if (a == "--cache-rotate") o.cache_types.hadamard = true;
+        else if (a == "--cache-rotate") o.cache_types.hadamard = o.cache_types.f16_sinks = true;  // as sessions
         else if (a == "--tiled") o.tiled = true;
         else if (a == "-m" || a == "--model") o.model = value();
         else if (a == "--shapes") {

@@ -21,9 +21,9 @@ const char* model_args_help() {
            "  --cache-type-k T     KV cache element type of the keys: f16 (default), q8_0, q4_0\n"
            "  --cache-type-v T     ... of the values (blocks of 32 along the head; head size % 32 == 0)\n"
            "  --cache-sinks S      with a quantized cache: f16 keeps the sink tokens exact, same quantizes\n"
-           "                       them like the window (default same)\n"
-           "  --cache-rotate       with a quantized cache: Hadamard-rotate its rows over the head first\n"
-           "                       (spreads outliers before quantizing; head size a power of two <= 256)\n"
+           "                       them like the window (default same; f16 with --cache-rotate)\n"
+           "  --cache-rotate       with a quantized cache: Hadamard-rotate its rows over the head first, the\n"
+           "                       keys centred and scaled by a calibration run (head size a power of two <= 256)\n"
            "  --temp T --top-k K --top-p P --min-p P --repeat-penalty R --seed S --greedy\n";
 }
 

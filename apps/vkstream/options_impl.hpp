@@ -29,6 +29,7 @@ inline bool to_f32(const std::string& s, float& v) {
 template <class Extra>
 bool parse_model_args(const Args& args, ModelArgs& o, std::string& error, Extra&& extra) {
     auto& sp = o.session.sampling;
+    bool sinks_given = false;  // --cache-sinks: else a rotated cache keeps its sinks in f16
     for (size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto need = [&](const char* what) -> const std::string* {
@@ -77,6 +78,7 @@ bool parse_model_args(const Args& args, ModelArgs& o, std::string& error, Extra&
             if (!v) return false;
             if (*v != "f16" && *v != "same") return error = a + ": '" + *v + "' is not f16 or same", false;
             o.session.cache_types.f16_sinks = *v == "f16";
+            sinks_given = true;
         }
         else if (a == "--cache-rotate") { o.session.cache_types.hadamard = true; }
         else if (a == "--temp") { if (!float_arg()) return false; sp.temperature = fv; }
@@ -97,6 +99,8 @@ bool parse_model_args(const Args& args, ModelArgs& o, std::string& error, Extra&
             i += used - 1;
         }
     }
+    // The calibrated rotation's default: sinks exact (docs/STREAMING.md, "Calibrated rotation").
+    if (o.session.cache_types.hadamard && !sinks_given) o.session.cache_types.f16_sinks = true;
     if (o.model.empty()) {
         error = "no model: pass -m MODEL.gguf";
         return false;

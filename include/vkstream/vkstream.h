@@ -210,8 +210,10 @@ typedef struct vks_session_params {
     int32_t cache_type_k;      /**< vks_cache_type of the keys (default VKS_CACHE_F16) */
     int32_t cache_type_v;      /**< vks_cache_type of the values (default VKS_CACHE_F16) */
     /* Appended after the cache types (the same rule: an older struct_size keeps the default). */
-    int32_t cache_rotate;      /**< 1: Hadamard-rotate the quantized K/V rows over the head before quantizing
-                                    (head size a power of two, at most 256); 0 (default): off */
+    int32_t cache_rotate;      /**< 1: Hadamard-rotate the quantized K/V rows over the head before quantizing,
+                                    keys centred and scaled per channel by a calibration run at creation, and
+                                    the sink tokens' rows kept in f16 (head size a power of two, at most 256);
+                                    0 (default): off */
 } vks_session_params;
 
 /**

@@ -360,6 +360,7 @@ vks_status vks_session_create(vks_model* model, const vks_session_params* params
         if (p.cache_rotate != 0 && p.cache_rotate != 1)
             vks::fail(vks::Status::invalid_argument, "cache_rotate is %d, expected 0 or 1", int(p.cache_rotate));
         c.cache_types.hadamard = p.cache_rotate == 1;
+        c.cache_types.f16_sinks = c.cache_types.hadamard;  // the calibrated rotation keeps its sinks exact
         auto h = std::make_unique<vks_session>();
         h->session = std::make_unique<vks::engine::Session>(model->model, c);
         *session = h.release();

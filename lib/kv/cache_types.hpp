@@ -24,7 +24,8 @@
 // over the whole row, so one large element no longer sets the scale of its block). H is symmetric
 // and its own inverse: a row read back is rotated again. Requires head_dim a power of two. The
 // whole tensor shares the basis (f16 sink rows are stored rotated too); how the device keeps it
-// consistent with read-time RoPE: shaders/kv_quant.glsl.
+// consistent with read-time RoPE: shaders/kv_quant.glsl. A rotated quantized K is also centred
+// and scaled per channel before its rotation (kv/key_transform.hpp, calibrated by the session).
 #include <cstdint>
 #include <optional>
 #include <string>

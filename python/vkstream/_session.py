@@ -51,7 +51,8 @@ class Session:
     feeding past the cache is Status.CONTEXT_FULL) and the sampler: temperature (0: greedy),
     top_k, top_p, min_p, repeat_penalty, repeat_last_n, seed; cache_type_k / cache_type_v: the KV
     cache's element types, "f16" (default), "q8_0" (about 53 % of the bytes) or "q4_0" (about 28 %);
-    cache_rotate: Hadamard-rotate the quantized rows over the head before quantizing (off by default).
+    cache_rotate: Hadamard-rotate the quantized rows over the head before quantizing, keys centred and
+        scaled by a calibration run, sink rows kept in f16 (off by default).
 
     Threading: one call at a time per session (a second call from another thread while one runs
     raises Error, Status.INVALID_ARGUMENT); cancel() may be called from any thread at any time.

@@ -63,4 +63,13 @@ d = json.load(open(sys.argv[1]))
 assert d["device_memory_grew"] is False and d["non_finite_logits"] == 0, d
 assert d["pass"] is True or (sys.argv[2] == "1" and d["host_rss_grew"] is True), d
 PY
+# --cache-rotate (the calibrated rotation) keeps the sinks in f16 unless --cache-sinks says otherwise.
+for sinks in "" "--cache-sinks same"; do
+  run_vks "$TMP/rot.json" "$TMP/rot.err" perplexity --synthetic -f "$TMP/text.txt" --tokens 80 --sink 4 --window 60 \
+    --cache-type-k q4_0 --cache-type-v q4_0 --cache-rotate $sinks --json
+  [ "$rc" -eq 0 ] || { cat "$TMP/rot.err" >&2; fail "perplexity --cache-rotate $sinks exited $rc"; }
+  want=True; [ -n "$sinks" ] && want=False
+  [ "$(field "$TMP/rot.json" cache_f16_sinks)" = "$want" ] || fail "--cache-rotate $sinks: cache_f16_sinks is not $want"
+  [ "$(field "$TMP/rot.json" cache_rotate)" = True ] || fail "--cache-rotate not reported"
+done
 echo "cache types ok"
