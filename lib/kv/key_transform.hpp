@@ -6,7 +6,7 @@
 // and a row read back is mapped home, k = m + x' / a, before RoPE (so m and a need not commute
 // with it). The map is exact arithmetic around the quantizer; what it changes is the error:
 //   * m, the mean key of the calibration tokens: pre-RoPE keys carry a large common part (in
-//     SmolLM2 and Gemma 3 the per-channel means hold 2-6x the energy of the variation), which
+//     SmolLM2 and Gemma 3 the per-channel means hold 0.5-9x the energy of the variation), which
 //     a rotation spreads over every block, so every block's scale pays for it. Centred, the
 //     blocks code only what varies from token to token.
 //   * a, a per-channel weight that equalizes where quantization error lands against where the
