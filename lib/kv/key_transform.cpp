@@ -63,7 +63,7 @@ void estimate_key_transform(const float* k, const float* q, uint32_t n_tokens, u
             const double v = 0.5 * (var[c] + var[o]) / n, e = 0.5 * (eq[c] + eq[o]) / (n * group);
             double a = 1.0;
             if (v > 1e-30 && e > 1e-30 && std::isfinite(v) && std::isfinite(e)) a = std::pow(e, 0.25) / std::pow(v, 0.25);
-            m_out[c] = float(mean[c]);
+            m_out[c] = std::isfinite(mean[c]) ? float(mean[c]) : 0.0f;  // (non-finite calibration: no centring)
             a_out[c] = float(a);
             ss += a * a;
             ++n_set;

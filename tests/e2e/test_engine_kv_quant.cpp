@@ -231,6 +231,20 @@ TEST_CASE("quantized KV cache: session state round-trips, and other cache types 
     again.load_state(state);
     CHECK(run(again, 15) == never_stopped);
 
+    // A calibrated rotated cache: the state holds the codes, and a session of the same types
+    // recomputes the same key transform at creation, so the restored stream continues exactly.
+    engine::SessionConfig rq = sc;
+    rq.cache_types = types_of(Type::Q4_0, Type::Q4_0, true, true);
+    engine::Session ra(m, rq);
+    ra.feed(prompt);
+    run(ra, 5);
+    const std::vector<uint8_t> rstate = ra.save_state();
+    const std::vector<int32_t> r_never_stopped = run(ra, 15);
+    engine::Session rb(m, rq);
+    CHECK(rb.key_transform() == ra.key_transform());
+    rb.load_state(rstate);
+    CHECK(run(rb, 15) == r_never_stopped);
+
     // A version 1 file (f16 only, written before the types were recorded) loads into an f16
     // session and is refused by a quantized one.
     engine::Session f(m, sc);
