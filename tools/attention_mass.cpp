@@ -16,16 +16,13 @@
 // a 135M model.
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "common/error.hpp"
 #include "gguf/reader.hpp"
 #include "model/description.hpp"
-#include "model/tokenizer_spec.hpp"
 #include "ref/forward.hpp"
-#include "tokenizer/tokenizer.hpp"
+#include "study_text.hpp"
 
 using namespace vks;
 
@@ -70,16 +67,8 @@ int main(int argc, char** argv) {
         gguf::File file = gguf::File::open(argv[1]);
         const model::Description desc = model::Description::from_gguf(file);
         ref::Model model(desc, file);
-        auto tok = tokenizer::Tokenizer::create(model::tokenizer_spec_from_gguf(file));
-        std::ifstream in(argv[2], std::ios::binary);
-        if (!in) fail(Status::io_error, "cannot read %s", argv[2]);
-        std::stringstream ss;
-        ss << in.rdbuf();
         // The study's text prefix (the model adds a BOS only if its metadata asks for one).
-        std::string text = ss.str().substr(0, size_t(n_tokens) * 16);
-        std::vector<int32_t> ids = tok.encode(text, true, false);
-        if (ids.size() < n_tokens) fail(Status::invalid_argument, "the text has only %zu tokens", ids.size());
-        ids.resize(n_tokens);
+        const std::vector<int32_t> ids = study::text_tokens(file, argv[2], n_tokens);
 
         const uint32_t L = desc.n_layer, H = model.config().attn.n_head;
         ref::Session dense = ref::Session::causal(model), sink(model, 4, window - 4), win(model, 0, window);

@@ -8,16 +8,13 @@
 // (plain float math, one thread): ~0.06 s per token on a 135M model.
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "common/error.hpp"
 #include "gguf/reader.hpp"
 #include "model/description.hpp"
-#include "model/tokenizer_spec.hpp"
 #include "ref/forward.hpp"
-#include "tokenizer/tokenizer.hpp"
+#include "study_text.hpp"
 
 using namespace vks;
 
@@ -32,14 +29,7 @@ int main(int argc, char** argv) {
         gguf::File file = gguf::File::open(argv[1]);
         const model::Description desc = model::Description::from_gguf(file);
         ref::Model model(desc, file);
-        auto tok = tokenizer::Tokenizer::create(model::tokenizer_spec_from_gguf(file));
-        std::ifstream in(argv[2], std::ios::binary);
-        if (!in) fail(Status::io_error, "cannot read %s", argv[2]);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        std::vector<int32_t> ids = tok.encode(ss.str().substr(0, size_t(n_tokens) * 16), true, false);
-        if (ids.size() < n_tokens) fail(Status::invalid_argument, "the text has only %zu tokens", ids.size());
-        ids.resize(n_tokens);
+        const std::vector<int32_t> ids = study::text_tokens(file, argv[2], n_tokens);
         const ref::Config& c = model.config();
         std::vector<std::FILE*> files;
         for (uint32_t l = 0; l < c.n_layer; ++l) {
