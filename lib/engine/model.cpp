@@ -153,4 +153,10 @@ void Model::embed(int32_t token, float* out) const {
         for (uint32_t i = 0; i < desc_.n_embd; ++i) out[i] *= desc_.embd_scale;
 }
 
+const kv::KeyTransform& Model::key_transform(const std::function<kv::KeyTransform()>& compute) const {
+    std::lock_guard<std::mutex> lock(key_transform_mutex_);
+    if (!key_transform_) key_transform_ = std::make_unique<kv::KeyTransform>(compute());
+    return *key_transform_;
+}
+
 }  // namespace vks::engine

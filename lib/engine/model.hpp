@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "model/description.hpp"
 #include "ops/kernels.hpp"
 #include "ops/matmul.hpp"
+#include "kv/key_transform.hpp"
 #include "tokenizer/chat_template.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "vk/buffer.hpp"
@@ -78,8 +80,16 @@ public:
     uint64_t weight_bytes() const { return weight_bytes_; }  // device bytes of all weights
     uint64_t n_params() const { return n_params_; }
 
+    // The model's calibrated key transform (kv/key_transform.hpp): `compute` runs once per model,
+    // at the first rotated quantized session; later sessions (a server's slots) reuse the result.
+    // Thread-safe. A throwing `compute` caches nothing.
+    const kv::KeyTransform& key_transform(const std::function<kv::KeyTransform()>& compute) const;
+
 private:
     Model() = default;
+
+    mutable std::mutex key_transform_mutex_;
+    mutable std::unique_ptr<kv::KeyTransform> key_transform_;
 
     std::string path_;
     std::unique_ptr<gguf::File> file_;  // stable address: desc_ points into its tensor table

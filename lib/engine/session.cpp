@@ -122,6 +122,10 @@ std::vector<int32_t> Session::calibration_tokens(const Model& model) {
 }
 
 void Session::calibrate_keys() {
+    cache_->set_key_transform(model_->key_transform([this] { return estimate_key_transform(); }));
+}
+
+kv::KeyTransform Session::estimate_key_transform() const {
     const model::Description& d = model_->desc();
     const std::vector<int32_t> ids = calibration_tokens(*model_);
     SessionConfig cal;
@@ -140,7 +144,7 @@ void Session::calibrate_keys() {
         kv::estimate_key_transform(qk.data() + uint64_t(n) * d.q_dim(), qk.data(), n, 1, d.n_head, d.n_head_kv, d.head_dim,
                                    cache_->rope(il), t.layer_values(il));
     }
-    cache_->set_key_transform(t);
+    return t;
 }
 
 std::vector<float> Session::captured_qk(uint32_t layer) const {

@@ -137,9 +137,11 @@ private:
     // pipelines compiled one after another (docs/BENCHMARKS.md, "First token").
     void prepare_pipelines();
     void run_chunk(std::span<const int32_t> tokens, std::vector<float>* all_logits);
-    // A rotated cache with a quantized K: runs the calibration text through an f16-cache session
-    // that captures q and k, estimates every layer's key transform and gives it to the cache.
+    // A rotated cache with a quantized K: gives the cache the model's key transform, estimated
+    // by the first such session (Model::key_transform): estimate_key_transform runs the
+    // calibration text through an f16-cache session that captures q and k.
     void calibrate_keys();
+    kv::KeyTransform estimate_key_transform() const;
 
     std::shared_ptr<Model> model_;
     SessionConfig config_;

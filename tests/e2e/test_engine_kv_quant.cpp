@@ -86,6 +86,16 @@ Worst compare_with_reference(const std::shared_ptr<engine::Model>& gpu_model, co
     return w;
 }
 
+// One synthetic model on the device and in the CPU reference.
+struct ModelPair {
+    std::shared_ptr<engine::Model> gpu;
+    std::unique_ptr<ref::Model> ref;
+    explicit ModelPair(const std::string& path) : gpu(test::load_model(path)) {
+        gguf::File file = gguf::File::open(path);
+        ref = std::make_unique<ref::Model>(model::Description::from_gguf(file), file);
+    }
+};
+
 }  // namespace
 
 TEST_CASE("quantized KV cache: engine logits match the reference forward emulating the cache (ring wraps)") {
@@ -93,10 +103,9 @@ TEST_CASE("quantized KV cache: engine logits match the reference forward emulati
     cfg.weight_type = Type::Q8_0;
     cfg.seed = 41;
     const std::string path = test::synthetic_model_path(cfg, "syn_kvq");
-    auto gpu_model = test::load_model(path);
-    gguf::File file = gguf::File::open(path);
-    model::Description desc = model::Description::from_gguf(file);
-    ref::Model ref_model(desc, file);
+    const ModelPair models(path);
+    const auto& gpu_model = models.gpu;
+    const ref::Model& ref_model = *models.ref;
     for (const kv::CacheTypes& types : {types_of(Type::Q8_0, Type::Q8_0), types_of(Type::Q4_0, Type::Q4_0),
                                         types_of(Type::Q8_0, Type::Q4_0, true), types_of(Type::Q4_0, Type::Q4_0, false, true)}) {
         CAPTURE(kv::describe(types));
@@ -124,10 +133,9 @@ TEST_CASE("quantized KV cache: a rotated q4_0 cache on a gemma3-shaped model mat
     cfg.weight_type = Type::Q8_0;
     cfg.seed = 43;
     const std::string path = test::synthetic_model_path(cfg, "syn_kvq_gemma3");
-    auto gpu_model = test::load_model(path);
-    gguf::File file = gguf::File::open(path);
-    model::Description desc = model::Description::from_gguf(file);
-    ref::Model ref_model(desc, file);
+    const ModelPair models(path);
+    const auto& gpu_model = models.gpu;
+    const ref::Model& ref_model = *models.ref;
     for (bool rotate : {false, true}) {
         const kv::CacheTypes types = types_of(Type::Q4_0, Type::Q4_0, false, rotate);
         CAPTURE(kv::describe(types));
