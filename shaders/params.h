@@ -31,6 +31,8 @@ struct RmsNormParams {
     float eps;
     uint has_weight;
     uint accumulate;
+    uint n_rows_a;    // rms_norm_pair: rows of the first range (0: one range of n_rows rows)
+    uint b_offset;    // rms_norm_pair: first element of the second range, weighted by w2
 };
 
 // softmax.comp: one workgroup per row, in place or out of place

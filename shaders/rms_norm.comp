@@ -3,6 +3,9 @@
 // RMS norm with optional weight, one workgroup per row: y = x / sqrt(mean(x^2) + eps) * w, stored
 // (out = y) or accumulated (p.accumulate: out += y, a post-norm fused with its residual add).
 // `out` may alias `x` when storing (each element is read before its own write). Rows beyond gl_NumWorkGroups.x continue on y (see linear_group_id).
+// Two ranges (p.n_rows_a != 0, storing, ops::rms_norm_pair): rows from n_rows_a on start at
+// element b_offset + (row - n_rows_a) * n_cols and take the weight w2 (Gemma 3's q and k heads, one
+// dispatch for both).
 // QUANT_Q8_1 (with p.accumulate): also the next product's input, quantize_q8_1 of the updated row
 // with the next norm (weight g2, same eps) into xq, in the same dispatch: a residual stream's
 // post-norm add and the next layer's activation quantization in one (Gemma 3 decode on the
@@ -23,6 +26,7 @@ layout(std430, binding = 3) readonly buffer G2 { float g2[]; };    // (n_cols): 
 layout(std430, binding = 4) writeonly buffer XQ { uint xq[]; };    // (n_rows, n_cols / 32) blocks of 12 words
 #else
 layout(std430, binding = 2) buffer Out { float o[]; };             // (n_rows, n_cols)
+layout(std430, binding = 3) readonly buffer W2 { float w2[]; };    // (n_cols): the second range's weight
 #endif
 
 #include "reduce.glsl"
@@ -30,14 +34,24 @@ layout(std430, binding = 2) buffer Out { float o[]; };             // (n_rows, n
 void main() {
     const uint row = linear_group_id();
     if (row >= p.n_rows) return;  // uniform per workgroup: safe before barriers
+#ifdef QUANT_Q8_1
     const uint base = row * p.n_cols;
+#else
+    const bool second = p.n_rows_a != 0u && row >= p.n_rows_a;  // uniform per workgroup
+    const uint base = second ? p.b_offset + (row - p.n_rows_a) * p.n_cols : row * p.n_cols;
+#endif
     float ss = 0.0;
     for (uint c = gl_LocalInvocationIndex; c < p.n_cols; c += WG_SIZE) ss += x[base + c] * x[base + c];
     ss = wg_sum(ss);
     const float scale = inversesqrt(ss / float(p.n_cols) + p.eps);
     float ss2 = 0.0;  // QUANT_Q8_1: sum of squares of the updated row
     for (uint c = gl_LocalInvocationIndex; c < p.n_cols; c += WG_SIZE) {
-        const float y = x[base + c] * scale * (p.has_weight != 0 ? w[c] : 1.0);
+#ifdef QUANT_Q8_1
+        const float g = w[c];
+#else
+        const float g = second ? w2[c] : w[c];
+#endif
+        const float y = x[base + c] * scale * (p.has_weight != 0 ? g : 1.0);
         const float v = p.accumulate != 0 ? o[base + c] + y : y;
         o[base + c] = v;
         ss2 += v * v;

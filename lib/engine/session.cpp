@@ -316,8 +316,12 @@ void Session::record(vk::Commands& cmd, uint32_t n, bool all_logits) {
         }
         if (d.has_qk_norm) {  // gemma3: RMS norm of every q and k head (rows of head_dim), in place
             const vk::BufferRange qn(w.q_norm), kn(w.k_norm);
-            ops::rms_norm(k, cmd, q_all, &qn, q_all, n * d.n_head, d.head_dim, d.rms_eps);
-            ops::rms_norm(k, cmd, k_all, &kn, k_all, n * d.n_head_kv, d.head_dim, d.rms_eps);
+            if (config_.fuse) {  // both in one dispatch (q and k are ranges of qkv_)
+                ops::rms_norm_pair(k, cmd, q_all, qn, n * d.n_head, k_all, kn, n * d.n_head_kv, d.head_dim, d.rms_eps);
+            } else {
+                ops::rms_norm(k, cmd, q_all, &qn, q_all, n * d.n_head, d.head_dim, d.rms_eps);
+                ops::rms_norm(k, cmd, k_all, &kn, k_all, n * d.n_head_kv, d.head_dim, d.rms_eps);
+            }
             cmd.barrier();
         }
         if (capture_) {  // capture_qk: this layer's q then k, as the cache receives them

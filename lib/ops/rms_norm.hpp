@@ -10,6 +10,13 @@ namespace vks::ops {
 void rms_norm(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight, vk::BufferRange out,
               uint32_t n_rows, uint32_t n_cols, float eps);
 
+// Two row ranges of one buffer normalized in place in one dispatch, each with its own weight:
+// a (rows_a rows) with weight_a, b (rows_b rows) with weight_b (Gemma 3's q heads and k heads,
+// which the q/k/v product writes to one buffer). a and b must not overlap; both weights n_cols
+// floats.
+void rms_norm_pair(Kernels& k, vk::Commands& cmd, vk::BufferRange a, vk::BufferRange weight_a, uint32_t rows_a,
+                   vk::BufferRange b, vk::BufferRange weight_b, uint32_t rows_b, uint32_t n_cols, float eps);
+
 // out += rms_norm(x) * weight: a post-norm fused with the residual add that follows it (Gemma 3:
 // x += post_attention_norm(o(attn)), x += post_ffw_norm(down(...))). out must not alias x.
 void rms_norm_add(Kernels& k, vk::Commands& cmd, vk::BufferRange x, const vk::BufferRange* weight,

@@ -5,6 +5,9 @@
 #include "ref/rms_norm.hpp"
 #include "support/gpu.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 using namespace vks;
 using test::gpu;
 
@@ -105,5 +108,53 @@ TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_add accumulates the normalized rows i
     vk::Commands cmd(*gpu().device);
     cmd.begin();
     CHECK_THROWS_AS(ops::rms_norm_add(k, cmd, b, nullptr, b, 1, 8, 1e-6f), Error);  // aliasing
+    cmd.end();
+}
+
+// Gemma 3's q and k heads in one dispatch: two row ranges of one buffer (with a gap between them,
+// as the q/k/v product's buffer has), each with its own weight, normalized in place. The gap and
+// the rows around the ranges must not change.
+TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_pair normalizes two ranges of one buffer with their own weights") {
+    auto& k = *gpu().kernels;
+    for (bool sg : {true, false}) {
+        if (sg && !k.caps().subgroup_reduce()) {
+            MESSAGE("subgroup variant not testable on this device");
+            continue;
+        }
+        k.allow_subgroups(sg);
+        for (auto [head_dim, rows_a, rows_b, gap] : {std::tuple{256u, 4u, 1u, 0u}, std::tuple{256u, 1024u, 256u, 512u},
+                                                     std::tuple{64u, 9u, 3u, 7u}, std::tuple{128u, 1u, 2u, 128u}}) {
+            CAPTURE(sg);
+            CAPTURE(head_dim);
+            CAPTURE(rows_a);
+            CAPTURE(rows_b);
+            const size_t na = size_t(rows_a) * head_dim, nb = size_t(rows_b) * head_dim, n = na + gap + nb;
+            const auto x = test::random_floats(n, head_dim + rows_a + gap, -4.0f, 4.0f);
+            const auto wa = test::random_floats(head_dim, 5), wb = test::random_floats(head_dim, 6);
+            std::vector<float> want = x;
+            ref::rms_norm(x.data(), wa.data(), want.data(), rows_a, head_dim, 1e-6f);
+            ref::rms_norm(x.data() + na + gap, wb.data(), want.data() + na + gap, rows_b, head_dim, 1e-6f);
+            vk::Buffer dx = test::guarded_buffer(n), dwa = test::upload(wa), dwb = test::upload(wb);
+            dx.upload(x.data(), n * 4);
+            const vk::BufferRange a(dx, 0, na * 4), b(dx, (na + gap) * 4, nb * 4);
+            test::run([&](vk::Commands& cmd) {
+                ops::rms_norm_pair(k, cmd, a, dwa, rows_a, b, dwb, rows_b, head_dim, 1e-6f);
+            });
+            const auto got = test::read_guarded(dx, n);
+            CHECK(test::nmse(got.data(), want.data(), n) < 1e-12);
+            CHECK(std::equal(got.begin() + na, got.begin() + na + gap, x.begin() + na));  // the gap, untouched
+        }
+    }
+    k.allow_subgroups(true);
+    vk::Buffer x = test::upload(std::vector<float>(64, 1.0f)), y = test::upload(std::vector<float>(64, 1.0f));
+    vk::Buffer w = test::upload(std::vector<float>(16, 1.0f));
+    vk::Commands cmd(*gpu().device);
+    cmd.begin();
+    const vk::BufferRange a(x, 0, 64), b(x, 64, 64);
+    CHECK_THROWS_AS(ops::rms_norm_pair(k, cmd, a, w, 1, vk::BufferRange(y, 0, 64), w, 1, 16, 1e-6f), Error);  // two buffers
+    CHECK_THROWS_AS(ops::rms_norm_pair(k, cmd, a, w, 2, b, w, 1, 16, 1e-6f), Error);       // overlap
+    CHECK_THROWS_AS(ops::rms_norm_pair(k, cmd, b, w, 1, a, w, 1, 16, 1e-6f), Error);       // b before a
+    CHECK_THROWS_AS(ops::rms_norm_pair(k, cmd, a, w, 1, b, w, 1, 32, 1e-6f), Error);       // weight too short
+    CHECK_THROWS_AS(ops::rms_norm_pair(k, cmd, a, w, 0, b, w, 1, 16, 1e-6f), Error);       // no rows
     cmd.end();
 }
