@@ -172,7 +172,8 @@ const char* texel_blocker(const vk::Capabilities& caps, const WeightTensor& w, v
     if (!w.texel) return "the weight was uploaded in chunks that do not fit a texel view";
     if (w.n_cols % 4 != 0) return "K is not a multiple of 4 (X columns are not whole texels)";
     const uint64_t col_bytes = uint64_t(w.n_cols) * 4, align = caps.min_texel_buffer_offset_alignment;
-    if (x.offset % align != 0 || (n_cols > k_matvec_max_cols && (col_bytes * k_matvec_max_cols) % align != 0))
+    const uint32_t group = matvec_group_columns(caps, n_cols);
+    if (x.offset % align != 0 || (n_cols > group && (col_bytes * group) % align != 0))
         return "X offset is not texel-view aligned";
     if (col_bytes * std::min(n_cols, k_matvec_max_cols) > caps.max_texel_view_bytes())
         return "8 columns of X exceed the texel view limit";
@@ -201,6 +202,12 @@ uint64_t matmul_y_floats(const WeightTensor& w, uint32_t n_cols, const MatmulFus
 
 // On CPU devices shared memory and barriers cost per lane (lavapipe: the tiled kernel ran at
 // ~0.3 GFLOP/s vs several GFLOP/s for matvec in groups of 8 columns), so prefill uses matvec.
+uint32_t matvec_group_columns(const vk::Capabilities& caps, uint32_t n_cols) {
+    if (n_cols <= 1) return 1;
+    if (caps.type != VK_PHYSICAL_DEVICE_TYPE_CPU || n_cols >= k_matvec_wide_min) return k_matvec_max_cols;
+    return k_matvec_narrow_cols;
+}
+
 bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols) {
     return n_cols <= k_matvec_max_cols || caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
 }
@@ -303,10 +310,12 @@ WeightTensor upload_weight(vk::Device& device, Type type, const void* rows, uint
 
 bool paired_gate_up_supported(const vk::Capabilities& caps, Type type, uint32_t M, uint32_t K) {
     // The _tbg variant must be the one matvec picks for an X bound from offset 0 (texel_blocker):
-    // K % 4 == 0 and each group of 8 columns texel-aligned.
+    // K % 4 == 0 and each group of columns (matvec_group_columns: 4 or 8) texel-aligned.
     const uint64_t group_bytes = uint64_t(K) * 4 * k_matvec_max_cols;
+    const uint64_t narrow_bytes = uint64_t(K) * 4 * k_matvec_narrow_cols;
+    const uint64_t align = std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1);
     return default_row_group(caps) == 8 && caps.texel_buffers && !matvec_uses_subgroup(caps) && has_group8_variant(type) &&
-           M % 4 == 0 && K % 4 == 0 && group_bytes % std::max<uint64_t>(caps.min_texel_buffer_offset_alignment, 1) == 0 &&
+           M % 4 == 0 && K % 4 == 0 && group_bytes % align == 0 && narrow_bytes % align == 0 &&
            group_bytes <= caps.max_texel_view_bytes() && !std::getenv("VKS_MATVEC_TUNE");
 }
 
@@ -377,18 +386,18 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     while (!tuned && !sg && wg > 8 && (w.n_rows + wg * rows_per_lane - 1) / (wg * rows_per_lane) < 8) wg /= 2;
     // The row-group variant uses one workgroup size (8: one SIMD batch on llvmpipe) for every
     // shape: a pipeline per (type, column slots) instead of per shape. On lavapipe each pipeline
-    // costs seconds of LLVM compilation at its first dispatch (the slots = 8 Q4_1 variant ~2.5 s
-    // of CPU), so this takes the first token from three such compiles to one (docs/BENCHMARKS.md,
+    // costs seconds of LLVM compilation at its first dispatch (the slots = 8 Q4_1 variant ~3.6 s
+    // of CPU, slots = 4 ~1 s: matvec_group_columns), so this takes the first token from three such compiles to one (docs/BENCHMARKS.md,
     // "First token"); decode speed is unchanged within noise.
     if (group8 && !tuned) wg = 8;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
-    for (uint32_t col0 = 0; col0 < n_cols; col0 += k_matvec_max_cols) {
-        const uint32_t n = std::min(k_matvec_max_cols, n_cols - col0);
-        // Column slots are compiled for 1 (decode) and 8 only: every pipeline is a compilation
-        // at start-up (seconds each on lavapipe), and a prompt of any length then needs no
-        // pipeline beyond the two that Session::prepare_pipelines builds. 2..7 columns run in
-        // 8 slots (the unused ones cost ALU on one dispatch per chunk, not bandwidth).
-        const uint32_t slots = n == 1 ? 1 : 8;
+    const uint32_t group = matvec_group_columns(caps, n_cols);
+    for (uint32_t col0 = 0; col0 < n_cols; col0 += group) {
+        const uint32_t n = std::min(group, n_cols - col0);
+        // Column slots are compiled for 1 (decode), the group width and nothing else: every
+        // pipeline is a compilation at start-up (seconds each on lavapipe). A short tail runs in
+        // the group's slots (the unused ones cost ALU on one dispatch per chunk, not bandwidth).
+        const uint32_t slots = n == 1 ? 1 : group;
         const vk::Pipeline& pipe = k.pipeline(name, {wg, rows_per_wg, slots, rows_per_lane});
         // Texel variant: X is bound from column col0 on (the shader indexes it from 0).
         const uint64_t col_bytes = uint64_t(w.n_cols) * 4;

@@ -157,6 +157,16 @@ void matmul_tiled(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::Buff
 // shared-memory tiles are slow), the tiled path above.
 constexpr uint32_t k_matvec_max_cols = 8;
 bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols);
+// Columns per matvec dispatch (its column slots) for an n_cols product: 1 for one column, else
+// k_matvec_max_cols, except on CPU devices below k_matvec_wide_min columns, where it is
+// k_matvec_narrow_cols. There every pipeline is compiled at its first dispatch, and the 8-slot
+// float matvec costs ~3.6 s of LLVM (one compile on the critical path of a cold first token) where
+// the 4-slot one costs ~1 s, while a full prefill chunk runs ~20 % faster with 8 slots
+// (docs/BENCHMARKS.md, "Column slots"): short prompts take the narrow pipeline, full chunks the wide one.
+// A rule on n_cols alone, so the same call always runs the same arithmetic.
+constexpr uint32_t k_matvec_narrow_cols = 4;
+constexpr uint32_t k_matvec_wide_min = 128;
+uint32_t matvec_group_columns(const vk::Capabilities& caps, uint32_t n_cols);
 // Whether matmul() can take MatmulFusion::norm for n_cols columns (the matvec path can).
 inline bool matmul_fuses_norm(const vk::Capabilities& caps, uint32_t n_cols) { return matmul_uses_matvec(caps, n_cols); }
 // fusion.norm where !matmul_fuses_norm is an internal error: callers normalize first then.

@@ -4,6 +4,7 @@
 // type: NMSE <= 1e-9 (F32: the issue's 1e-6 is far looser) and max |err| <= 1e-4 * (1 + max |ref|).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -193,6 +194,35 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul: every row-group layout gives the refer
         check_case(c.t, 203, c.K, 17, ++seed, Path::tiled, 32, row_bytes * 5 + 32);
     }
     CHECK_THROWS_AS(ops::upload_weight(*gpu().device, Type::F32, std::vector<float>(64).data(), 2, 32, "w", 0, 3), Error);
+}
+
+TEST_CASE_FIXTURE(test::GpuTest, "matmul: narrow and wide column groups give the same columns") {
+    // ops::matvec_group_columns: on CPU devices 2..127 columns run in groups of 4 slots and >= 128
+    // in groups of 8 (elsewhere always 8). Every column must come out the same either way (a
+    // prompt's tokens must not depend on the chunk they were in), and the wide group must match
+    // the reference like the narrow one (run_type covers the narrow groups).
+    const auto& caps = gpu().device->caps();
+    CHECK(ops::matvec_group_columns(caps, 1) == 1);
+    CHECK(ops::matvec_group_columns(caps, ops::k_matvec_wide_min) == ops::k_matvec_max_cols);
+    const bool cpu = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU;
+    CHECK(ops::matvec_group_columns(caps, ops::k_matvec_wide_min - 1) == (cpu ? ops::k_matvec_narrow_cols : ops::k_matvec_max_cols));
+    auto& g = gpu();
+    for (Type t : {Type::Q4_1, Type::F32}) {  // a row-group (_tbg) type and a float type
+        const uint32_t M = 72, K = 256, N = ops::k_matvec_wide_min, seed = 4242;
+        CAPTURE(quant::info(t).name);
+        Problem pr = make_problem(t, M, K, N, seed);
+        ops::WeightTensor w = ops::upload_weight(*g.device, t, pr.w.data(), M, K);
+        vk::Buffer x = test::upload(pr.x, "x");
+        auto product = [&](uint32_t n) {
+            vk::Buffer y = test::guarded_buffer(size_t(n) * M, "y");
+            test::run([&](vk::Commands& cmd) { ops::matvec(*g.kernels, cmd, w, x, y, n); });
+            return test::read_guarded(y, size_t(n) * M);
+        };
+        const std::vector<float> wide = product(N), narrow = product(N - 1);
+        CHECK(std::equal(narrow.begin(), narrow.end(), wide.begin()));
+        const double e = test::nmse(wide.data(), pr.ref.data(), wide.size());
+        CHECK_MESSAGE(e <= k_nmse_bound, "NMSE " << e);
+    }
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "matmul: a weight larger than one binding is split by rows with identical results") {
