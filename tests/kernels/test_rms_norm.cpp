@@ -11,16 +11,30 @@
 using namespace vks;
 using test::gpu;
 
-TEST_CASE_FIXTURE(test::GpuTest, "rms_norm matches the reference (subgroup and shared-memory variants)") {
-    auto& k = *gpu().kernels;
-    const uint32_t cols[] = {1, 3, 7, 8, 15, 16, 31, 32, 33, 64, 255, 256, 257, 576, 1000, 2048, 4099};
-    const uint32_t rows[] = {1, 2, 5};
+namespace {
+
+// Runs body(sg) under the subgroup variant (where the device has it) and the shared-memory one,
+// then gives the kernels back their default.
+template <class Body>
+void for_each_variant(ops::Kernels& k, Body body) {
     for (bool sg : {true, false}) {
         if (sg && !k.caps().subgroup_reduce()) {
             MESSAGE("subgroup variant not testable on this device");
             continue;
         }
         k.allow_subgroups(sg);
+        body(sg);
+    }
+    k.allow_subgroups(true);
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(test::GpuTest, "rms_norm matches the reference (subgroup and shared-memory variants)") {
+    auto& k = *gpu().kernels;
+    const uint32_t cols[] = {1, 3, 7, 8, 15, 16, 31, 32, 33, 64, 255, 256, 257, 576, 1000, 2048, 4099};
+    const uint32_t rows[] = {1, 2, 5};
+    for_each_variant(k, [&](bool sg) {
         for (uint32_t n_cols : cols)
             for (uint32_t n_rows : rows)
                 for (bool weighted : {true, false}) {
@@ -43,8 +57,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "rms_norm matches the reference (subgroup and s
                     auto got = test::read_guarded(out, n);
                     CHECK(test::nmse(got.data(), ref.data(), n) < 1e-12);
                 }
-    }
-    k.allow_subgroups(true);
+    });
 }
 
 // Gemma 3's per-head q/k norm: rows are heads (n_cols = head_dim), one weight vector for all of
@@ -72,12 +85,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "rms_norm per head, in place, matches the refer
 // Gemma 3's post-attention / post-FFN norm fused with the residual add: out += norm(x) * w.
 TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_add accumulates the normalized rows into out") {
     auto& k = *gpu().kernels;
-    for (bool sg : {true, false}) {
-        if (sg && !k.caps().subgroup_reduce()) {
-            MESSAGE("subgroup variant not testable on this device");
-            continue;
-        }
-        k.allow_subgroups(sg);
+    for_each_variant(k, [&](bool sg) {
         for (uint32_t n_cols : {1u, 7u, 33u, 256u, 640u, 1001u})
             for (uint32_t n_rows : {1u, 3u, 8u}) {
                 CAPTURE(sg);
@@ -102,8 +110,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_add accumulates the normalized rows i
                 ref::rms_norm(x.data(), w.data(), plain.data(), n_rows, n_cols, 1e-6f);
                 CHECK(test::nmse(got.data(), plain.data(), n) > 1e-3);
             }
-    }
-    k.allow_subgroups(true);
+    });
     vk::Buffer b = test::upload(std::vector<float>(8, 1.0f));
     vk::Commands cmd(*gpu().device);
     cmd.begin();
@@ -116,12 +123,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_add accumulates the normalized rows i
 // the rows around the ranges must not change.
 TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_pair normalizes two ranges of one buffer with their own weights") {
     auto& k = *gpu().kernels;
-    for (bool sg : {true, false}) {
-        if (sg && !k.caps().subgroup_reduce()) {
-            MESSAGE("subgroup variant not testable on this device");
-            continue;
-        }
-        k.allow_subgroups(sg);
+    for_each_variant(k, [&](bool sg) {
         for (auto [head_dim, rows_a, rows_b, gap] : {std::tuple{256u, 4u, 1u, 0u}, std::tuple{256u, 1024u, 256u, 512u},
                                                      std::tuple{64u, 9u, 3u, 7u}, std::tuple{128u, 1u, 2u, 128u}}) {
             CAPTURE(sg);
@@ -144,8 +146,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "rms_norm_pair normalizes two ranges of one buf
             CHECK(test::nmse(got.data(), want.data(), n) < 1e-12);
             CHECK(std::equal(got.begin() + na, got.begin() + na + gap, x.begin() + na));  // the gap, untouched
         }
-    }
-    k.allow_subgroups(true);
+    });
     vk::Buffer x = test::upload(std::vector<float>(64, 1.0f)), y = test::upload(std::vector<float>(64, 1.0f));
     vk::Buffer w = test::upload(std::vector<float>(16, 1.0f));
     vk::Commands cmd(*gpu().device);
