@@ -161,11 +161,12 @@ bool matmul_uses_matvec(const vk::Capabilities& caps, uint32_t n_cols);
 // k_matvec_max_cols, except on CPU devices below k_matvec_wide_min columns, where it is
 // k_matvec_narrow_cols. There every pipeline is compiled at its first dispatch, and the 8-slot
 // float matvec costs ~3.6 s of LLVM (one compile on the critical path of a cold first token) where
-// the 4-slot one costs ~1 s, while a full prefill chunk runs ~20 % faster with 8 slots
-// (docs/BENCHMARKS.md, "Column slots"): short prompts take the narrow pipeline, full chunks the wide one.
+// the 4-slot one costs ~1 s, while prompts of 64-512 tokens run 10-30 % faster with 8 slots
+// (docs/BENCHMARKS.md, "Column slots"): short prompts (a first question, a chat turn) take the
+// narrow pipeline, longer ones the wide one, compiled at their first use.
 // A rule on n_cols alone, so the same call always runs the same arithmetic.
 constexpr uint32_t k_matvec_narrow_cols = 4;
-constexpr uint32_t k_matvec_wide_min = 128;
+constexpr uint32_t k_matvec_wide_min = 32;
 uint32_t matvec_group_columns(const vk::Capabilities& caps, uint32_t n_cols);
 // Whether matmul() can take MatmulFusion::norm for n_cols columns (the matvec path can).
 inline bool matmul_fuses_norm(const vk::Capabilities& caps, uint32_t n_cols) { return matmul_uses_matvec(caps, n_cols); }

@@ -197,7 +197,7 @@ TEST_CASE_FIXTURE(test::GpuTest, "matmul: every row-group layout gives the refer
 }
 
 TEST_CASE_FIXTURE(test::GpuTest, "matmul: narrow and wide column groups give the same columns") {
-    // ops::matvec_group_columns: on CPU devices 2..127 columns run in groups of 4 slots and >= 128
+    // ops::matvec_group_columns: on CPU devices 2..31 columns run in groups of 4 slots and >= 32
     // in groups of 8 (elsewhere always 8). Every column must come out the same either way (a
     // prompt's tokens must not depend on the chunk they were in), and the wide group must match
     // the reference like the narrow one (run_type covers the narrow groups).
