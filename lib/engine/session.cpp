@@ -167,8 +167,8 @@ void Session::prepare_pipelines() {
         // A chunk of 8 columns (a matvec column group: ops::matvec_group_columns), and a full
         // chunk where that takes another path (the tiled matmul on GPUs). On CPU devices the
         // 8-column plan holds the 4-slot matvecs that short prompts use; chunks of >= 32 columns
-        // (ops::k_matvec_wide_min) build their 8-slot matvecs at first use (~3.6 s of LLVM for Q4_1, kept off a short
-        // prompt's first token: docs/BENCHMARKS.md, "Column slots").
+        // (ops::k_matvec_wide_min) build their 8-slot matvecs at first use (~3.6 s of LLVM for
+        // Q4_1, kept off a short prompt's first token: docs/BENCHMARKS.md, "Column slots").
         const uint32_t small = std::min<uint32_t>(config_.n_batch, ops::k_matvec_max_cols);
         if (small > 1) record(plan, small, false);
         if (config_.n_batch > small && !ops::matmul_uses_matvec(k.caps(), config_.n_batch)) record(plan, config_.n_batch, false);

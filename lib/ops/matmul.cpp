@@ -387,8 +387,9 @@ void matvec(Kernels& k, vk::Commands& cmd, const WeightTensor& w, vk::BufferRang
     // The row-group variant uses one workgroup size (8: one SIMD batch on llvmpipe) for every
     // shape: a pipeline per (type, column slots) instead of per shape. On lavapipe each pipeline
     // costs seconds of LLVM compilation at its first dispatch (the slots = 8 Q4_1 variant ~3.6 s
-    // of CPU, slots = 4 ~1 s: matvec_group_columns), so this takes the first token from three such compiles to one (docs/BENCHMARKS.md,
-    // "First token"); decode speed is unchanged within noise.
+    // of CPU, slots = 4 ~1 s: matvec_group_columns), so this takes the first token from three
+    // such compiles to one (docs/BENCHMARKS.md, "First token"); decode speed is unchanged within
+    // noise.
     if (group8 && !tuned) wg = 8;
     const uint32_t rows_per_wg = sg ? std::max<uint32_t>(1, wg / std::max<uint32_t>(1, caps.subgroup_size)) : wg * rows_per_lane;
     const uint32_t group = matvec_group_columns(caps, n_cols);
