@@ -26,7 +26,13 @@
 #   4. vkstream bench -m MODEL --json --profile      prefill / decode speed, dispatches per step
 #   5. vkstream bench -m MODEL --first-token --json  start-up, cold and warm caches
 #   6. tools/compare_llamacpp.sh MODEL              where llama.cpp builds were copied along
-# --quick: the kernel tests of the matmul family only, and the kernel bench's --quick mode.
+#   7. the KV cache types (issue 21 item 5): decode attention per layer-step at 256-16k slots for
+#      f16, q8_0, q4_0 and q4_0 + rotation (bench --kernels --no-matmul, SmolLM2 shape), and with
+#      a model the whole decode at each window of --kv-windows (default 1020,4092,16380; the
+#      prompt fills the cache, then 64 tokens); "kv_cache" below sums them up: each type's
+#      attention time at 16k slots and decode tok/s at the largest window, against f16
+# --quick: the kernel tests of the matmul family only, the kernel bench's --quick mode, and the
+# model decode per cache type at window 1020 only.
 #
 #   tools/gpu_check.sh --split MODEL DIR [PART_MIB]  /  tools/gpu_check.sh --join DIR OUT
 # are the two halves of the transfer on their own.
@@ -67,16 +73,19 @@ case "${1:-}" in
     --join) shift; join_model "$@"; exit $? ;;
 esac
 
-parts=gpu_parts model="" out=gpu_check.json quick=0
+parts=gpu_parts model="" out=gpu_check.json quick=0 kv_windows=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --parts) parts="$2"; shift 2 ;;
         --model) model="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         --quick) quick=1; shift ;;
-        *) echo "usage: tools/gpu_check.sh [--parts DIR] [--model PATH] [--out FILE] [--quick] | --split MODEL DIR [MIB] | --join DIR OUT" >&2; exit 2 ;;
+        --kv-windows) kv_windows="$2"; shift 2 ;;
+        *) echo "usage: tools/gpu_check.sh [--parts DIR] [--model PATH] [--out FILE] [--quick] [--kv-windows W,W,...] | --split MODEL DIR [MIB] | --join DIR OUT" >&2; exit 2 ;;
     esac
 done
+[ -n "$kv_windows" ] || { [ "$quick" = 1 ] && kv_windows=1020 || kv_windows=1020,4092,16380; }
+case "$kv_windows" in *[!0-9,]*|"") echo "gpu_check: --kv-windows takes window sizes separated by commas" >&2; exit 2 ;; esac
 vks=build/apps/vkstream kt=build/tests/vks_kernels_tests
 work=$(mktemp -d /tmp/gpu_check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -120,6 +129,31 @@ else
     echo "no model (give --model, or copy the parts from --split into $parts)" > "$work/model.skipped"
 fi
 
+# Cache types: name, then the flags that choose it.
+kv_flags() {  # TYPE -> flags
+    case "$1" in
+        f16) echo "" ;;
+        q8_0) echo "--cache-type-k q8_0 --cache-type-v q8_0" ;;
+        q4_0) echo "--cache-type-k q4_0 --cache-type-v q4_0" ;;
+        q4_0_rot) echo "--cache-type-k q4_0 --cache-type-v q4_0 --cache-rotate" ;;
+    esac
+}
+kv_quick=()
+[ "$quick" = 1 ] && kv_quick=(--quick)
+for t in f16 q8_0 q4_0 q4_0_rot; do
+    # shellcheck disable=SC2046  # the flags are words
+    step "kv_attention_$t" "$vks" bench --kernels --no-matmul --types q8_0 --shapes smollm --json "${kv_quick[@]}" $(kv_flags $t)
+done
+if [ -n "$model" ] && [ -f "$model" ]; then
+    for w in ${kv_windows//,/ }; do
+        for t in f16 q8_0 q4_0 q4_0_rot; do
+            # shellcheck disable=SC2046
+            step "kv_decode_${t}_w$w" "$vks" bench -m "$model" --sink 4 --window "$w" --prompt-tokens $((w + 4)) \
+                --decode-tokens 64 --json $(kv_flags $t)
+        done
+    done
+fi
+
 python3 - "$work" "$out" "$model" <<'EOF'
 import glob, json, os, platform, subprocess, sys
 work, out, model = sys.argv[1:]
@@ -157,6 +191,27 @@ if isinstance(bk, dict):
     rows = [r for r in bk.get("results", []) if r.get("M") == 4096 and r.get("K") == 4096]
     res["decode_matvec_pct_of_copy"] = {r["type"]: round(100.0 * r["matvec_cold_gbps"] / copy, 1) for r in rows if copy}
     res["copy_gbps"] = copy
+# KV cache types (issue 21 item 5): attention at the largest cache and decode at each window,
+# against f16 ("not slower than f16 at 16k" is ratio_to_f16 <= 1 for attention, >= 1 for tok/s).
+kv = {"attention_ms_per_step": {}, "decode_tokens_per_s": {}, "kv_bytes_per_token": {}}
+for name, s in res["steps"].items():
+    j = s.get("json")
+    if name.startswith("kv_attention_") and isinstance(j, dict) and j.get("attention"):
+        rows = [r for r in j["attention"] if r.get("axis") == "cache"]
+        if rows:
+            big = max(rows, key=lambda r: r["capacity"])
+            kv["attention_ms_per_step"][name[len("kv_attention_"):]] = {"slots": big["capacity"], "ms": big["ms_per_step"]}
+    elif name.startswith("kv_decode_") and isinstance(j, dict) and "decode_tokens_per_s" in j:
+        t, w = name[len("kv_decode_"):].rsplit("_w", 1)
+        kv["decode_tokens_per_s"].setdefault(w, {})[t] = round(j["decode_tokens_per_s"], 2)
+        kv["kv_bytes_per_token"][t] = j.get("kv_bytes_per_token")
+att = kv["attention_ms_per_step"]
+if "f16" in att:
+    kv["attention_ratio_to_f16"] = {t: round(a["ms"] / att["f16"]["ms"], 3) for t, a in att.items()}
+for w, d in kv["decode_tokens_per_s"].items():
+    if d.get("f16"):
+        kv.setdefault("decode_ratio_to_f16", {})[w] = {t: round(v / d["f16"], 3) for t, v in d.items()}
+res["kv_cache"] = kv
 json.dump(res, open(out, "w"), indent=1)
 print(f"gpu_check: wrote {out}", file=sys.stderr)
 EOF
