@@ -30,7 +30,9 @@
 #      f16, q8_0, q4_0 and q4_0 + rotation (bench --kernels --no-matmul, SmolLM2 shape), and with
 #      a model the whole decode at each window of --kv-windows (default 1020,4092,16380; the
 #      prompt fills the cache, then 64 tokens); "kv_cache" below sums them up: each type's
-#      attention time at 16k slots and decode tok/s at the largest window, against f16
+#      attention time at the largest cache and decode tok/s at every window, as ratios to f16.
+#      (f16's attention rows repeat part of step 3 on purpose: the four types run back to back
+#      with the same flags, so their ratios compare like with like.)
 # --quick: the kernel tests of the matmul family only, the kernel bench's --quick mode, and the
 # model decode per cache type at window 1020 only.
 #
@@ -85,7 +87,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$kv_windows" ] || { [ "$quick" = 1 ] && kv_windows=1020 || kv_windows=1020,4092,16380; }
-case "$kv_windows" in *[!0-9,]*|"") echo "gpu_check: --kv-windows takes window sizes separated by commas" >&2; exit 2 ;; esac
+case "$kv_windows" in *[!0-9,]*) echo "gpu_check: --kv-windows takes window sizes separated by commas" >&2; exit 2 ;; esac
 vks=build/apps/vkstream kt=build/tests/vks_kernels_tests
 work=$(mktemp -d /tmp/gpu_check.XXXXXX)
 trap 'rm -rf "$work"' EXIT
